@@ -1,0 +1,56 @@
+package io.streamingllm.core.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What {@code STREAMING_LLM_MODEL} names: an engine kind and the model within it.
+ *
+ * @param kind    which engine serves the model
+ * @param name    model name for Ollama and the Ollama store ({@code NAME[:TAG]}), {@code "echo"} for echo,
+ *                the file path for GGUF
+ */
+public record ModelSpec(Kind kind, String name) {
+    public enum Kind { GGUF, OLLAMA_STORE, OLLAMA, ECHO }
+
+    /** Parses in DESIGN's order: gguf: / *.gguf, ollama-store:, ollama:, echo, anything else → Ollama. */
+    public static ModelSpec parse(String raw) {
+        String v = raw == null ? "" : raw.trim();
+        if (v.isEmpty()) {
+            throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + " is empty: set a model such as llama3.2:latest, echo or gguf:/path/model.gguf");
+        }
+        if (v.startsWith("gguf:") || v.toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
+            String path = v.startsWith("gguf:") ? v.substring("gguf:".length()) : v;
+            if (path.isBlank()) {
+                throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + v + ": gguf: needs a file path");
+            }
+            Path p = Path.of(path);
+            if (!Files.isRegularFile(p)) {
+                throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + v + ": no such GGUF file " + p.toAbsolutePath());
+            }
+            return new ModelSpec(Kind.GGUF, path);
+        }
+        if (v.startsWith("ollama-store:")) {
+            return new ModelSpec(Kind.OLLAMA_STORE, requireName(v, v.substring("ollama-store:".length())));
+        }
+        if (v.startsWith("ollama:")) {
+            return new ModelSpec(Kind.OLLAMA, requireName(v, v.substring("ollama:".length())));
+        }
+        if (v.equals("echo")) {
+            return new ModelSpec(Kind.ECHO, "echo");
+        }
+        return new ModelSpec(Kind.OLLAMA, requireName(v, v));
+    }
+
+    private static String requireName(String raw, String name) {
+        if (name.isBlank() || name.chars().anyMatch(c -> c <= ' ')) {
+            throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + raw + ": not a model name (NAME[:TAG])");
+        }
+        return name;
+    }
+
+    /** True when the model runs inside this process (GGUF file or Ollama store blob). */
+    public boolean isLocal() {
+        return kind == Kind.GGUF || kind == Kind.OLLAMA_STORE;
+    }
+}

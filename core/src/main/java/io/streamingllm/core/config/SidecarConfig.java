@@ -1,0 +1,237 @@
+package io.streamingllm.core.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The sidecar's configuration, read from {@code STREAMING_LLM_*} environment variables.
+ * The variable names are a compatibility contract (DESIGN.md); {@link #KEYS} lists every one the
+ * code reads, with its default, and nothing else.
+ */
+public record SidecarConfig(
+        ModelSpec model,
+        boolean streamingEnabled,
+        int startSize,
+        int recentSize,
+        int maxNewTokens,
+        int echoDelayMs,
+        SummaryMode summaryMode,
+        int summarySize,
+        URI ollamaUrl,
+        String host,
+        int port,
+        Path dataDir,
+        Path logDir,
+        Path summaryDir,
+        Path agentsDir,
+        Optional<String> apiToken,
+        List<String> corsOrigins,
+        boolean bootstrapDeps,
+        Duration tokenTimeout,
+        Duration shutdownGrace) {
+
+    public enum SummaryMode { EXTRACTIVE, LLM }
+
+    public static final String MODEL = "STREAMING_LLM_MODEL";
+    public static final String ENABLE = "STREAMING_LLM_ENABLE";
+    public static final String START_SIZE = "STREAMING_LLM_START_SIZE";
+    public static final String RECENT_SIZE = "STREAMING_LLM_RECENT_SIZE";
+    public static final String MAX_NEW_TOKENS = "STREAMING_LLM_MAX_NEW_TOKENS";
+    public static final String ECHO_DELAY_MS = "STREAMING_LLM_ECHO_DELAY_MS";
+    public static final String SUMMARY_MODE = "STREAMING_LLM_SUMMARY_MODE";
+    public static final String SUMMARY_SIZE = "STREAMING_LLM_SUMMARY_SIZE";
+    public static final String OLLAMA_URL = "STREAMING_LLM_OLLAMA_URL";
+    public static final String HOST = "STREAMING_LLM_HOST";
+    public static final String PORT = "STREAMING_LLM_PORT";
+    public static final String DATA_DIR = "STREAMING_LLM_DATA_DIR";
+    public static final String LOG_DIR = "STREAMING_LLM_LOG_DIR";
+    public static final String SUMMARY_DIR = "STREAMING_LLM_SUMMARY_DIR";
+    public static final String AGENTS_DIR = "STREAMING_LLM_AGENTS_DIR";
+    public static final String API_TOKEN = "STREAMING_LLM_API_TOKEN";
+    public static final String CORS_ORIGINS = "STREAMING_LLM_CORS_ORIGINS";
+    public static final String BOOTSTRAP_DEPS = "STREAMING_LLM_BOOTSTRAP_DEPS";
+    public static final String TOKEN_TIMEOUT_S = "STREAMING_LLM_TOKEN_TIMEOUT_S";
+    public static final String SHUTDOWN_GRACE_S = "STREAMING_LLM_SHUTDOWN_GRACE_S";
+
+    /**
+     * One configuration variable. {@code defaultValue} is what an unset (or empty) variable means;
+     * an empty default means "derived" or "off", as {@code description} says.
+     */
+    public record Key(String name, String defaultValue, String description) {
+    }
+
+    /** Every variable the code (Java and {@code scripts/run-sidecar.sh}) reads, in documentation order. */
+    public static final List<Key> KEYS = List.of(
+            new Key(MODEL, "llama3.2:latest", "engine + model: gguf:/path/file.gguf | ollama-store:NAME[:TAG] | ollama:NAME[:TAG] | echo | NAME[:TAG] (Ollama)"),
+            new Key(ENABLE, "1", "StreamingLLM context management on (1) or off (0: the whole history is sent)"),
+            new Key(START_SIZE, "4", "attention-sink size in tokens (local KV sink; Ollama num_keep floor)"),
+            new Key(RECENT_SIZE, "2048", "recent-window size in tokens"),
+            new Key(MAX_NEW_TOKENS, "512", "default cap of new tokens per turn"),
+            new Key(ECHO_DELAY_MS, "0", "per-token delay of the echo engine, for load tests"),
+            new Key(SUMMARY_MODE, "extractive", "extractive, or llm (the model rewrites the summary after a turn)"),
+            new Key(SUMMARY_SIZE, "", "summary budget in tokens; empty = a quarter of RECENT_SIZE"),
+            new Key(OLLAMA_URL, "http://127.0.0.1:11434", "Ollama base URL"),
+            new Key(HOST, "0.0.0.0", "bind address"),
+            new Key(PORT, "8000", "listen port"),
+            new Key(DATA_DIR, "./data", "root of the data layout (logs, summaries, archive)"),
+            new Key(LOG_DIR, "", "JSONL event logs; empty = $STREAMING_LLM_DATA_DIR/logs"),
+            new Key(SUMMARY_DIR, "", "markdown summaries; empty = $STREAMING_LLM_DATA_DIR/summaries"),
+            new Key(AGENTS_DIR, ".agents", "markdown agents"),
+            new Key(API_TOKEN, "", "when set, every route but /healthz needs Authorization: Bearer <token>"),
+            new Key(CORS_ORIGINS, "*", "allowed CORS origins, comma-separated, * for any"),
+            new Key(BOOTSTRAP_DEPS, "1", "run script builds the jars when 1 (always when they are missing)"),
+            new Key(TOKEN_TIMEOUT_S, "120", "seconds without a token from the engine before a turn fails"),
+            new Key(SHUTDOWN_GRACE_S, "10", "seconds in-flight turns may finish after SIGTERM before they are cancelled"));
+
+    /** Variable name → default, in documentation order. */
+    public static Map<String, String> defaults() {
+        Map<String, String> m = new LinkedHashMap<>();
+        KEYS.forEach(k -> m.put(k.name(), k.defaultValue()));
+        return m;
+    }
+
+    /** Reads the process environment. */
+    public static SidecarConfig fromEnvironment() {
+        return fromEnv(System.getenv());
+    }
+
+    /** Reads the given variables; unset and empty both mean the default. */
+    public static SidecarConfig fromEnv(Map<String, String> env) {
+        Reader r = new Reader(env);
+        ModelSpec model = ModelSpec.parse(r.raw(MODEL));
+        int recent = r.intIn(RECENT_SIZE, 1, 1 << 24);
+        String summarySizeRaw = r.rawOrNull(SUMMARY_SIZE);
+        int summarySize = summarySizeRaw == null ? Math.max(1, recent / 4) : r.intIn(SUMMARY_SIZE, 1, 1 << 24);
+        Path dataDir = r.path(DATA_DIR);
+        String logRaw = r.rawOrNull(LOG_DIR);
+        String sumRaw = r.rawOrNull(SUMMARY_DIR);
+        String token = r.rawOrNull(API_TOKEN);
+        return new SidecarConfig(
+                model,
+                r.bool(ENABLE),
+                r.intIn(START_SIZE, 0, 1 << 20),
+                recent,
+                r.intIn(MAX_NEW_TOKENS, 1, 1 << 20),
+                r.intIn(ECHO_DELAY_MS, 0, 60_000),
+                r.summaryMode(),
+                summarySize,
+                r.httpUri(OLLAMA_URL),
+                r.host(),
+                r.intIn(PORT, 0, 65535),
+                dataDir,
+                logRaw == null ? dataDir.resolve("logs") : r.path(LOG_DIR),
+                sumRaw == null ? dataDir.resolve("summaries") : r.path(SUMMARY_DIR),
+                r.path(AGENTS_DIR),
+                Optional.ofNullable(token),
+                r.origins(),
+                r.bool(BOOTSTRAP_DEPS),
+                Duration.ofSeconds(r.intIn(TOKEN_TIMEOUT_S, 1, 86_400)),
+                Duration.ofSeconds(r.intIn(SHUTDOWN_GRACE_S, 0, 3_600)));
+    }
+
+    /** Where {@code DELETE /conversations/{id}} moves a conversation's files. */
+    public Path archiveDir() {
+        return dataDir.resolve("archive");
+    }
+
+    /** A copy with another model (tests and embedding apps). */
+    public SidecarConfig withModel(ModelSpec spec) {
+        return new SidecarConfig(spec, streamingEnabled, startSize, recentSize, maxNewTokens, echoDelayMs, summaryMode,
+                summarySize, ollamaUrl, host, port, dataDir, logDir, summaryDir, agentsDir, apiToken, corsOrigins,
+                bootstrapDeps, tokenTimeout, shutdownGrace);
+    }
+
+    private record Reader(Map<String, String> env) {
+        String rawOrNull(String key) {
+            String v = env.get(key);
+            return v == null || v.isBlank() ? null : v.trim();
+        }
+
+        String raw(String key) {
+            String v = rawOrNull(key);
+            return v != null ? v : defaults().get(key);
+        }
+
+        ConfigException bad(String key, String value, String expected) {
+            return new ConfigException(key, "invalid " + key + "=" + value + ": expected " + expected);
+        }
+
+        int intIn(String key, int min, int max) {
+            String v = raw(key);
+            try {
+                int n = Integer.parseInt(v);
+                if (n < min || n > max) {
+                    throw bad(key, v, "an integer from " + min + " to " + max);
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                throw bad(key, v, "an integer from " + min + " to " + max);
+            }
+        }
+
+        boolean bool(String key) {
+            String v = raw(key);
+            return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+                case "1", "true", "yes", "on" -> true;
+                case "0", "false", "no", "off" -> false;
+                default -> throw bad(key, v, "1 or 0");
+            };
+        }
+
+        SummaryMode summaryMode() {
+            String v = raw(SUMMARY_MODE);
+            return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+                case "extractive" -> SummaryMode.EXTRACTIVE;
+                case "llm" -> SummaryMode.LLM;
+                default -> throw bad(SUMMARY_MODE, v, "extractive or llm");
+            };
+        }
+
+        URI httpUri(String key) {
+            String v = raw(key);
+            try {
+                URI u = new URI(v);
+                if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
+                        || u.getHost() == null) {
+                    throw bad(key, v, "an http(s) URL such as http://127.0.0.1:11434");
+                }
+                String s = u.toString();
+                return URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+            } catch (java.net.URISyntaxException e) {
+                throw bad(key, v, "an http(s) URL such as http://127.0.0.1:11434");
+            }
+        }
+
+        String host() {
+            String v = raw(HOST);
+            if (v.chars().anyMatch(c -> c <= ' ' || c == '/')) {
+                throw bad(HOST, v, "a host name or IP address");
+            }
+            return v;
+        }
+
+        Path path(String key) {
+            String v = raw(key);
+            if (v.indexOf('\0') >= 0) {
+                throw bad(key, v.replace("\0", "\\0"), "a directory path");
+            }
+            try {
+                return Path.of(v).toAbsolutePath().normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                throw bad(key, v, "a directory path");
+            }
+        }
+
+        List<String> origins() {
+            String v = raw(CORS_ORIGINS);
+            List<String> list = Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+            return list.isEmpty() ? List.of("*") : list;
+        }
+    }
+}

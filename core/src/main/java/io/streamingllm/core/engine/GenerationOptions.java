@@ -1,0 +1,30 @@
+package io.streamingllm.core.engine;
+
+import java.util.List;
+
+/**
+ * Options of one generation. Null means "engine default".
+ *
+ * @param temperature   sampling temperature; 0 is greedy
+ * @param maxNewTokens  cap on generated tokens (finish reason {@code length} when reached)
+ * @param seed          sampling seed
+ * @param stop          stop strings
+ * @param contextTokens context the engine must hold (Ollama {@code num_ctx}): window plus max tokens
+ * @param keepTokens    prompt tokens the engine must never drop (Ollama {@code num_keep}): covers the sink
+ */
+public record GenerationOptions(Double temperature, Integer maxNewTokens, Long seed, List<String> stop,
+                                Integer contextTokens, Integer keepTokens) {
+    public static final GenerationOptions DEFAULTS = new GenerationOptions(null, null, null, List.of(), null, null);
+
+    public GenerationOptions {
+        stop = stop == null ? List.of() : List.copyOf(stop);
+    }
+
+    public GenerationOptions withMaxNewTokens(Integer n) {
+        return new GenerationOptions(temperature, n, seed, stop, contextTokens, keepTokens);
+    }
+
+    public GenerationOptions withContext(Integer contextTokens, Integer keepTokens) {
+        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens);
+    }
+}

@@ -1,0 +1,34 @@
+package io.streamingllm.core.engine;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The seam between sessions and a model: Ollama over HTTP, the echo engine, or the local GGUF engine.
+ * Implementations are thread-safe; many generations may run at once.
+ */
+public interface ModelEngine extends AutoCloseable {
+    /** Short engine name: {@code ollama}, {@code echo}, {@code local}. */
+    String engineName();
+
+    /** The model this engine serves, as the user named it (e.g. {@code llama3.2:latest}). */
+    String model();
+
+    /**
+     * Starts streaming a generation. Deltas go to {@code sink} as they arrive. Never throws for engine
+     * failures: they complete {@link Generation#result()} exceptionally with {@link EngineException}.
+     */
+    Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink);
+
+    /** Probes reachability and model availability; never throws. */
+    EngineHealth health();
+
+    /** The model's own tokenizer, when this engine has one. */
+    default Optional<TokenCounter> exactTokenCounter() {
+        return Optional.empty();
+    }
+
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,30 @@
+package io.streamingllm.core.session;
+
+/** A turn or conversation request that cannot be served, typed by {@link Kind} (the server maps it to a status). */
+public final class SessionException extends RuntimeException {
+    public enum Kind {
+        /** Another turn of this conversation is under way (409). */
+        BUSY,
+        /** No such agent (404 over HTTP, an error frame over WebSocket). */
+        UNKNOWN_AGENT,
+        /** No such conversation (404). */
+        NOT_FOUND,
+        /** The conversation belongs to another agent (409). */
+        AGENT_MISMATCH,
+        /** The request is malformed (400). */
+        BAD_REQUEST,
+        /** The service is shutting down (503). */
+        SHUTTING_DOWN
+    }
+
+    private final Kind kind;
+
+    public SessionException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}
