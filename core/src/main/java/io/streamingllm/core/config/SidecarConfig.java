@@ -58,6 +58,7 @@ public record SidecarConfig(
     public static final String BOOTSTRAP_DEPS = "STREAMING_LLM_BOOTSTRAP_DEPS";
     public static final String TOKEN_TIMEOUT_S = "STREAMING_LLM_TOKEN_TIMEOUT_S";
     public static final String SHUTDOWN_GRACE_S = "STREAMING_LLM_SHUTDOWN_GRACE_S";
+    public static final String JDK_DIRS = "STREAMING_LLM_JDK_DIRS";
 
     /**
      * One configuration variable. {@code defaultValue} is what an unset (or empty) variable means;
@@ -87,7 +88,8 @@ public record SidecarConfig(
             new Key(CORS_ORIGINS, "*", "allowed CORS origins, comma-separated, * for any"),
             new Key(BOOTSTRAP_DEPS, "1", "run script builds the jars when 1 (always when they are missing)"),
             new Key(TOKEN_TIMEOUT_S, "120", "seconds without a token from the engine before a turn fails"),
-            new Key(SHUTDOWN_GRACE_S, "10", "seconds in-flight turns may finish after SIGTERM before they are cancelled"));
+            new Key(SHUTDOWN_GRACE_S, "10", "seconds in-flight turns may finish after SIGTERM before they are cancelled"),
+            new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 21+ after JAVA_HOME and PATH"));
 
     /** Variable name → default, in documentation order. */
     public static Map<String, String> defaults() {

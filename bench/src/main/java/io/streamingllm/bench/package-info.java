@@ -1,0 +1,2 @@
+/** Benchmark scenarios run by {@code scripts/bench.sh}. */
+package io.streamingllm.bench;
