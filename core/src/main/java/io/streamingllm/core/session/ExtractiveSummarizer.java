@@ -44,7 +44,7 @@ final class ExtractiveSummarizer {
         }
         String text = render(lines);
         while (counter.count(text) > budget && lines.size() > 1) {
-            compactOldest(lines);
+            compactOldest(lines, Math.max(1, budget / 3), counter);
             text = render(lines);
         }
         if (counter.count(text) > budget) {
@@ -53,8 +53,12 @@ final class ExtractiveSummarizer {
         return text;
     }
 
-    /** Merges the second line into the first, which becomes (or stays) the compacted bullet. */
-    private static void compactOldest(List<String> lines) {
+    /**
+     * Merges the second line into the first, which becomes (or stays) the compacted bullet; the compacted
+     * bullet keeps its newest fragments within {@code headBudget} tokens, so the newest evicted turns keep
+     * their own bullets.
+     */
+    private static void compactOldest(List<String> lines, int headBudget, TokenCounter counter) {
         Compacted head = Compacted.of(lines.get(0));
         Compacted next = Compacted.of(lines.get(1));
         List<String> fragments = new ArrayList<>(head.fragments);
@@ -65,7 +69,12 @@ final class ExtractiveSummarizer {
         int first = head.first > 0 ? head.first : next.first;
         int last = Math.max(head.last, next.last);
         String range = first > 0 ? "- Turns " + first + "–" + last + " (compacted): " : "- Earlier (compacted): ";
-        lines.set(0, range + String.join("; ", fragments));
+        String merged = range + String.join("; ", fragments);
+        while (fragments.size() > 1 && counter.count(merged) > headBudget) {
+            fragments.remove(0);
+            merged = range + String.join("; ", fragments);
+        }
+        lines.set(0, merged);
         lines.remove(1);
     }
 

@@ -345,9 +345,12 @@ class ChatServiceTest {
         assertEquals("final question", String.join("", out));
         List<ChatMessage> sent = s.engine.last().messages();
         assertTrue(sent.get(0).content().startsWith("You are terse."));
-        assertTrue(sent.get(0).content().contains("question 0 here"), "evicted history is summarised");
-        assertEquals(ChatMessage.user("final question now"), sent.get(sent.size() - 1));
-        assertTrue(sent.size() < history.size());
+        // window of 10 tokens keeps "question 5 here", "answer 5 here", "final question now"; the newest
+        // evicted exchange is in the summary
+        assertEquals(List.of(ChatMessage.user("question 5 here"), ChatMessage.assistant("answer 5 here"),
+                ChatMessage.user("final question now")), sent.subList(1, sent.size()));
+        assertTrue(sent.get(0).content().contains("Turn 5 — user: question 4 here — assistant: answer 4 here"),
+                sent.get(0).content());
         assertTrue(s.log.conversationIds().isEmpty(), "nothing logged without a conversation id");
 
         s.chat.relay(new RelayRequest(history, "api-conv", null), d -> { }).result().join();
