@@ -28,6 +28,9 @@ const DEFAULT_STRINGS = [
     "naïve café über", "Ελληνικά", "日本語のテキスト", "🙂", "emoji 🎉🎉 party", "👨‍👩‍👧 family",
     "<s>", "</s>", "<unk>", "a <s> b", "it's don't I'll we've", "UPPER lower MiXeD",
     "punctuation!?.,;:()[]{}", "    indented code();", "x=y+z*2", "ünïcödé ∑ ∞ ≈",
+    // A long prompt (over 2,000 tokens), to check the merge order holds far into a text.
+    "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. ".repeat(100)
+        + "The end.\n\nTom had a big red ball 🎈 and 3 dogs; they ran   fast!",
 ];
 
 function parseArgs(argv) {
