@@ -26,7 +26,11 @@ final class ByteLevel {
 
     /** Each UTF-8 byte of {@code text} as its mapped character. */
     static String encode(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return encode(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Each byte as its mapped character. */
+    static String encode(byte[] bytes) {
         char[] chars = new char[bytes.length];
         for (int i = 0; i < bytes.length; i++) {
             chars[i] = BYTE_TO_CHAR[bytes[i] & 0xFF];
