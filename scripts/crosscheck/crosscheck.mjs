@@ -4,7 +4,8 @@
 //   <name>.generation.json  per prompt: prompt ids, greedy continuation, top-k next tokens per position
 //
 // Usage: node crosscheck.mjs --model PATH --out DIR [--name NAME] [--prompts FILE] [--strings FILE]
-//        [--generate N] [--positions N] [--top N] [--no-vocab]
+//        [--generate N] [--positions N] [--top N] [--no-vocab] [--vocab-only]
+//   --vocab-only: load only the vocabulary (a GGUF without tensors works) and write the vocab and tokenizer files.
 //   --prompts FILE: JSON array of {"name": ..., "text": ...} (BOS is prepended when the model adds one)
 //                   or {"name": ..., "ids": [...]} (ids are used exactly as given).
 //   --strings FILE: JSON array of strings to tokenise.
@@ -28,6 +29,8 @@ const DEFAULT_STRINGS = [
     "naïve café über", "Ελληνικά", "日本語のテキスト", "🙂", "emoji 🎉🎉 party", "👨‍👩‍👧 family",
     "<s>", "</s>", "<unk>", "a <s> b", "it's don't I'll we've", "UPPER lower MiXeD",
     "punctuation!?.,;:()[]{}", "    indented code();", "x=y+z*2", "ünïcödé ∑ ∞ ≈",
+    "DON'T shout, they'RE here", "x=1234567 + 89", "a    b  ", " \n\n  x!!\n", "\t\tdef f():\r\n\t\treturn 1",
+    "<|eot_id|>hi<|im_start|>user\n", "<|start_header_id|>assistant<|end_header_id|>\n\nHi!",
     // A long prompt (over 2,000 tokens), to check the merge order holds far into a text.
     "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. ".repeat(100)
         + "The end.\n\nTom had a big red ball 🎈 and 3 dogs; they ran   fast!",
@@ -50,6 +53,7 @@ function parseArgs(argv) {
         else if (a === "--positions") args.positions = Number(next());
         else if (a === "--top") args.top = Number(next());
         else if (a === "--no-vocab") args.vocab = false;
+        else if (a === "--vocab-only") args.vocabOnly = true;
         else throw new Error(`unknown argument ${a}`);
     }
     if (!args.model || !args.out) throw new Error("usage: crosscheck.mjs --model PATH --out DIR [...]");
@@ -117,7 +121,7 @@ async function main() {
     fs.mkdirSync(args.out, {recursive: true});
     const info = await readGgufFileInfo(args.model, {logWarnings: false});
     const llama = await getLlama({gpu: false, build: "never", skipDownload: true, logLevel: LlamaLogLevel.error});
-    const model = await llama.loadModel({modelPath: args.model, gpuLayers: 0});
+    const model = await llama.loadModel({modelPath: args.model, gpuLayers: 0, vocabOnly: args.vocabOnly === true});
     const bos = model.tokens.bos;
     const addBos = model.tokens.shouldPrependBosToken;
     const source = {
@@ -145,6 +149,11 @@ async function main() {
         cases,
     }, null, 1) + "\n");
 
+    if (args.vocabOnly) {
+        await model.dispose();
+        await llama.dispose();
+        return;
+    }
     const context = await model.createContext({contextSize: Math.min(512, model.trainContextSize), threads: 1, batchSize: 512});
     const sequence = context.getSequence();
     const prompts = [];
