@@ -162,11 +162,13 @@ async function main() {
         const promptIds = p.ids ?? [...(addBos && bos != null ? [bos] : []), ...(p.text ? model.tokenize(p.text, false) : [])];
         const positions = [];
         const generated = [];
+        // The first --positions inputs, and at least 8 generation steps for prompts longer than that.
+        const recorded = Math.max(args.positions, promptIds.length + 8);
         // Prompt: one batch, every position asks for the full next-token distribution.
         const outputs = await sequence.controlledEvaluate(promptIds.map(id => [id, generateNext]));
         let last = outputs[outputs.length - 1];
         outputs.forEach((o, i) => {
-            if (i < args.positions) positions.push(positionRecord(i, promptIds[i], o, args.top));
+            if (i < recorded) positions.push(positionRecord(i, promptIds[i], o, args.top));
         });
         // Greedy continuation, one token at a time: the argmax of the raw logits (lowest id on ties).
         for (let step = 0; step < args.generate; step++) {
@@ -175,7 +177,7 @@ async function main() {
             if (step === args.generate - 1) break;
             const [o] = await sequence.controlledEvaluate([[next, generateNext]]);
             const pos = promptIds.length + step;
-            if (pos < args.positions) positions.push(positionRecord(pos, next, o, args.top));
+            if (pos < recorded) positions.push(positionRecord(pos, next, o, args.top));
             last = o;
         }
         prompts.push({
@@ -192,7 +194,8 @@ async function main() {
         settings: {
             generate: args.generate, positions: args.positions, top: args.top,
             sampling: "greedy: argmax of raw logits, lowest id on ties; no repeat penalty",
-            positionMeaning: "positions[i] is the distribution of the token after input i (prompt ids, then generated ids)",
+            positionMeaning: "positions[i] is the distribution of the token after input i (prompt ids, then generated ids);"
+                + " recorded for the first max(positions, promptIds.length + 8) inputs",
         },
         prompts,
     }, null, 1) + "\n");
