@@ -13,7 +13,9 @@ import java.util.Set;
  * @param unknown the unknown token ({@code tokenizer.ggml.unknown_token_id}, else {@code <unk>})
  * @param addBos whether prompts start with {@code bos} ({@code tokenizer.ggml.add_bos_token})
  * @param addEos whether prompts end with {@code eos} ({@code tokenizer.ggml.add_eos_token})
- * @param endOfGeneration every id that ends a generation: eos, eot, eom and the end-of-turn tokens above
+ * @param endOfGeneration every id that ends a generation: eos, eot, eom, and control tokens spelled
+ *                        {@code <|eot_id|>}, {@code <|eom_id|>}, {@code <|im_end|>}, {@code <|end|>},
+ *                        {@code <end_of_turn>} or {@code <|endoftext|>}, as llama.cpp ends on them
  */
 public record SpecialTokens(int bos, int eos, int eot, int eom, int unknown, boolean addBos, boolean addEos,
                             Set<Integer> endOfGeneration) {

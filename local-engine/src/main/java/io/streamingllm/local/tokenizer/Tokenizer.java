@@ -75,9 +75,14 @@ public interface Tokenizer {
         Metadata m = new Metadata(metadata);
         String model = m.requireString("tokenizer.ggml.model");
         return switch (model) {
-            case "llama" -> new SentencePieceTokenizer(new Vocabulary(m), m.bool("tokenizer.ggml.add_space_prefix", true));
-            case "gpt2" -> new BytePairTokenizer(new Vocabulary(m), m.strings("tokenizer.ggml.merges"),
-                    m.string("tokenizer.ggml.pre", "default"));
+            case "llama" -> new SentencePieceTokenizer(new Vocabulary(m, true),
+                    m.bool("tokenizer.ggml.add_space_prefix", true));
+            case "gpt2" -> {
+                // As llama.cpp: Llama 3 vocabularies add BOS unless the metadata says otherwise, other BPE ones do not.
+                String pre = m.string("tokenizer.ggml.pre", "default");
+                boolean llama3 = PreTokenizer.forName(pre).name().equals("llama3");
+                yield new BytePairTokenizer(new Vocabulary(m, llama3), m.strings("tokenizer.ggml.merges"), pre);
+            }
             default -> throw new TokenizerException("unsupported tokenizer.ggml.model '" + model
                     + "' (supported: llama, gpt2)");
         };

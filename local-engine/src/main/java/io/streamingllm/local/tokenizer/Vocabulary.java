@@ -19,6 +19,9 @@ final class Vocabulary {
 
     private static final List<String> END_OF_TURN_TEXTS =
             List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>");
+    /** Control tokens llama.cpp also ends generation on, found by their text. */
+    private static final List<String> END_OF_GENERATION_TEXTS =
+            List.of("<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>");
 
     final String[] texts;
     final float[] scores;
@@ -28,7 +31,8 @@ final class Vocabulary {
     /** Tokens matched as a whole inside text (control, user-defined, unknown), longest first, as llama.cpp does. */
     final List<Integer> partitionTokens;
 
-    Vocabulary(Metadata metadata) {
+    /** @param addBosByDefault whether prompts start with BOS when {@code tokenizer.ggml.add_bos_token} is absent */
+    Vocabulary(Metadata metadata, boolean addBosByDefault) {
         texts = metadata.strings("tokenizer.ggml.tokens");
         if (texts == null || texts.length == 0) {
             throw new TokenizerException("GGUF metadata has no tokenizer.ggml.tokens");
@@ -71,14 +75,14 @@ final class Vocabulary {
                 ends.add(id);
             }
         }
-        for (String text : END_OF_TURN_TEXTS) {
+        for (String text : END_OF_GENERATION_TEXTS) {
             int id = id(text);
             if (id >= 0 && types[id] == TYPE_CONTROL) {
                 ends.add(id);
             }
         }
         special = new SpecialTokens(bos, eos, eot, eom, unk,
-                metadata.bool("tokenizer.ggml.add_bos_token", bos >= 0 && "llama".equals(metadata.string("tokenizer.ggml.model", ""))),
+                metadata.bool("tokenizer.ggml.add_bos_token", bos >= 0 && addBosByDefault),
                 metadata.bool("tokenizer.ggml.add_eos_token", false), ends);
         List<Integer> partition = new ArrayList<>();
         for (int i = 0; i < texts.length; i++) {

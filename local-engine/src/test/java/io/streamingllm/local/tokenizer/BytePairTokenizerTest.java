@@ -112,6 +112,19 @@ class BytePairTokenizerTest {
     }
 
     @Test
+    void bosAndEndOfGenerationDefaultsFollowLlamaCpp() {
+        SyntheticVocab v = new SyntheticVocab().control("<|begin_of_text|>").control("<|im_end|>").control("<|endoftext|>");
+        v.put("tokenizer.ggml.bos_token_id", v.id("<|begin_of_text|>"))
+                .put("tokenizer.ggml.eos_token_id", v.id("<|im_end|>"));
+        // Without tokenizer.ggml.add_bos_token: Llama 3 vocabularies add BOS, Qwen2 ones do not.
+        assertTrue(v.tokenizer("llama-bpe").specialTokens().addBos());
+        assertFalse(v.tokenizer("qwen2").specialTokens().addBos());
+        SpecialTokens s = v.tokenizer("qwen2").specialTokens();
+        assertEquals(v.id("<|im_end|>"), s.eot());
+        assertEquals(Set.of(v.id("<|im_end|>"), v.id("<|endoftext|>")), s.endOfGeneration());
+    }
+
+    @Test
     void roundTripsManyStringsWithBothPreTokenizers() {
         SyntheticVocab v = new SyntheticVocab().merge("\u0120", "t").merge("h", "e").merge("\u0120t", "he")
                 .merge("\u0120", "\u0120").merge("\u010A", "\u010A").merge("1", "2").merge("12", "3");
