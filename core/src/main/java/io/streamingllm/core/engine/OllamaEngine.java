@@ -339,6 +339,7 @@ public final class OllamaEngine implements ModelEngine {
         private final long start = System.nanoTime();
         private volatile long lastActivity = start;
         private int deltas;
+        private GenerationResult last;
 
         OllamaGeneration(HttpRequest request, TokenSink sink) {
             this.request = request;
@@ -467,7 +468,9 @@ public final class OllamaEngine implements ModelEngine {
                         System.arraycopy(buf, from, line, lineLen, len);
                         lineLen += len;
                         if (record(line, lineLen)) {
+                            // reading the end of the body first hands the connection back to the pool
                             drain(in);
+                            result.complete(last);
                             return;
                         }
                         lineLen = 0;
@@ -485,6 +488,7 @@ public final class OllamaEngine implements ModelEngine {
             }
             // EOF: a last record without a trailing newline still counts
             if (lineLen > 0 && record(line, lineLen)) {
+                result.complete(last);
                 return;
             }
             if (stop.get() != null) {
@@ -493,7 +497,7 @@ public final class OllamaEngine implements ModelEngine {
             throw new IOException("stream ended");
         }
 
-        /** Handles one NDJSON line; true once the final record completed the result. */
+        /** Handles one NDJSON line; true at the final record, whose result is then in {@link #last}. */
         private boolean record(byte[] line, int len) {
             if (len > 0 && line[len - 1] == '\r') {
                 len--;
@@ -533,7 +537,7 @@ public final class OllamaEngine implements ModelEngine {
                 int promptTokens = (int) longOr(rec, "prompt_eval_count", -1);
                 int evalCount = (int) longOr(rec, "eval_count", -1);
                 long total = longOr(rec, "total_duration", 0);
-                result.complete(new GenerationResult(text.toString(), finish, promptTokens, evalCount,
+                last = (new GenerationResult(text.toString(), finish, promptTokens, evalCount,
                         total > 0 ? total : System.nanoTime() - start,
                         longOr(rec, "load_duration", 0), longOr(rec, "prompt_eval_duration", 0),
                         longOr(rec, "eval_duration", 0), promptTokens > 0));
@@ -542,7 +546,7 @@ public final class OllamaEngine implements ModelEngine {
             return false;
         }
 
-        /** Reads past the final record so the connection can be reused; never delays the result. */
+        /** Reads past the final record so the connection can be reused; gives up after a short grace. */
         private void drain(InputStream in) {
             java.util.concurrent.ScheduledFuture<?> guard = watchdog.schedule(() -> {
                 try {
