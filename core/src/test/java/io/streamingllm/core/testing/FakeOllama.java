@@ -428,6 +428,7 @@ public final class FakeOllama implements AutoCloseable {
         private final long receivedNanos;
         private final CompletableFuture<Long> clientClosed = new CompletableFuture<>();
         private final CompletableFuture<Long> responseEnded = new CompletableFuture<>();
+        private final CompletableFuture<Long> headersSent = new CompletableFuture<>();
         private volatile int tokensSent;
 
         Exchange(String method, String path, Map<String, String> headers, byte[] body, JsonObject json) {
@@ -479,6 +480,11 @@ public final class FakeOllama implements AutoCloseable {
         /** Completes with the {@link System#nanoTime()} at which the fake stopped writing this response. */
         public CompletableFuture<Long> responseEnded() {
             return responseEnded;
+        }
+
+        /** Completes with the {@link System#nanoTime()} at which the headers were flushed, or the response ended. */
+        public CompletableFuture<Long> headersSent() {
+            return headersSent;
         }
 
         /** Token records written so far. */
@@ -690,7 +696,9 @@ public final class FakeOllama implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
-                ex.responseEnded.complete(System.nanoTime());
+                long now = System.nanoTime();
+                ex.headersSent.complete(now);
+                ex.responseEnded.complete(now);
             }
         }
 
@@ -830,6 +838,7 @@ public final class FakeOllama implements AutoCloseable {
             boolean flushEach = !reply.tokenDelay.isZero() || reply.gate != null || reply.failure != Failure.NONE;
             if (flushEach) {
                 out.flush();
+                ex.headersSent.complete(System.nanoTime());
             }
             long evalStart = System.nanoTime();
             int sent = 0;
