@@ -31,6 +31,9 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("streaming-llm: shutting down (grace " + config.shutdownGrace().toSeconds() + " s)");
             server.shutdown(config.shutdownGrace());
+            System.err.println("streaming-llm: stopped");
+            // a SIGTERM'd JVM would exit 143; an orderly shutdown is a success
+            Runtime.getRuntime().halt(0);
         }, "sidecar-shutdown"));
         System.err.println("streaming-llm: listening on " + server.baseUri() + " (bound to " + config.host() + ":"
                 + server.port() + ")");

@@ -5,10 +5,10 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
 import io.streamingllm.core.agent.AgentStore;
-import io.streamingllm.core.config.ModelSpec;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.OllamaEngine;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.summary.SummaryStore;
@@ -25,7 +25,6 @@ import io.streamingllm.server.http.StreamSettings;
 import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.MetricsRoutes;
 import io.streamingllm.server.ollama.OllamaApi;
-import io.streamingllm.server.ollama.OllamaUpstream;
 
 import java.net.URI;
 import java.time.Duration;
@@ -53,8 +52,8 @@ public final class SidecarServer implements AutoCloseable {
         this.gate = new EngineGate(engine, Duration.ofSeconds(2));
         Auth auth = new Auth(config.apiToken());
         Cors cors = new Cors(config.corsOrigins());
-        Optional<OllamaUpstream> upstream = config.model().kind() == ModelSpec.Kind.OLLAMA
-                ? Optional.of(new OllamaUpstream(config.ollamaUrl())) : Optional.empty();
+        Optional<OllamaEngine> upstream = engine instanceof OllamaEngine ollama ? Optional.of(ollama) : Optional.empty();
+        log.onFsync(metrics::logDurable);
 
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter(cors)

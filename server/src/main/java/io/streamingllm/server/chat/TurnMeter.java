@@ -8,14 +8,12 @@ import io.streamingllm.server.metrics.Metrics;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Wraps a turn's sink to feed the metrics: stream count, tokens relayed, time to first token, and how long the
- * server waited after the last token for the turn to become durable (the event-log append + fsync).
+ * Wraps a turn's sink to feed the metrics: stream count, tokens relayed, time to first token, turn outcomes.
  */
 public final class TurnMeter implements TokenSink {
     private final Metrics metrics;
     private final TokenSink downstream;
     private final long startNanos = System.nanoTime();
-    private volatile long lastTokenNanos;
     private boolean first = true;
 
     public TurnMeter(Metrics metrics, TokenSink downstream) {
@@ -31,7 +29,6 @@ public final class TurnMeter implements TokenSink {
             first = false;
             metrics.firstToken(now - startNanos);
         }
-        lastTokenNanos = now;
         metrics.tokenRelayed();
         downstream.onToken(delta);
     }
@@ -44,14 +41,11 @@ public final class TurnMeter implements TokenSink {
     /** Follows the turn to its end. */
     public void follow(CompletableFuture<TurnResult> result) {
         result.whenComplete((r, e) -> {
-            long now = System.nanoTime();
             metrics.streamEnded();
             if (e != null) {
                 metrics.turnFailed();
                 return;
             }
-            long last = lastTokenNanos;
-            metrics.logDurable(now - (last == 0 ? startNanos : last));
             if (r.finishReason() == FinishReason.CANCELLED) {
                 metrics.turnCancelled();
             } else {

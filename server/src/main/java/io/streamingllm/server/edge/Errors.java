@@ -44,6 +44,7 @@ public final class Errors {
                 case NOT_FOUND -> new ApiException(404, "not_found", s.getMessage());
                 case AGENT_MISMATCH -> new ApiException(409, "agent_mismatch", s.getMessage());
                 case BAD_REQUEST -> ApiException.badRequest(s.getMessage());
+                case TOO_LARGE -> new ApiException(413, "message_too_large", s.getMessage());
                 case SHUTTING_DOWN -> new ApiException(503, "shutting_down", s.getMessage());
             };
         }

@@ -8,6 +8,8 @@ import io.streamingllm.core.Ids;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.OllamaEngine;
+import io.streamingllm.core.engine.UpstreamResponse;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.session.RelayRequest;
 import io.streamingllm.core.session.Turn;
@@ -51,11 +53,11 @@ public final class OllamaApi implements HttpService {
     private final EngineGate gate;
     private final Metrics metrics;
     private final StreamSettings settings;
-    private final Optional<OllamaUpstream> upstream;
+    private final Optional<OllamaEngine> upstream;
     private final Instant started = Instant.now();
 
     public OllamaApi(ChatService chat, ModelEngine engine, EngineGate gate, Metrics metrics, StreamSettings settings,
-                     Optional<OllamaUpstream> upstream) {
+                     Optional<OllamaEngine> upstream) {
         this.chat = chat;
         this.engine = engine;
         this.gate = gate;
@@ -128,7 +130,7 @@ public final class OllamaApi implements HttpService {
 
     private void tags(ServerRequest req, ServerResponse res) {
         if (upstream.isPresent()) {
-            pass(res, upstream.get().call("GET", "/api/tags", null));
+            pass(res, upstream.get().forward("GET", "/api/tags", null));
             return;
         }
         Responses.json(res, 200, "{\"models\":[" + modelEntry() + "]}");
@@ -136,7 +138,7 @@ public final class OllamaApi implements HttpService {
 
     private void version(ServerRequest req, ServerResponse res) {
         if (upstream.isPresent()) {
-            pass(res, upstream.get().call("GET", "/api/version", null));
+            pass(res, upstream.get().forward("GET", "/api/version", null));
             return;
         }
         Responses.json(res, 200, "{\"version\":\"" + VERSION + "\"}");
@@ -145,7 +147,7 @@ public final class OllamaApi implements HttpService {
     private void show(ServerRequest req, ServerResponse res) {
         JsonObject body = Limits.jsonObject(req);
         if (upstream.isPresent()) {
-            pass(res, upstream.get().call("POST", "/api/show", Responses.write(body)));
+            pass(res, upstream.get().forward("POST", "/api/show", Responses.write(body).getBytes(StandardCharsets.UTF_8)));
             return;
         }
         String name = optionalString(body, "model").or(() -> optionalString(body, "name")).orElse(engine.model());
@@ -187,8 +189,9 @@ public final class OllamaApi implements HttpService {
                 .build();
     }
 
-    private static void pass(ServerResponse res, OllamaUpstream.Answer answer) {
-        Responses.json(res, answer.status(), answer.body());
+    private static void pass(ServerResponse res, UpstreamResponse answer) {
+        res.status(answer.status()).header(io.helidon.http.HeaderNames.CONTENT_TYPE, answer.contentType())
+                .send(answer.body());
     }
 
     static List<ChatMessage> messages(JsonObject body) {
