@@ -90,8 +90,16 @@ public final class Errors {
 
     /** The last route of a routing: anything unmatched is 404 JSON. */
     public static Handler notFound() {
-        return (req, res) -> send(res, ApiException.notFound("no route for " + req.prologue().method().text()
-                + " " + req.path().rawPath()));
+        return (req, res) -> {
+            String raw = req.path().rawPath();
+            String lower = raw.toLowerCase(java.util.Locale.ROOT);
+            if (lower.contains("%2f") || lower.contains("%5c") || raw.contains("/../") || raw.endsWith("/..")) {
+                // an id smuggling a separator or a parent reference never names a resource
+                send(res, ApiException.badRequest("invalid id in " + raw + ": ids match " + io.streamingllm.core.Ids.PATTERN.pattern()));
+                return;
+            }
+            send(res, ApiException.notFound("no route for " + req.prologue().method().text() + " " + raw));
+        };
     }
 
     /** Registered after a path's method routes: any other method is 405 JSON with {@code Allow}. */
@@ -109,15 +117,15 @@ public final class Errors {
         DirectHandlers.Builder b = DirectHandlers.builder();
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
             b.addHandler(type, (request, eventType, status, headers, message) -> {
-                String error = switch (eventType) {
-                    case BAD_REQUEST -> "bad_request";
-                    case PAYLOAD_TOO_LARGE -> "payload_too_large";
+                boolean tooLarge = status.code() == 413 || eventType == DirectHandler.EventType.PAYLOAD_TOO_LARGE;
+                String error = tooLarge ? "payload_too_large" : switch (eventType) {
+                    case BAD_REQUEST, PAYLOAD_TOO_LARGE -> "bad_request";
                     case FORBIDDEN -> "forbidden";
                     case HTTP_VERSION_NOT_SUPPORTED -> "http_version_not_supported";
                     case INTERNAL_ERROR -> "internal_error";
                     case OTHER -> "error";
                 };
-                String detail = eventType == DirectHandler.EventType.PAYLOAD_TOO_LARGE
+                String detail = tooLarge
                         ? "request body larger than " + Limits.MAX_BODY_BYTES + " bytes"
                         : (message == null || message.isBlank() ? status.reasonPhrase() : oneLine(message));
                 return DirectHandler.TransportResponse.builder()
