@@ -196,6 +196,7 @@ public final class ChatService implements AutoCloseable {
         resident.remove(conversationId, c);
         lastUsed.remove(conversationId);
         c.pendingSummary.join();
+        engine.endSession(conversationId);
         boolean moved = log.archive(conversationId, config.archiveDir());
         summaries.archive(conversationId, config.archiveDir());
         return moved;
@@ -316,7 +317,7 @@ public final class ChatService implements AutoCloseable {
             }
         };
         long started = System.nanoTime();
-        Generation g = engine.generate(prompt, options, relay);
+        Generation g = engine.generate(c.id, prompt, options, relay);
         rt.attach(g);
         g.result().whenCompleteAsync((res, err) -> {
             try {

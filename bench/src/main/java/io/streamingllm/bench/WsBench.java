@@ -1,0 +1,305 @@
+package io.streamingllm.bench;
+
+import io.streamingllm.core.testing.FakeOllama;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * N concurrent WebSocket sessions, several turns each, through the sidecar (a child process running the
+ * built jar) to the fake Ollama upstream; the same load straight to the upstream gives the baseline
+ * time-to-first-token. Run by {@code scripts/bench.sh ws [sessions] [delays-ms] [turns] [tokens]}.
+ */
+public final class WsBench {
+    private static final String JAR = "server/target/streaming-llm-server.jar";
+
+    record Scenario(int sessions, int delayMs, int turns, int tokensPerReply) {
+    }
+
+    record Outcome(long tokens, int errors, double seconds, long[] ttftNanos) {
+        double p(double q) {
+            if (ttftNanos.length == 0) {
+                return Double.NaN;
+            }
+            long[] s = ttftNanos.clone();
+            Arrays.sort(s);
+            return s[Math.min(s.length - 1, (int) Math.ceil(q * s.length) - 1)] / 1e6;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int[] sessions = ints(args.length > 0 ? args[0] : "1,50,200,1000");
+        int[] delays = ints(args.length > 1 ? args[1] : "0,20");
+        int turns = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        if (!Files.isRegularFile(Path.of(JAR))) {
+            throw new IllegalStateException(JAR + " is missing: build with mvn -B -q -pl bench -am package -DskipTests");
+        }
+        System.out.println("| sessions | ms/token | relayed tok/s | errors | TTFT direct p50/p99 ms | TTFT sidecar p50/p99 ms | added p50/p99 ms | sidecar RSS MiB | CPU s per M tokens |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        try (FakeOllama upstream = FakeOllama.start("llama3.2:latest").recording(false)) {
+            for (int delay : delays) {
+                for (int n : sessions) {
+                    Scenario s = new Scenario(n, delay, turns, tokens);
+                    List<String> reply = new ArrayList<>();
+                    for (int i = 0; i < tokens; i++) {
+                        reply.add(" tok" + i);
+                    }
+                    upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delay)));
+                    Outcome direct = direct(upstream.baseUri(), s);
+                    try (Sidecar sidecar = Sidecar.start(upstream.baseUri())) {
+                        long cpuBefore = sidecar.cpuNanos();
+                        Outcome via = viaWebSocket(sidecar.port, s);
+                        long cpu = sidecar.cpuNanos() - cpuBefore;
+                        System.out.printf("| %d | %d | %.0f | %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.0f | %.2f |%n",
+                                n, delay, via.tokens / via.seconds, via.errors, direct.p(0.5), direct.p(0.99),
+                                via.p(0.5), via.p(0.99), via.p(0.5) - direct.p(0.5), via.p(0.99) - direct.p(0.99),
+                                sidecar.rssKiB() / 1024.0, via.tokens == 0 ? Double.NaN : cpu / 1e9 / (via.tokens / 1e6));
+                    }
+                }
+            }
+        }
+    }
+
+    /** The baseline: the same sessions calling the upstream's streaming /api/chat directly. */
+    private static Outcome direct(URI upstream, Scenario s) throws Exception {
+        HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+        ConcurrentLinkedQueue<Long> ttft = new ConcurrentLinkedQueue<>();
+        AtomicLong tokens = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        long start = System.nanoTime();
+        runSessions(s.sessions, session -> {
+            for (int t = 0; t < s.turns; t++) {
+                String body = "{\"model\":\"llama3.2:latest\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello "
+                        + session + "\"}]}";
+                long t0 = System.nanoTime();
+                try {
+                    HttpResponse<Stream<String>> r = http.send(HttpRequest.newBuilder(upstream.resolve("/api/chat"))
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofLines());
+                    boolean first = true;
+                    for (String line : (Iterable<String>) r.body()::iterator) {
+                        if (line.contains("\"done\":false")) {
+                            if (first) {
+                                ttft.add(System.nanoTime() - t0);
+                                first = false;
+                            }
+                            tokens.incrementAndGet();
+                        }
+                    }
+                } catch (IOException | InterruptedException e) {
+                    errors.incrementAndGet();
+                }
+            }
+        });
+        return new Outcome(tokens.get(), (int) errors.get(), (System.nanoTime() - start) / 1e9,
+                ttft.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    /** Each session: one WebSocket, {@code turns} turns in a row, each waiting for its done frame. */
+    private static Outcome viaWebSocket(int port, Scenario s) throws Exception {
+        HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+        URI uri = URI.create("ws://127.0.0.1:" + port + "/ws/chat");
+        ConcurrentLinkedQueue<Long> ttft = new ConcurrentLinkedQueue<>();
+        AtomicLong tokens = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        long start = System.nanoTime();
+        runSessions(s.sessions, session -> {
+            TurnListener listener = new TurnListener(tokens);
+            WebSocket ws;
+            try {
+                ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30)).buildAsync(uri, listener)
+                        .get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                errors.incrementAndGet();
+                return;
+            }
+            try {
+                for (int t = 0; t < s.turns; t++) {
+                    CompletableFuture<String> done = listener.next();
+                    long t0 = System.nanoTime();
+                    listener.sentAt = t0;
+                    ws.sendText("{\"agent_id\":\"planner\",\"conversation_id\":\"bench-" + session
+                            + "\",\"user_message\":\"hello " + t + "\"}", true).get(30, TimeUnit.SECONDS);
+                    String end = done.get(300, TimeUnit.SECONDS);
+                    if (!end.equals("done")) {
+                        errors.incrementAndGet();
+                        break;
+                    }
+                    ttft.add(listener.firstTokenAt - t0);
+                }
+                ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                errors.incrementAndGet();
+                ws.abort();
+            }
+        });
+        return new Outcome(tokens.get(), (int) errors.get(), (System.nanoTime() - start) / 1e9,
+                ttft.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    private static final class TurnListener implements WebSocket.Listener {
+        private final AtomicLong tokens;
+        private final StringBuilder partial = new StringBuilder();
+        private volatile CompletableFuture<String> turn = new CompletableFuture<>();
+        volatile long sentAt;
+        volatile long firstTokenAt;
+        private boolean sawToken;
+
+        TurnListener(AtomicLong tokens) {
+            this.tokens = tokens;
+        }
+
+        CompletableFuture<String> next() {
+            sawToken = false;
+            turn = new CompletableFuture<>();
+            return turn;
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                JsonObject frame = Json.createReader(new StringReader(partial.toString())).readObject();
+                partial.setLength(0);
+                switch (frame.getString("type", "")) {
+                    case "token" -> {
+                        if (!sawToken) {
+                            firstTokenAt = System.nanoTime();
+                            sawToken = true;
+                        }
+                        tokens.incrementAndGet();
+                    }
+                    case "done" -> turn.complete("done");
+                    default -> turn.complete("error: " + frame);
+                }
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            turn.complete("error: " + error);
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
+            turn.complete("closed: " + status + " " + reason);
+            return null;
+        }
+    }
+
+    private interface Session {
+        void run(int index) throws Exception;
+    }
+
+    private static void runSessions(int n, Session body) throws InterruptedException {
+        try (var exec = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                int index = i;
+                exec.submit(() -> {
+                    body.run(index);
+                    return null;
+                });
+            }
+        }
+    }
+
+    /** The sidecar as users run it: the built jar in its own JVM. */
+    private static final class Sidecar implements AutoCloseable {
+        final Process process;
+        final int port;
+        final Path dataDir;
+
+        private Sidecar(Process process, int port, Path dataDir) {
+            this.process = process;
+            this.port = port;
+            this.dataDir = dataDir;
+        }
+
+        static Sidecar start(URI upstream) throws Exception {
+            int port;
+            try (ServerSocket probe = new ServerSocket(0)) {
+                port = probe.getLocalPort();
+            }
+            Path data = Files.createTempDirectory("ws-bench");
+            String java = ProcessHandle.current().info().command().orElse("java");
+            ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-jar", JAR,
+                    "--host", "127.0.0.1", "--port", Integer.toString(port));
+            pb.environment().put("STREAMING_LLM_MODEL", "llama3.2:latest");
+            pb.environment().put("STREAMING_LLM_OLLAMA_URL", upstream.toString());
+            pb.environment().put("STREAMING_LLM_DATA_DIR", data.toString());
+            pb.environment().put("STREAMING_LLM_AGENTS_DIR", data.resolve("agents").toString());
+            pb.redirectErrorStream(true).redirectOutput(data.resolve("sidecar.out").toFile());
+            Process p = pb.start();
+            HttpClient http = HttpClient.newHttpClient();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (true) {
+                try {
+                    if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        break;
+                    }
+                } catch (IOException e) {
+                    if (!p.isAlive() || System.nanoTime() > deadline) {
+                        throw new IllegalStateException("sidecar did not start: " + Files.readString(data.resolve("sidecar.out")));
+                    }
+                    TimeUnit.MILLISECONDS.sleep(50); // polling a child process's start-up, not synchronising threads
+                }
+            }
+            return new Sidecar(p, port, data);
+        }
+
+        long cpuNanos() throws IOException {
+            String[] f = Files.readString(Path.of("/proc/" + process.pid() + "/stat")).split("\\) ", 2)[1].split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return ticks * 10_000_000L; // USER_HZ = 100
+        }
+
+        long rssKiB() throws IOException {
+            for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", ""));
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.destroy();
+            process.waitFor(30, TimeUnit.SECONDS);
+            try (var walk = Files.walk(dataDir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+            }
+        }
+    }
+
+    private static int[] ints(String csv) {
+        return Arrays.stream(csv.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+    }
+
+    private WsBench() {
+    }
+}
