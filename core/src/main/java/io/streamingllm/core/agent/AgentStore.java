@@ -111,7 +111,8 @@ public final class AgentStore {
         if (agent == null) {
             throw new IllegalArgumentException("agent is missing");
         }
-        String id = Ids.require("agent", agent.id() == null ? "" : agent.id().trim());
+        // strip(), not trim(): trim() would quietly turn "x\0" into "x"
+        String id = Ids.require("agent", agent.id() == null ? "" : agent.id().strip());
         String name = trim(agent.name());
         Agent clean = new Agent(id, name.isEmpty() ? id : name, trim(agent.systemPrompt()), trim(agent.markdownContext()));
         synchronized (writeLock) {
@@ -160,7 +161,7 @@ public final class AgentStore {
         try {
             return Optional.of(parse(text, id, file));
         } catch (IllegalArgumentException | YAMLException e) {
-            LOG.log(System.Logger.Level.WARNING, "agents: skipping {0}: {1}", file, e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "agents: skipping {0}: {1}", file, String.valueOf(e.getMessage()).replaceAll("\\s+", " "));
             return Optional.empty();
         }
     }

@@ -22,11 +22,17 @@ public record ModelSpec(Kind kind, String name) {
         if (v.startsWith("gguf:") || v.toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
             String path = v.startsWith("gguf:") ? v.substring("gguf:".length()) : v;
             if (path.isBlank()) {
-                throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + v + ": gguf: needs a file path");
+                throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + ConfigException.show(v) + ": gguf: needs a file path");
             }
-            Path p = Path.of(path);
+            Path p;
+            try {
+                p = Path.of(path);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + ConfigException.show(v) + ": not a file path");
+            }
             if (!Files.isRegularFile(p)) {
-                throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + v + ": no such GGUF file " + p.toAbsolutePath());
+                throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + ConfigException.show(v)
+                        + ": no such GGUF file " + ConfigException.show(p.toAbsolutePath().toString()));
             }
             return new ModelSpec(Kind.GGUF, path);
         }
@@ -44,7 +50,7 @@ public record ModelSpec(Kind kind, String name) {
 
     private static String requireName(String raw, String name) {
         if (name.isBlank() || name.chars().anyMatch(c -> c <= ' ')) {
-            throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + raw + ": not a model name (NAME[:TAG])");
+            throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + ConfigException.show(raw) + ": not a model name (NAME[:TAG])");
         }
         return name;
     }

@@ -103,10 +103,13 @@ public record SidecarConfig(
         return fromEnv(System.getenv());
     }
 
-    /** Reads the given variables; unset and empty both mean the default. */
+    /**
+     * Reads the given variables; unset and empty both mean the default, except {@code STREAMING_LLM_MODEL}:
+     * set but empty is unusable (DESIGN) and stops start-up rather than silently picking a model.
+     */
     public static SidecarConfig fromEnv(Map<String, String> env) {
         Reader r = new Reader(env);
-        ModelSpec model = ModelSpec.parse(r.raw(MODEL));
+        ModelSpec model = ModelSpec.parse(env.containsKey(MODEL) ? env.get(MODEL) : defaults().get(MODEL));
         int recent = r.intIn(RECENT_SIZE, 1, 1 << 24);
         String summarySizeRaw = r.rawOrNull(SUMMARY_SIZE);
         int summarySize = summarySizeRaw == null ? Math.max(1, recent / 4) : r.intIn(SUMMARY_SIZE, 1, 1 << 24);
@@ -161,7 +164,7 @@ public record SidecarConfig(
         }
 
         ConfigException bad(String key, String value, String expected) {
-            return new ConfigException(key, "invalid " + key + "=" + value + ": expected " + expected);
+            return new ConfigException(key, "invalid " + key + "=" + ConfigException.show(value) + ": expected " + expected);
         }
 
         int intIn(String key, int min, int max) {
@@ -221,7 +224,7 @@ public record SidecarConfig(
         Path path(String key) {
             String v = raw(key);
             if (v.indexOf('\0') >= 0) {
-                throw bad(key, v.replace("\0", "\\0"), "a directory path");
+                throw bad(key, v, "a directory path");
             }
             try {
                 return Path.of(v).toAbsolutePath().normalize();

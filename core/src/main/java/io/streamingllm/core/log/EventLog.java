@@ -75,6 +75,9 @@ public final class EventLog implements AutoCloseable {
     private final Object enqueueLock = new Object();
     private boolean closed; // guarded by enqueueLock
     private final Thread committer;
+    private static final int FORCE_THREADS = 16;
+    /** Helpers of the committer for concurrent fsyncs; idle threads time out. */
+    private final java.util.concurrent.ThreadPoolExecutor forcers;
 
     /** Held by the committer for a whole batch, and by tail repair and archive. */
     private final Object ioLock = new Object();
@@ -99,6 +102,9 @@ public final class EventLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create log directory " + this.logDir + ": " + e.getMessage(), e);
         }
+        forcers = new java.util.concurrent.ThreadPoolExecutor(FORCE_THREADS, FORCE_THREADS, 30, java.util.concurrent.TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), Thread.ofPlatform().daemon().name("event-log-fsync-", 0).factory());
+        forcers.allowCoreThreadTimeOut(true);
         committer = Thread.ofPlatform().daemon().name("event-log-committer").unstarted(this::runCommitter);
         committer.start();
     }
@@ -294,6 +300,7 @@ public final class EventLog implements AutoCloseable {
                 interrupted = true;
             }
         }
+        forcers.shutdown();
         synchronized (ioLock) {
             for (String id : new ArrayList<>(channels.keySet())) {
                 closeChannel(id);
@@ -369,14 +376,7 @@ public final class EventLog implements AutoCloseable {
                 }
             }
             long start = System.nanoTime();
-            for (Map.Entry<String, FileChannel> t : touched.entrySet()) {
-                try {
-                    t.getValue().force(false);
-                } catch (IOException e) {
-                    failed.put(t.getKey(), e);
-                    abandon(t.getKey(), t.getValue(), -1);
-                }
-            }
+            forceAll(touched, failed);
             if (created) {
                 AtomicFiles.syncDirectory(logDir);
             }
@@ -389,6 +389,66 @@ public final class EventLog implements AutoCloseable {
             } else {
                 w.done().completeExceptionally(e);
             }
+        }
+    }
+
+    /**
+     * Forces every touched file. Several files are forced concurrently: the file system folds concurrent
+     * fsyncs into one journal commit, so a batch spread over many conversations costs about one fsync.
+     */
+    private void forceAll(Map<String, FileChannel> touched, Map<String, IOException> failed) {
+        List<Map.Entry<String, FileChannel>> files = new ArrayList<>(touched.entrySet());
+        if (files.size() == 1) {
+            forceOne(files.get(0), failed);
+            return;
+        }
+        int lanes = Math.min(files.size(), FORCE_THREADS);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(lanes - 1);
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Map<String, IOException> laneFailures = new ConcurrentHashMap<>();
+        Runnable lane = () -> {
+            for (int i; (i = next.getAndIncrement()) < files.size(); ) {
+                try {
+                    files.get(i).getValue().force(false);
+                } catch (IOException e) {
+                    laneFailures.put(files.get(i).getKey(), e);
+                }
+            }
+        };
+        for (int l = 1; l < lanes; l++) {
+            forcers.execute(() -> {
+                try {
+                    lane.run();
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        lane.run();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                done.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        laneFailures.forEach((id, e) -> {
+            failed.put(id, e);
+            abandon(id, touched.get(id), -1);
+        });
+    }
+
+    private void forceOne(Map.Entry<String, FileChannel> file, Map<String, IOException> failed) {
+        try {
+            file.getValue().force(false);
+        } catch (IOException e) {
+            failed.put(file.getKey(), e);
+            abandon(file.getKey(), file.getValue(), -1);
         }
     }
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Benchmarks. Usage: scripts/bench.sh SCENARIO [args...]
+#   log   durable event-log appends: EventLog group commit vs the Python sidecar's per-event fsync
+#         (args: --seconds N per cell, --dir PATH to keep the files)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+usage() {
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log" >&2
+  exit 2
+}
+[[ $# -ge 1 ]] || usage
+scenario="$1"
+shift
+case "$scenario" in
+  log) main=io.streamingllm.bench.LogBench ;;
+  *) echo "unknown scenario: $scenario" >&2; usage ;;
+esac
+
+java_major() {
+  "$1" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2; exit}'
+}
+
+find_java() {
+  local candidates=()
+  [[ -n "${JAVA_HOME:-}" ]] && candidates+=("$JAVA_HOME/bin/java")
+  command -v java >/dev/null 2>&1 && candidates+=("$(command -v java)")
+  local IFS=:
+  for d in ${STREAMING_LLM_JDK_DIRS:-/usr/lib/jvm}; do
+    for j in "$d"/*/bin/java; do
+      [[ -x "$j" ]] && candidates+=("$j")
+    done
+  done
+  for j in "${candidates[@]}"; do
+    local v
+    v="$(java_major "$j" || true)"
+    if [[ "$v" =~ ^[0-9]+$ ]] && (( v >= 21 )); then
+      echo "$j"
+      return 0
+    fi
+  done
+  return 1
+}
+
+JAVA="$(find_java)" || { echo "bench: no JDK 21+ found (JAVA_HOME, PATH, /usr/lib/jvm/*); install one" >&2; exit 1; }
+mvn -B -q -pl bench -am package -DskipTests
+exec "$JAVA" -cp "bench/target/classes:bench/target/libs/*" "$main" "$@"
