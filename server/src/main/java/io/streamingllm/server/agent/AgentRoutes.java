@@ -11,10 +11,11 @@ import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.Limits;
 import io.streamingllm.server.http.Responses;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
+
+import static io.streamingllm.server.json.JsonText.JSON;
 
 /** {@code GET /agents}, {@code GET/PUT/DELETE /agents/{id}}. */
 public final class AgentRoutes implements HttpService {
@@ -35,9 +36,9 @@ public final class AgentRoutes implements HttpService {
     }
 
     private void list(ServerRequest req, ServerResponse res) {
-        JsonArrayBuilder arr = Json.createArrayBuilder();
+        JsonArrayBuilder arr = JSON.createArrayBuilder();
         agents.list().forEach(a -> arr.add(toJson(a)));
-        Responses.json(res, 200, Json.createObjectBuilder().add("agents", arr).build());
+        Responses.json(res, 200, JSON.createObjectBuilder().add("agents", arr).build());
     }
 
     private void get(ServerRequest req, ServerResponse res) {
@@ -85,7 +86,7 @@ public final class AgentRoutes implements HttpService {
     }
 
     public static JsonObject toJson(Agent a) {
-        return Json.createObjectBuilder()
+        return JSON.createObjectBuilder()
                 .add("id", a.id())
                 .add("name", a.name() == null ? "" : a.name())
                 .add("system_prompt", a.systemPrompt() == null ? "" : a.systemPrompt())

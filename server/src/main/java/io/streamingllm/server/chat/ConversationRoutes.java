@@ -22,7 +22,6 @@ import io.streamingllm.server.http.Responses;
 import io.streamingllm.server.http.StreamSettings;
 import io.streamingllm.server.http.TurnStreamer;
 import io.streamingllm.server.metrics.Metrics;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -34,6 +33,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
+
+import static io.streamingllm.server.json.JsonText.JSON;
 
 /**
  * Conversations over HTTP: turns ({@code POST /conversations/{id}/messages}, streamed as SSE by default or
@@ -97,9 +98,9 @@ public final class ConversationRoutes implements HttpService {
     }
 
     private void list(ServerRequest req, ServerResponse res) {
-        JsonArrayBuilder arr = Json.createArrayBuilder();
+        JsonArrayBuilder arr = JSON.createArrayBuilder();
         chat.conversations().forEach(c -> arr.add(toJson(c)));
-        Responses.json(res, 200, Json.createObjectBuilder().add("conversations", arr).build());
+        Responses.json(res, 200, JSON.createObjectBuilder().add("conversations", arr).build());
     }
 
     private void get(ServerRequest req, ServerResponse res) {
@@ -120,7 +121,7 @@ public final class ConversationRoutes implements HttpService {
         String id = conversationId(req);
         Summary s = chat.summary(id).orElseThrow(() -> ApiException.notFound(
                 "conversation " + id + " has no summary yet (written at its first eviction from the window)"));
-        Responses.json(res, 200, Json.createObjectBuilder()
+        Responses.json(res, 200, JSON.createObjectBuilder()
                 .add("conversation_id", s.conversationId())
                 .add("summary_ref", s.summaryRef())
                 .add("content", s.content())
@@ -133,9 +134,9 @@ public final class ConversationRoutes implements HttpService {
         if (!log.exists(id)) {
             throw ApiException.notFound("no conversation " + id);
         }
-        JsonArrayBuilder arr = Json.createArrayBuilder();
+        JsonArrayBuilder arr = JSON.createArrayBuilder();
         log.tail(id, limit).forEach(e -> arr.add(toJson(e)));
-        Responses.json(res, 200, Json.createObjectBuilder().add("events", arr).build());
+        Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
     }
 
     private void events(ServerRequest req, ServerResponse res) {
@@ -149,14 +150,14 @@ public final class ConversationRoutes implements HttpService {
                 throw ApiException.badRequest("visibility must be user or internal, got " + v);
             }
         }).orElse(null);
-        JsonArrayBuilder arr = Json.createArrayBuilder();
+        JsonArrayBuilder arr = JSON.createArrayBuilder();
         try (Stream<Event> stream = since.isPresent() ? log.since(since.get()) : log.byType(types, visibility)) {
             stream.filter(e -> types.isEmpty() || types.contains(e.type()))
                     .filter(e -> visibility == null || e.visibility() == visibility)
                     .limit(limit)
                     .forEach(e -> arr.add(toJson(e)));
         }
-        Responses.json(res, 200, Json.createObjectBuilder().add("events", arr).build());
+        Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
     }
 
     private static Instant instant(String raw) {
@@ -207,11 +208,11 @@ public final class ConversationRoutes implements HttpService {
     }
 
     static JsonObject toJson(ConversationInfo c) {
-        JsonObjectBuilder b = Json.createObjectBuilder()
+        JsonObjectBuilder b = JSON.createObjectBuilder()
                 .add("conversation_id", c.conversationId())
                 .add("agent_id", c.agentId())
                 .add("turns", c.turns())
-                .add("window", Json.createObjectBuilder()
+                .add("window", JSON.createObjectBuilder()
                         .add("sink_tokens", c.window().sinkTokens())
                         .add("summary_tokens", c.window().summaryTokens())
                         .add("recent_tokens", c.window().recentTokens())
@@ -225,7 +226,7 @@ public final class ConversationRoutes implements HttpService {
     }
 
     static JsonObject toJson(Event e) {
-        return Json.createObjectBuilder()
+        return JSON.createObjectBuilder()
                 .add("id", e.id())
                 .add("conversation_id", e.conversationId())
                 .add("type", e.type().name())

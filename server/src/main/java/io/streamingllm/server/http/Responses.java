@@ -2,12 +2,13 @@ package io.streamingllm.server.http;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerResponse;
-import jakarta.json.Json;
 import jakarta.json.JsonStructure;
 import jakarta.json.JsonWriter;
 
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+
+import static io.streamingllm.server.json.JsonText.JSON;
 
 /** Writing JSON responses. */
 public final class Responses {
@@ -25,7 +26,7 @@ public final class Responses {
 
     public static String write(JsonStructure body) {
         StringWriter w = new StringWriter();
-        try (JsonWriter jw = Json.createWriter(w)) {
+        try (JsonWriter jw = JSON.createWriter(w)) {
             jw.write(body);
         }
         return w.toString();

@@ -1,15 +1,20 @@
 package io.streamingllm.server.json;
 
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.stream.JsonParsingException;
 
 import java.io.StringReader;
 
 /** JSON text helpers: jakarta.json for documents, a hand-written string quoter for the per-token hot path. */
 public final class JsonText {
+    /**
+     * The JSON provider, looked up once: {@code jakarta.json.Json.createXxx()} runs a ServiceLoader scan of the
+     * class path on every call, which showed up as a per-turn cost in profiles.
+     */
+    public static final JsonProvider JSON = JsonProvider.provider();
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private JsonText() {
@@ -51,7 +56,7 @@ public final class JsonText {
      */
     public static JsonObject parseObject(String text) {
         JsonValue value;
-        try (JsonReader reader = Json.createReader(new StringReader(text))) {
+        try (JsonReader reader = JSON.createReader(new StringReader(text))) {
             value = reader.readValue();
         } catch (JsonParsingException e) {
             throw new BadJson("malformed JSON: " + firstLine(e.getMessage()));

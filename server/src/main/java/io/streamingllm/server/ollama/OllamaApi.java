@@ -23,7 +23,6 @@ import io.streamingllm.server.http.Responses;
 import io.streamingllm.server.http.StreamSettings;
 import io.streamingllm.server.http.TurnStreamer;
 import io.streamingllm.server.metrics.Metrics;
-import jakarta.json.Json;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
@@ -37,6 +36,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+
+import static io.streamingllm.server.json.JsonText.JSON;
 
 /**
  * The Ollama-compatible API, so Ollama clients (CLI, ollama-js, LangChain, Open WebUI) can point at the sidecar.
@@ -155,20 +156,20 @@ public final class OllamaApi implements HttpService {
             throw new ApiException(404, "not_found", "model '" + name + "' not found; this sidecar serves "
                     + engine.model());
         }
-        Responses.json(res, 200, Json.createObjectBuilder()
+        Responses.json(res, 200, JSON.createObjectBuilder()
                 .add("modelfile", "# served by the streaming-llm sidecar (" + engine.engineName() + " engine)\nFROM "
                         + engine.model() + "\n")
                 .add("parameters", "")
                 .add("template", "{{ .Prompt }}")
                 .add("details", details())
-                .add("model_info", Json.createObjectBuilder().add("general.architecture", engine.engineName()))
-                .add("capabilities", Json.createArrayBuilder().add("completion"))
+                .add("model_info", JSON.createObjectBuilder().add("general.architecture", engine.engineName()))
+                .add("capabilities", JSON.createArrayBuilder().add("completion"))
                 .add("modified_at", started.toString())
                 .build());
     }
 
     private String modelEntry() {
-        return Json.createObjectBuilder()
+        return JSON.createObjectBuilder()
                 .add("name", engine.model())
                 .add("model", engine.model())
                 .add("modified_at", started.toString())
@@ -179,11 +180,11 @@ public final class OllamaApi implements HttpService {
     }
 
     private JsonObject details() {
-        return Json.createObjectBuilder()
+        return JSON.createObjectBuilder()
                 .add("parent_model", "")
                 .add("format", engine.engineName().equals("local") ? "gguf" : engine.engineName())
                 .add("family", engine.engineName())
-                .add("families", Json.createArrayBuilder().add(engine.engineName()))
+                .add("families", JSON.createArrayBuilder().add(engine.engineName()))
                 .add("parameter_size", "")
                 .add("quantization_level", "")
                 .build();
