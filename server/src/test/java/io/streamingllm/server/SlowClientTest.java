@@ -29,7 +29,7 @@ class SlowClientTest {
     void clientThatStopsReadingGetsItsTurnCancelled() throws Exception {
         SidecarConfig config = TestSidecar.config(dir, "echo", Map.of(SidecarConfig.RECENT_SIZE, "1048576"));
         try (SidecarServer server = SidecarServer.start(config, new EchoEngine(0),
-                new StreamSettings(64, Duration.ofMillis(50)));
+                new StreamSettings(64, Duration.ofMillis(50), Duration.ofSeconds(30)));
              HttpClient http = HttpClient.newHttpClient()) {
             CountDownLatch firstFrame = new CountDownLatch(1);
             WebSocket ws = http.newWebSocketBuilder().buildAsync(

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A sidecar on a free loopback port over a temp directory, with a JDK HTTP client pointed at it. */
 final class TestSidecar implements AutoCloseable {
     /** Short heartbeat so vanished HTTP clients are noticed quickly in tests. */
-    static final StreamSettings SETTINGS = new StreamSettings(4096, Duration.ofMillis(50));
+    static final StreamSettings SETTINGS = new StreamSettings(4096, Duration.ofMillis(50), Duration.ofMillis(100));
 
     final Path root;
     final SidecarConfig config;

@@ -55,6 +55,15 @@ class WsChatTest {
     }
 
     @Test
+    void idleSocketsArePingedSoTheyAreNotClosedAsIdle() throws Exception {
+        try (TestSidecar s = TestSidecar.echo(dir); WsClient ws = WsClient.connect(s.base, "")) {
+            assertTrue(ws.pinged.await(10, TimeUnit.SECONDS), "server pings an idle socket");
+            ws.send("{\"agent_id\":\"planner\",\"user_message\":\"after a ping\"}");
+            assertEquals("after a ping", ws.readTurn().text());
+        }
+    }
+
+    @Test
     void tokenFramesCarryTheConversationId() throws Exception {
         try (TestSidecar s = TestSidecar.echo(dir); WsClient ws = WsClient.connect(s.base, "")) {
             ws.send("{\"agent_id\":\"planner\",\"user_message\":\"hello world\",\"conversation_id\":\"my-conv.1\"}");

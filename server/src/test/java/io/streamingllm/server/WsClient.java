@@ -20,6 +20,7 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final StringBuilder partial = new StringBuilder();
     private final HttpClient client = HttpClient.newHttpClient();
+    final java.util.concurrent.CountDownLatch pinged = new java.util.concurrent.CountDownLatch(1);
     final WebSocket socket;
 
     private WsClient(URI uri) {
@@ -92,6 +93,12 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
         webSocket.request(1);
         return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
+        pinged.countDown();
+        return WebSocket.Listener.super.onPing(webSocket, message);
     }
 
     @Override

@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -47,6 +48,7 @@ public final class WsChat implements WsListener {
     private final Metrics metrics;
     private final Auth auth;
     private final int capacity;
+    private final long pingNanos;
     private final LinkedBlockingQueue<Object> outbox = new LinkedBlockingQueue<>();
     private final AtomicInteger pending = new AtomicInteger();
     private final Set<Turn> active = ConcurrentHashMap.newKeySet();
@@ -61,6 +63,7 @@ public final class WsChat implements WsListener {
         this.metrics = metrics;
         this.auth = auth;
         this.capacity = settings.bufferedTokens();
+        this.pingNanos = settings.wsPing().toNanos();
     }
 
     @Override
@@ -245,7 +248,11 @@ public final class WsChat implements WsListener {
     private void writeLoop(WsSession session) {
         try {
             while (true) {
-                Object item = outbox.take();
+                Object item = outbox.poll(pingNanos, TimeUnit.NANOSECONDS);
+                if (item == null) {
+                    session.ping(BufferData.empty());
+                    continue;
+                }
                 if (item == CLOSE) {
                     if (closeCode > 0) {
                         session.close(closeCode, closeReason);
