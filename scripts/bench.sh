@@ -2,11 +2,14 @@
 # Benchmarks. Usage: scripts/bench.sh SCENARIO [args...]
 #   log   durable event-log appends: EventLog group commit vs the Python sidecar's per-event fsync
 #         (args: --seconds N per cell, --dir PATH to keep the files)
+#   ws    N concurrent WebSocket sessions through the sidecar jar to the fake Ollama upstream vs. straight to it:
+#         relayed tokens/s, TTFT added (p50/p99), sidecar RSS, CPU s per M tokens
+#         (args: [sessions csv, default 1,50,200,1000] [ms/token csv, default 0,20] [turns, 3] [tokens per reply, 32])
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log" >&2
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws" >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -14,6 +17,7 @@ scenario="$1"
 shift
 case "$scenario" in
   log) main=io.streamingllm.bench.LogBench ;;
+  ws) main=io.streamingllm.bench.WsBench ;;
   *) echo "unknown scenario: $scenario" >&2; usage ;;
 esac
 

@@ -1,0 +1,96 @@
+package io.streamingllm.server.agent;
+
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.streamingllm.core.Ids;
+import io.streamingllm.core.agent.Agent;
+import io.streamingllm.core.agent.AgentStore;
+import io.streamingllm.server.edge.ApiException;
+import io.streamingllm.server.edge.Errors;
+import io.streamingllm.server.edge.Limits;
+import io.streamingllm.server.http.Responses;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+
+import static io.streamingllm.server.json.JsonText.JSON;
+
+/** {@code GET /agents}, {@code GET/PUT/DELETE /agents/{id}}. */
+public final class AgentRoutes implements HttpService {
+    private final AgentStore agents;
+
+    public AgentRoutes(AgentStore agents) {
+        this.agents = agents;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/agents", this::list)
+                .any("/agents", Errors.methodNotAllowed("GET"))
+                .get("/agents/{id}", this::get)
+                .put("/agents/{id}", this::put)
+                .delete("/agents/{id}", this::delete)
+                .any("/agents/{id}", Errors.methodNotAllowed("GET", "PUT", "DELETE"));
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        JsonArrayBuilder arr = JSON.createArrayBuilder();
+        agents.list().forEach(a -> arr.add(toJson(a)));
+        Responses.json(res, 200, JSON.createObjectBuilder().add("agents", arr).build());
+    }
+
+    private void get(ServerRequest req, ServerResponse res) {
+        String id = id(req);
+        Agent agent = agents.get(id).orElseThrow(() -> ApiException.notFound("no agent " + id));
+        Responses.json(res, 200, toJson(agent));
+    }
+
+    private void put(ServerRequest req, ServerResponse res) {
+        String id = id(req);
+        JsonObject body = Limits.jsonObject(req);
+        if (body.containsKey("id") && !(body.get("id") instanceof jakarta.json.JsonString s && s.getString().trim().equals(id))) {
+            throw ApiException.badRequest("body id does not match the path id " + id);
+        }
+        Agent saved = agents.upsert(new Agent(id, string(body, "name", id), string(body, "system_prompt", ""),
+                string(body, "markdown_context", "")));
+        Responses.json(res, 200, toJson(saved));
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        String id = id(req);
+        if (!agents.delete(id)) {
+            throw ApiException.notFound("no agent " + id);
+        }
+        res.status(204).send();
+    }
+
+    private static String id(ServerRequest req) {
+        String raw = req.path().pathParameters().get("id").trim();
+        if (raw.isEmpty()) {
+            throw ApiException.badRequest("agent id is blank");
+        }
+        return Ids.require("agent", raw);
+    }
+
+    private static String string(JsonObject body, String key, String fallback) {
+        JsonValue v = body.get(key);
+        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
+            return fallback;
+        }
+        if (v.getValueType() != JsonValue.ValueType.STRING) {
+            throw ApiException.badRequest("field " + key + " must be a string");
+        }
+        return ((jakarta.json.JsonString) v).getString();
+    }
+
+    public static JsonObject toJson(Agent a) {
+        return JSON.createObjectBuilder()
+                .add("id", a.id())
+                .add("name", a.name() == null ? "" : a.name())
+                .add("system_prompt", a.systemPrompt() == null ? "" : a.systemPrompt())
+                .add("markdown_context", a.markdownContext() == null ? "" : a.markdownContext())
+                .build();
+    }
+}

@@ -1,0 +1,238 @@
+package io.streamingllm.server.chat;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.streamingllm.core.Ids;
+import io.streamingllm.core.log.Event;
+import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventType;
+import io.streamingllm.core.log.Visibility;
+import io.streamingllm.core.session.ChatService;
+import io.streamingllm.core.session.ConversationInfo;
+import io.streamingllm.core.session.Turn;
+import io.streamingllm.core.summary.Summary;
+import io.streamingllm.server.edge.ApiException;
+import io.streamingllm.server.edge.Errors;
+import io.streamingllm.server.edge.Limits;
+import io.streamingllm.server.health.EngineGate;
+import io.streamingllm.server.http.Responses;
+import io.streamingllm.server.http.StreamSettings;
+import io.streamingllm.server.http.TurnStreamer;
+import io.streamingllm.server.metrics.Metrics;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import static io.streamingllm.server.json.JsonText.JSON;
+
+/**
+ * Conversations over HTTP: turns ({@code POST /conversations/{id}/messages}, streamed as SSE by default or
+ * NDJSON for {@code Accept: application/x-ndjson}), listings, events, summaries and archiving.
+ */
+public final class ConversationRoutes implements HttpService {
+    static final int MAX_EVENTS = 10_000;
+    static final int DEFAULT_EVENTS = 1_000;
+
+    private final ChatService chat;
+    private final EventLog log;
+    private final EngineGate gate;
+    private final Metrics metrics;
+    private final StreamSettings settings;
+
+    public ConversationRoutes(ChatService chat, EventLog log, EngineGate gate, Metrics metrics, StreamSettings settings) {
+        this.chat = chat;
+        this.log = log;
+        this.gate = gate;
+        this.metrics = metrics;
+        this.settings = settings;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/conversations", this::list)
+                .any("/conversations", Errors.methodNotAllowed("GET"))
+                .get("/conversations/{id}", this::get)
+                .delete("/conversations/{id}", this::archive)
+                .any("/conversations/{id}", Errors.methodNotAllowed("GET", "DELETE"))
+                .post("/conversations/{id}/messages", this::post)
+                .any("/conversations/{id}/messages", Errors.methodNotAllowed("POST"))
+                .get("/conversations/{id}/events", this::conversationEvents)
+                .any("/conversations/{id}/events", Errors.methodNotAllowed("GET"))
+                .get("/conversations/{id}/summary", this::summary)
+                .any("/conversations/{id}/summary", Errors.methodNotAllowed("GET"))
+                .get("/events", this::events)
+                .any("/events", Errors.methodNotAllowed("GET"));
+    }
+
+    private void post(ServerRequest req, ServerResponse res) {
+        String pathId = req.path().pathParameters().get("id");
+        if (!TurnInput.NEW.equals(pathId)) {
+            Ids.require("conversation", pathId);
+        }
+        JsonObject body = Limits.jsonObject(req);
+        TurnInput input = TurnInput.parse(body, pathId);
+        gate.requireReady();
+        TurnStreamer streamer = new TurnStreamer(settings.bufferedTokens(), settings.heartbeat());
+        TurnMeter meter = new TurnMeter(metrics, streamer);
+        Turn turn;
+        try {
+            turn = chat.startTurn(input.toRequest(), meter);
+        } catch (RuntimeException e) {
+            meter.refused();
+            throw e;
+        }
+        meter.follow(turn.result());
+        streamer.stream(turn, res, TurnFormats.forAccept(req.headers().first(HeaderNames.ACCEPT).orElse(null),
+                turn.conversationId()));
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        JsonArrayBuilder arr = JSON.createArrayBuilder();
+        chat.conversations().forEach(c -> arr.add(toJson(c)));
+        Responses.json(res, 200, JSON.createObjectBuilder().add("conversations", arr).build());
+    }
+
+    private void get(ServerRequest req, ServerResponse res) {
+        String id = conversationId(req);
+        ConversationInfo info = chat.conversation(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
+        Responses.json(res, 200, toJson(info));
+    }
+
+    private void archive(ServerRequest req, ServerResponse res) {
+        String id = conversationId(req);
+        if (!chat.archive(id)) {
+            throw ApiException.notFound("no conversation " + id);
+        }
+        res.status(204).send();
+    }
+
+    private void summary(ServerRequest req, ServerResponse res) {
+        String id = conversationId(req);
+        Summary s = chat.summary(id).orElseThrow(() -> ApiException.notFound(
+                "conversation " + id + " has no summary yet (written at its first eviction from the window)"));
+        Responses.json(res, 200, JSON.createObjectBuilder()
+                .add("conversation_id", s.conversationId())
+                .add("summary_ref", s.summaryRef())
+                .add("content", s.content())
+                .build());
+    }
+
+    private void conversationEvents(ServerRequest req, ServerResponse res) {
+        String id = conversationId(req);
+        int limit = intParam(req, "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
+        if (!log.exists(id)) {
+            throw ApiException.notFound("no conversation " + id);
+        }
+        JsonArrayBuilder arr = JSON.createArrayBuilder();
+        log.tail(id, limit).forEach(e -> arr.add(toJson(e)));
+        Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
+    }
+
+    private void events(ServerRequest req, ServerResponse res) {
+        int limit = intParam(req, "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
+        Optional<Instant> since = req.query().first("since").asOptional().map(ConversationRoutes::instant);
+        Set<EventType> types = types(req.query().all("type", java.util.List::of));
+        Visibility visibility = req.query().first("visibility").asOptional().map(v -> {
+            try {
+                return Visibility.fromWire(v);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("visibility must be user or internal, got " + v);
+            }
+        }).orElse(null);
+        JsonArrayBuilder arr = JSON.createArrayBuilder();
+        try (Stream<Event> stream = since.isPresent() ? log.since(since.get()) : log.byType(types, visibility)) {
+            stream.filter(e -> types.isEmpty() || types.contains(e.type()))
+                    .filter(e -> visibility == null || e.visibility() == visibility)
+                    .limit(limit)
+                    .forEach(e -> arr.add(toJson(e)));
+        }
+        Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
+    }
+
+    private static Instant instant(String raw) {
+        try {
+            return java.time.OffsetDateTime.parse(raw).toInstant();
+        } catch (DateTimeParseException e) {
+            throw ApiException.badRequest("since must be an RFC 3339 timestamp such as 2025-01-31T12:00:00Z, got " + raw);
+        }
+    }
+
+    private static Set<EventType> types(java.util.List<String> raw) {
+        Set<EventType> types = EnumSet.noneOf(EventType.class);
+        for (String value : raw) {
+            for (String part : value.split(",")) {
+                String name = part.trim();
+                if (name.isEmpty()) {
+                    continue;
+                }
+                try {
+                    types.add(EventType.valueOf(name.toUpperCase(Locale.ROOT)));
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.badRequest("unknown event type " + name + "; known: "
+                            + java.util.Arrays.toString(EventType.values()));
+                }
+            }
+        }
+        return types;
+    }
+
+    static int intParam(ServerRequest req, String name, int fallback, int min, int max) {
+        Optional<String> raw = req.query().first(name).asOptional();
+        if (raw.isEmpty()) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(raw.get().trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // fall through to the 400
+        }
+        throw ApiException.badRequest(name + " must be an integer from " + min + " to " + max + ", got " + raw.get());
+    }
+
+    private static String conversationId(ServerRequest req) {
+        return Ids.require("conversation", req.path().pathParameters().get("id"));
+    }
+
+    static JsonObject toJson(ConversationInfo c) {
+        JsonObjectBuilder b = JSON.createObjectBuilder()
+                .add("conversation_id", c.conversationId())
+                .add("agent_id", c.agentId())
+                .add("turns", c.turns())
+                .add("window", JSON.createObjectBuilder()
+                        .add("sink_tokens", c.window().sinkTokens())
+                        .add("summary_tokens", c.window().summaryTokens())
+                        .add("recent_tokens", c.window().recentTokens())
+                        .add("evicted_turns", c.window().evictedTurns()));
+        if (c.summaryRef() == null) {
+            b.addNull("summary_ref");
+        } else {
+            b.add("summary_ref", c.summaryRef());
+        }
+        return b.build();
+    }
+
+    static JsonObject toJson(Event e) {
+        return JSON.createObjectBuilder()
+                .add("id", e.id())
+                .add("conversation_id", e.conversationId())
+                .add("type", e.type().name())
+                .add("timestamp", e.timestamp().toString())
+                .add("visibility", e.visibility().wireName())
+                .add("payload", e.payload() == null ? JsonObject.EMPTY_JSON_OBJECT : e.payload())
+                .build();
+    }
+}

@@ -1,0 +1,56 @@
+package io.streamingllm.server.chat;
+
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.TokenSink;
+import io.streamingllm.core.session.TurnResult;
+import io.streamingllm.server.metrics.Metrics;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Wraps a turn's sink to feed the metrics: stream count, tokens relayed, time to first token, turn outcomes.
+ */
+public final class TurnMeter implements TokenSink {
+    private final Metrics metrics;
+    private final TokenSink downstream;
+    private final long startNanos = System.nanoTime();
+    private boolean first = true;
+
+    public TurnMeter(Metrics metrics, TokenSink downstream) {
+        this.metrics = metrics;
+        this.downstream = downstream;
+        metrics.streamStarted();
+    }
+
+    @Override
+    public void onToken(String delta) {
+        long now = System.nanoTime();
+        if (first) {
+            first = false;
+            metrics.firstToken(now - startNanos);
+        }
+        metrics.tokenRelayed();
+        downstream.onToken(delta);
+    }
+
+    /** The turn never started (refused): undo the stream count. */
+    public void refused() {
+        metrics.streamEnded();
+    }
+
+    /** Follows the turn to its end. */
+    public void follow(CompletableFuture<TurnResult> result) {
+        result.whenComplete((r, e) -> {
+            metrics.streamEnded();
+            if (e != null) {
+                metrics.turnFailed();
+                return;
+            }
+            if (r.finishReason() == FinishReason.CANCELLED) {
+                metrics.turnCancelled();
+            } else {
+                metrics.turnCompleted();
+            }
+        });
+    }
+}

@@ -1,0 +1,64 @@
+package io.streamingllm.server.edge;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Headers;
+import io.helidon.http.HttpPrologue;
+import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.FilterChain;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+
+/**
+ * Optional bearer token ({@code STREAMING_LLM_API_TOKEN}): every route but {@code /healthz} needs
+ * {@code Authorization: Bearer <token>}; the WebSocket upgrade may pass it as {@code ?token=} instead, since
+ * browsers cannot set headers on a WebSocket. Compared in constant time.
+ */
+public final class Auth implements Filter {
+    public static final String WS_PATH = "/ws/chat";
+    private final byte[] token;
+
+    public Auth(Optional<String> token) {
+        this.token = token.map(t -> t.getBytes(StandardCharsets.UTF_8)).orElse(null);
+    }
+
+    public boolean enabled() {
+        return token != null;
+    }
+
+    @Override
+    public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        if (!enabled() || "/healthz".equals(req.path().path()) || allows(req.prologue(), req.headers())) {
+            chain.proceed();
+            return;
+        }
+        res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
+        Errors.send(res, new ApiException(401, "unauthorized",
+                "missing or wrong bearer token: send Authorization: Bearer <STREAMING_LLM_API_TOKEN>"));
+    }
+
+    /** True when the request carries the token (header, or {@code ?token=} on the WebSocket path). */
+    public boolean allows(HttpPrologue prologue, Headers headers) {
+        if (!enabled()) {
+            return true;
+        }
+        Optional<String> header = headers.first(HeaderNames.AUTHORIZATION);
+        if (header.isPresent()) {
+            String h = header.get().trim();
+            if (h.regionMatches(true, 0, "Bearer ", 0, 7) && matches(h.substring(7).trim())) {
+                return true;
+            }
+        }
+        if (WS_PATH.equals(prologue.uriPath().path())) {
+            return prologue.query().first("token").asOptional().map(this::matches).orElse(false);
+        }
+        return false;
+    }
+
+    private boolean matches(String presented) {
+        return MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8));
+    }
+}

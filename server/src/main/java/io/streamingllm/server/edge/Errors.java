@@ -1,0 +1,152 @@
+package io.streamingllm.server.edge;
+
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.DirectHandlers;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerResponse;
+import io.streamingllm.core.InvalidIdException;
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.session.SessionException;
+import io.streamingllm.core.summary.TamperedSummaryException;
+import io.streamingllm.server.json.JsonText;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Every error the server answers is JSON {@code {"error","detail"}} with DESIGN's status: exceptions from
+ * handlers, Helidon's own protocol-level refusals (bad request line, payload too large), unknown routes and
+ * wrong methods. Never a stack trace.
+ */
+public final class Errors {
+    private static final System.Logger LOG = System.getLogger(Errors.class.getName());
+
+    private Errors() {
+    }
+
+    /** The status and body a thrown exception maps to. */
+    public static ApiException toApi(Throwable t) {
+        if (t instanceof ApiException api) {
+            return api;
+        }
+        if (t instanceof JsonText.BadJson bad) {
+            return ApiException.badRequest(bad.getMessage());
+        }
+        if (t instanceof InvalidIdException bad) {
+            return ApiException.badRequest(bad.getMessage());
+        }
+        if (t instanceof SessionException s) {
+            return switch (s.kind()) {
+                case BUSY -> new ApiException(409, "conversation_busy", s.getMessage());
+                case UNKNOWN_AGENT -> new ApiException(404, "unknown_agent", s.getMessage());
+                case NOT_FOUND -> new ApiException(404, "not_found", s.getMessage());
+                case AGENT_MISMATCH -> new ApiException(409, "agent_mismatch", s.getMessage());
+                case BAD_REQUEST -> ApiException.badRequest(s.getMessage());
+                case TOO_LARGE -> new ApiException(413, "message_too_large", s.getMessage());
+                case SHUTTING_DOWN -> new ApiException(503, "shutting_down", s.getMessage());
+            };
+        }
+        if (t instanceof EngineException e) {
+            return e.unavailable()
+                    ? new ApiException(503, "engine_unavailable", e.getMessage())
+                    : new ApiException(502, "upstream_failed", e.getMessage());
+        }
+        if (t instanceof TamperedSummaryException e) {
+            return new ApiException(500, "summary_tampered", e.getMessage());
+        }
+        if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+            return toApi(t.getCause());
+        }
+        LOG.log(System.Logger.Level.ERROR, "unexpected error", t);
+        return new ApiException(500, "internal_error", "the server failed to handle the request; see its log");
+    }
+
+    public static String body(String error, String detail) {
+        StringBuilder sb = new StringBuilder(64 + detail.length());
+        sb.append("{\"error\":");
+        JsonText.quoteInto(sb, error);
+        sb.append(",\"detail\":");
+        JsonText.quoteInto(sb, detail);
+        return sb.append('}').toString();
+    }
+
+    /** Answers {@code res} with the JSON error for {@code t}, when nothing was sent yet. */
+    public static void send(ServerResponse res, Throwable t) {
+        ApiException api = toApi(t);
+        if (res.isSent()) {
+            return;
+        }
+        res.status(api.status());
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(body(api.error(), api.detail()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Registers the exception mapping on a routing. */
+    public static void register(HttpRouting.Builder routing) {
+        routing.error(Throwable.class, (req, res, t) -> send(res, t));
+    }
+
+    /** The last route of a routing: anything unmatched is 404 JSON. */
+    public static Handler notFound() {
+        return (req, res) -> {
+            String raw = req.path().rawPath();
+            String lower = raw.toLowerCase(java.util.Locale.ROOT);
+            if (lower.contains("%2f") || lower.contains("%5c") || raw.contains("/../") || raw.endsWith("/..")) {
+                // an id smuggling a separator or a parent reference never names a resource
+                send(res, ApiException.badRequest("invalid id in " + raw + ": ids match " + io.streamingllm.core.Ids.PATTERN.pattern()));
+                return;
+            }
+            send(res, ApiException.notFound("no route for " + req.prologue().method().text() + " " + raw));
+        };
+    }
+
+    /** Registered after a path's method routes: any other method is 405 JSON with {@code Allow}. */
+    public static Handler methodNotAllowed(String... allowed) {
+        String allow = String.join(", ", allowed);
+        return (req, res) -> {
+            res.header(HeaderNames.ALLOW, allow);
+            send(res, new ApiException(405, "method_not_allowed", req.prologue().method().text() + " is not allowed on "
+                    + req.path().rawPath() + "; allowed: " + allow));
+        };
+    }
+
+    /** JSON bodies for the refusals Helidon makes before routing (bad request line, payload too large, …). */
+    public static DirectHandlers directHandlers() {
+        DirectHandlers.Builder b = DirectHandlers.builder();
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            b.addHandler(type, (request, eventType, status, headers, message) -> {
+                boolean tooLarge = status.code() == 413 || eventType == DirectHandler.EventType.PAYLOAD_TOO_LARGE;
+                String error = tooLarge ? "payload_too_large" : switch (eventType) {
+                    case BAD_REQUEST, PAYLOAD_TOO_LARGE -> "bad_request";
+                    case FORBIDDEN -> "forbidden";
+                    case HTTP_VERSION_NOT_SUPPORTED -> "http_version_not_supported";
+                    case INTERNAL_ERROR -> "internal_error";
+                    case OTHER -> "error";
+                };
+                String detail = tooLarge
+                        ? "request body larger than " + Limits.MAX_BODY_BYTES + " bytes"
+                        : (message == null || message.isBlank() ? status.reasonPhrase() : oneLine(message));
+                return DirectHandler.TransportResponse.builder()
+                        .status(status)
+                        .headers(headers)
+                        .header(HeaderNames.CONTENT_TYPE, "application/json")
+                        .entity(body(error, detail))
+                        .keepAlive(eventType.keepAlive())
+                        .build();
+            });
+        }
+        return b.build();
+    }
+
+    private static String oneLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** Status code as Helidon's type. */
+    public static Status status(int code) {
+        return Status.create(code);
+    }
+}

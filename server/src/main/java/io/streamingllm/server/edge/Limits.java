@@ -1,0 +1,51 @@
+package io.streamingllm.server.edge;
+
+import io.helidon.webserver.http.ServerRequest;
+import io.streamingllm.server.json.JsonText;
+import jakarta.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/** Request body limits: bodies over 1 MiB are refused with 413, whether announced by Content-Length or chunked. */
+public final class Limits {
+    public static final int MAX_BODY_BYTES = 1 << 20;
+
+    private Limits() {
+    }
+
+    /** Reads the body as a JSON object (400 when it is not one, 413 when larger than the limit). */
+    public static JsonObject jsonObject(ServerRequest req) {
+        String text = text(req);
+        if (text.isBlank()) {
+            throw ApiException.badRequest("request body is empty: expected a JSON object");
+        }
+        return JsonText.parseObject(text);
+    }
+
+    public static String text(ServerRequest req) {
+        req.headers().contentLength().ifPresent(len -> {
+            if (len > MAX_BODY_BYTES) {
+                throw tooLarge();
+            }
+        });
+        if (!req.content().hasEntity()) {
+            return "";
+        }
+        try (InputStream in = req.content().inputStream()) {
+            byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (bytes.length > MAX_BODY_BYTES) {
+                throw tooLarge();
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ApiException tooLarge() {
+        return new ApiException(413, "payload_too_large", "request body larger than " + MAX_BODY_BYTES + " bytes");
+    }
+}

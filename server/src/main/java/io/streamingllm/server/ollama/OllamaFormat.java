@@ -1,0 +1,85 @@
+package io.streamingllm.server.ollama;
+
+import io.streamingllm.core.session.TurnResult;
+import io.streamingllm.server.edge.ApiException;
+import io.streamingllm.server.http.StreamFormat;
+import io.streamingllm.server.json.JsonText;
+
+import java.time.Instant;
+
+/**
+ * Ollama's NDJSON records: {@code /api/chat} ({@code message}) or {@code /api/generate} ({@code response}), the
+ * final record with {@code done_reason} and the timing statistics, {@code {"error"}} on failure.
+ */
+final class OllamaFormat implements StreamFormat {
+    private final String quotedModel;
+    private final boolean chat;
+
+    OllamaFormat(String model, boolean chat) {
+        this.quotedModel = JsonText.quote(model);
+        this.chat = chat;
+    }
+
+    @Override
+    public String contentType() {
+        return "application/x-ndjson";
+    }
+
+    private void head(StringBuilder out) {
+        out.append("{\"model\":").append(quotedModel).append(",\"created_at\":\"").append(Instant.now()).append("\",");
+    }
+
+    private void content(StringBuilder out, String text) {
+        if (chat) {
+            out.append("\"message\":{\"role\":\"assistant\",\"content\":");
+            JsonText.quoteInto(out, text);
+            out.append('}');
+        } else {
+            out.append("\"response\":");
+            JsonText.quoteInto(out, text);
+        }
+    }
+
+    @Override
+    public void token(StringBuilder out, String delta) {
+        head(out);
+        content(out, delta);
+        out.append(",\"done\":false}\n");
+    }
+
+    @Override
+    public void done(StringBuilder out, TurnResult r) {
+        whole(out, r, "");
+        out.append('\n');
+    }
+
+    /** The final record; {@code text} is the whole reply for {@code stream: false}, empty when streaming. */
+    void whole(StringBuilder out, TurnResult r, String text) {
+        head(out);
+        content(out, text);
+        out.append(",\"done\":true,\"done_reason\":\"").append(r.finishReason().wireName()).append('"');
+        if (!chat) {
+            out.append(",\"context\":[]");
+        }
+        out.append(",\"total_duration\":").append(Math.max(0, r.totalNanos()))
+                .append(",\"load_duration\":").append(Math.max(0, r.loadNanos()))
+                .append(",\"prompt_eval_count\":").append(Math.max(0, r.promptTokens()))
+                .append(",\"prompt_eval_duration\":").append(Math.max(0, r.promptEvalNanos()))
+                .append(",\"eval_count\":").append(Math.max(0, r.completionTokens()))
+                .append(",\"eval_duration\":").append(Math.max(0, r.evalNanos()))
+                .append('}');
+    }
+
+    @Override
+    public void error(StringBuilder out, ApiException error) {
+        out.append("{\"error\":");
+        JsonText.quoteInto(out, error.detail());
+        out.append("}\n");
+    }
+
+    /** Whitespace before the next record: line splitters see no extra line, JSON parsers skip it. */
+    @Override
+    public String heartbeat() {
+        return " ";
+    }
+}

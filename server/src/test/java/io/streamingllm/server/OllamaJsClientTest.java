@@ -1,0 +1,68 @@
+package io.streamingllm.server;
+
+import jakarta.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The official {@code ollama} npm client, pointed at the sidecar, chats streaming and not. Needs node and
+ * {@code npm install} in {@code server/src/test/js} (done here when node_modules is missing); skipped without node.
+ */
+class OllamaJsClientTest {
+    static final Path JS = Path.of("src/test/js").toAbsolutePath();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void officialOllamaClientChatsWithTheSidecar() throws Exception {
+        Assumptions.assumeTrue(commandWorks(List.of("node", "--version")), "node is not installed: skipping the ollama-js check");
+        if (!Files.isDirectory(JS.resolve("node_modules/ollama"))) {
+            Assumptions.assumeTrue(commandWorks(List.of("npm", "install", "--no-audit", "--no-fund")),
+                    "npm install of the ollama client failed (offline?): skipping");
+        }
+        try (TestSidecar s = TestSidecar.echo(dir)) {
+            Process p = new ProcessBuilder("node", "check-ollama-js.mjs", s.base.toString())
+                    .directory(JS.toFile()).redirectErrorStream(true).start();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "node finished");
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.exitValue(), out);
+            String last = out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(out));
+            JsonObject seen = TestSidecar.json(last);
+            assertEquals("hello from javascript", seen.getString("whole"));
+            assertTrue(seen.getBoolean("wholeDone"));
+            assertEquals("stop", seen.getString("wholeReason"));
+            assertEquals("stream these words", seen.getString("streamed"));
+            assertEquals(4, seen.getInt("parts"), "three tokens and the final record");
+            assertEquals("stop", seen.getString("finalReason"));
+            assertEquals(3, seen.getInt("finalEvalCount"));
+            assertEquals("generate this", seen.getString("generated"));
+            assertEquals("echo", seen.getJsonArray("models").getString(0));
+            assertTrue(seen.getBoolean("showHasDetails"));
+        }
+    }
+
+    private static boolean commandWorks(List<String> command) {
+        try {
+            Process p = new ProcessBuilder(command).directory(JS.toFile()).redirectErrorStream(true).start();
+            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            return p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}
