@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public record Event(String id, String conversationId, EventType type, Instant timestamp, Visibility visibility,
                     JsonObject payload) {
+    /** Looked up once: {@code Json.createObjectBuilder()} looks the provider up on every call. */
+    private static final jakarta.json.JsonBuilderFactory JSON = Json.createBuilderFactory(java.util.Map.of());
 
     public Event {
         Objects.requireNonNull(id, "id");
@@ -38,7 +40,7 @@ public record Event(String id, String conversationId, EventType type, Instant ti
     }
 
     public JsonObject toJson() {
-        return Json.createObjectBuilder()
+        return JSON.createObjectBuilder()
                 .add("id", id)
                 .add("conversation_id", conversationId)
                 .add("type", type.name())

@@ -21,6 +21,7 @@ import io.streamingllm.core.summary.Summary;
 import io.streamingllm.core.summary.SummaryStore;
 import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonBuilderFactory;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonString;
@@ -59,6 +60,8 @@ public final class ChatService implements AutoCloseable {
     private static final int DEFAULT_MAX_RESIDENT = 4096;
     private static final String SUMMARY_PREFIX = "Summary of the earlier conversation:\n";
     private static final System.Logger LOG = System.getLogger(ChatService.class.getName());
+    /** Looked up once: {@code Json.createObjectBuilder()} looks the provider up on every call. */
+    private static final JsonBuilderFactory JSON = Json.createBuilderFactory(java.util.Map.of());
 
     private final SidecarConfig config;
     private final ModelEngine engine;
@@ -270,7 +273,7 @@ public final class ChatService implements AutoCloseable {
                     + " tokens, more than the whole window (STREAMING_LLM_RECENT_SIZE=" + config.recentSize() + ")");
         }
         int turn = c.turns + 1;
-        Event userEvent = Event.create(c.id, EventType.USER_MESSAGE, Visibility.USER, Json.createObjectBuilder()
+        Event userEvent = Event.create(c.id, EventType.USER_MESSAGE, Visibility.USER, JSON.createObjectBuilder()
                 .add("content", userText).add("agent_id", agentId).add("turn", turn).add("tokens", userTokens).build());
         List<Event> firstEvents = new ArrayList<>(2);
         firstEvents.add(userEvent);
@@ -347,7 +350,7 @@ public final class ChatService implements AutoCloseable {
         FinishReason reason = err != null ? FinishReason.ERROR : res.finishReason();
         String reply = err != null ? partial : res.text();
         int assistantTokens = tokens.count(reply);
-        JsonObjectBuilder payload = Json.createObjectBuilder()
+        JsonObjectBuilder payload = JSON.createObjectBuilder()
                 .add("content", reply)
                 .add("agent_id", c.agentId)
                 .add("model", engine.model())
@@ -360,7 +363,7 @@ public final class ChatService implements AutoCloseable {
                 .add("load_duration", res != null ? res.loadNanos() : 0)
                 .add("prompt_eval_duration", res != null ? res.promptEvalNanos() : 0)
                 .add("eval_duration", res != null ? res.evalNanos() : 0)
-                .add("window", Json.createObjectBuilder()
+                .add("window", JSON.createObjectBuilder()
                         .add("sink_tokens", window.sinkTokens())
                         .add("summary_tokens", window.summaryTokens())
                         .add("recent_tokens", window.recentTokens())
@@ -372,7 +375,7 @@ public final class ChatService implements AutoCloseable {
         }
         events.add(Event.create(c.id, EventType.ASSISTANT_MESSAGE, Visibility.USER, payload.build()));
         if (failure != null) {
-            events.add(Event.create(c.id, EventType.ERROR, Visibility.INTERNAL, Json.createObjectBuilder()
+            events.add(Event.create(c.id, EventType.ERROR, Visibility.INTERNAL, JSON.createObjectBuilder()
                     .add("message", failure.getMessage()).add("kind", failure.kind().name().toLowerCase(java.util.Locale.ROOT))
                     .add("turn", turn).build()));
         }
@@ -452,9 +455,9 @@ public final class ChatService implements AutoCloseable {
         c.summary = ExtractiveSummarizer.fold(c.summary, folded, config.summarySize(), tokens);
         c.summaryRef = SummaryStore.sha256Hex(c.summary);
         c.summaryTokens = tokens.count(c.summary);
-        JsonArrayBuilder ids = Json.createArrayBuilder();
+        JsonArrayBuilder ids = JSON.createArrayBuilder();
         evicted.forEach(t -> ids.add(t.userEventId()));
-        return Event.create(c.id, EventType.SUMMARY_REFRESH, Visibility.INTERNAL, Json.createObjectBuilder()
+        return Event.create(c.id, EventType.SUMMARY_REFRESH, Visibility.INTERNAL, JSON.createObjectBuilder()
                 .add("summary_ref", c.summaryRef)
                 .add("evicted_event_ids", ids)
                 .add("evicted_turns", c.evictedTurns)
@@ -486,8 +489,8 @@ public final class ChatService implements AutoCloseable {
             String ref = SummaryStore.sha256Hex(rewritten);
             int summaryTokens = tokens.count(rewritten);
             summaries.write(c.id, rewritten);
-            log.append(Event.create(c.id, EventType.SUMMARY_REFRESH, Visibility.INTERNAL, Json.createObjectBuilder()
-                    .add("summary_ref", ref).add("evicted_event_ids", Json.createArrayBuilder())
+            log.append(Event.create(c.id, EventType.SUMMARY_REFRESH, Visibility.INTERNAL, JSON.createObjectBuilder()
+                    .add("summary_ref", ref).add("evicted_event_ids", JSON.createArrayBuilder())
                     .add("evicted_turns", c.evictedTurns).add("summary_tokens", summaryTokens)
                     .add("mode", "llm").build()));
             c.summary = rewritten;
