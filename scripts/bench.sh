@@ -5,11 +5,14 @@
 #   ws    N concurrent WebSocket sessions through the sidecar jar to the fake Ollama upstream vs. straight to it:
 #         relayed tokens/s, TTFT added (p50/p99), sidecar RSS, CPU s per M tokens
 #         (args: [sessions csv, default 1,50,200,1000] [ms/token csv, default 0,20] [turns, 3] [tokens per reply, 32])
+#         env BENCH_SIDECAR_JAVA_OPTS adds JVM options to the sidecar (e.g. -XX:StartFlightRecording=filename=/tmp/s.jfr)
+#   session  per-turn overhead of log, window and summary at turns 10, 1,000, 10,000 (echo engine, 0 ms/token)
+#         and heap per resident conversation with a full window (args: [turns, 10000] [conversations, 400])
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws" >&2
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws session" >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -18,6 +21,7 @@ shift
 case "$scenario" in
   log) main=io.streamingllm.bench.LogBench ;;
   ws) main=io.streamingllm.bench.WsBench ;;
+  session) main=io.streamingllm.bench.SessionBench ;;
   *) echo "unknown scenario: $scenario" >&2; usage ;;
 esac
 

@@ -60,15 +60,19 @@ public final class WsBench {
         System.out.println("|---|---|---|---|---|---|---|---|---|");
         try (FakeOllama upstream = FakeOllama.start("llama3.2:latest").recording(false)) {
             for (int delay : delays) {
-                for (int n : sessions) {
-                    Scenario s = new Scenario(n, delay, turns, tokens);
-                    List<String> reply = new ArrayList<>();
-                    for (int i = 0; i < tokens; i++) {
-                        reply.add(" tok" + i);
-                    }
-                    upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delay)));
-                    Outcome direct = direct(upstream.baseUri(), s);
-                    try (Sidecar sidecar = Sidecar.start(upstream.baseUri())) {
+                List<String> reply = new ArrayList<>();
+                for (int i = 0; i < tokens; i++) {
+                    reply.add(" tok" + i);
+                }
+                upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delay)));
+                // one sidecar per upstream speed, warmed up (JIT, pools) before anything is measured
+                try (Sidecar sidecar = Sidecar.start(upstream.baseUri())) {
+                    Scenario warmup = new Scenario(50, delay, 4, tokens);
+                    direct(upstream.baseUri(), warmup);
+                    viaWebSocket(sidecar.port, warmup);
+                    for (int n : sessions) {
+                        Scenario s = new Scenario(n, delay, turns, tokens);
+                        Outcome direct = direct(upstream.baseUri(), s);
                         long cpuBefore = sidecar.cpuNanos();
                         Outcome via = viaWebSocket(sidecar.port, s);
                         long cpu = sidecar.cpuNanos() - cpuBefore;
@@ -245,8 +249,14 @@ public final class WsBench {
             }
             Path data = Files.createTempDirectory("ws-bench");
             String java = ProcessHandle.current().info().command().orElse("java");
-            ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-jar", JAR,
-                    "--host", "127.0.0.1", "--port", Integer.toString(port));
+            List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector"));
+            // e.g. BENCH_SIDECAR_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/sidecar.jfr to profile the sidecar
+            String extra = System.getenv().getOrDefault("BENCH_SIDECAR_JAVA_OPTS", "").trim();
+            if (!extra.isEmpty()) {
+                command.addAll(List.of(extra.split("\\s+")));
+            }
+            command.addAll(List.of("-jar", JAR, "--host", "127.0.0.1", "--port", Integer.toString(port)));
+            ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().put("STREAMING_LLM_MODEL", "llama3.2:latest");
             pb.environment().put("STREAMING_LLM_OLLAMA_URL", upstream.toString());
             pb.environment().put("STREAMING_LLM_DATA_DIR", data.toString());
@@ -279,7 +289,7 @@ public final class WsBench {
 
         long rssKiB() throws IOException {
             for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
-                if (line.startsWith("VmHWM:")) {
+                if (line.startsWith("VmRSS:")) {
                     return Long.parseLong(line.replaceAll("\\D", ""));
                 }
             }

@@ -32,9 +32,12 @@ public final class Main {
             System.err.println("streaming-llm: shutting down (grace " + config.shutdownGrace().toSeconds() + " s)");
             server.shutdown(config.shutdownGrace());
             System.err.println("streaming-llm: stopped");
-            // a SIGTERM'd JVM would exit 143; an orderly shutdown is a success
-            Runtime.getRuntime().halt(0);
         }, "sidecar-shutdown"));
+        // SIGTERM/SIGINT are the orderly way to stop: exit 0 after the shutdown hooks (ours, JFR's, …) ran,
+        // instead of the JVM's default 143/130
+        for (String name : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> System.exit(0));
+        }
         System.err.println("streaming-llm: listening on " + server.baseUri() + " (bound to " + config.host() + ":"
                 + server.port() + ")");
         EngineHealth health = server.probe();
