@@ -39,7 +39,7 @@ public final class GgufWriter {
         return new Value(9, elements, elementType);
     }
 
-    private record Tensor(String name, long[] shape, GgmlType type, byte[] bytes) {
+    private record Tensor(String name, long[] shape, int typeId, byte[] bytes) {
     }
 
     private final Map<String, Value> metadata = new LinkedHashMap<>();
@@ -90,8 +90,14 @@ public final class GgufWriter {
      */
     public float[] tensor(String name, GgmlType type, float[] values, long... shape) {
         byte[] bytes = Quant.quantize(type, values);
-        tensors.add(new Tensor(name, shape, type, bytes));
+        tensors.add(new Tensor(name, shape, type.id(), bytes));
         return Quant.dequantize(type, bytes, values.length);
+    }
+
+    /** Adds raw tensor bytes under any ggml type id (to test unsupported types). */
+    public GgufWriter rawTensor(String name, int typeId, byte[] bytes, long... shape) {
+        tensors.add(new Tensor(name, shape, typeId, bytes));
+        return this;
     }
 
     public void write(Path path) throws IOException {
@@ -110,7 +116,7 @@ public final class GgufWriter {
             for (long d : t.shape()) {
                 header.putLong(d);
             }
-            header.putInt(t.type().id());
+            header.putInt(t.typeId());
             header.putLong(offset);
             offsets.add(offset);
             offset = align(offset + t.bytes().length);
@@ -155,14 +161,7 @@ public final class GgufWriter {
                 List<Value> elements = (List<Value>) o;
                 b.putInt(v.elementType()).putLong(elements.size());
                 for (Value e : elements) {
-                    if (e.type() == 9) {
-                        b.putInt(e.elementType()).putLong(((List<?>) e.value()).size());
-                        for (Value inner : (List<Value>) e.value()) {
-                            value(b, inner);
-                        }
-                    } else {
-                        value(b, e);
-                    }
+                    value(b, e); // a nested array is written as its element type, count, elements
                 }
             }
             case 10, 11 -> b.putLong(((Number) o).longValue());
