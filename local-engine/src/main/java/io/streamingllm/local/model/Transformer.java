@@ -3,6 +3,7 @@ package io.streamingllm.local.model;
 import io.streamingllm.local.tensor.MatMul;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import io.streamingllm.local.tensor.VectorMath;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -297,7 +298,7 @@ public final class Transformer {
             for (; i < upper; i += F.length()) {
                 acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];

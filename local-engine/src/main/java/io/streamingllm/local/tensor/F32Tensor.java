@@ -30,7 +30,7 @@ final class F32Tensor extends FloatTensor {
             FloatVector w = FloatVector.fromMemorySegment(F_SPECIES, data, (offset + i) * 4, ByteOrder.LITTLE_ENDIAN);
             acc = w.fma(FloatVector.fromArray(F_SPECIES, x, xOffset + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (int i = upper; i < n; i++) {
             s += getFloat(offset + i) * x[xOffset + i];
         }

@@ -50,6 +50,6 @@ final class Q4_0Tensor extends FloatTensor {
             }
             acc = blockSum.fma(FloatVector.broadcast(F_SPECIES, f16(data, block)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc);
     }
 }

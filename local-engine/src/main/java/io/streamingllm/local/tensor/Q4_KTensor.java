@@ -91,6 +91,6 @@ final class Q4_KTensor extends FloatTensor {
                 acc = sum2.fma(FloatVector.broadcast(F_SPECIES, -dmin * (sm2 >>> 8)), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc);
     }
 }
