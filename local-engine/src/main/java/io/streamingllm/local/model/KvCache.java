@@ -110,11 +110,12 @@ public final class KvCache {
     }
 
     /**
-     * The most tokens one {@link #reserve} may take: a streaming cache can always make room for up to
-     * {@code recentSize} tokens; a dense cache only for what is left.
+     * The most tokens one {@link #reserve} may take: what is free, and for a streaming cache at least
+     * {@code recentSize} (it can always evict that many recent tokens).
      */
     public int maxBatch() {
-        return evicting ? recentSize : capacity() - length();
+        int free = capacity() - length();
+        return evicting ? Math.max(recentSize, free) : free;
     }
 
     /** Physical slot of the token at cache position {@code i} (0 = oldest held, sinks first). */

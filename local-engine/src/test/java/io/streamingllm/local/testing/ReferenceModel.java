@@ -40,12 +40,13 @@ public final class ReferenceModel {
         return run(token);
     }
 
-    /** The engine's chunked prefill: chunks of min(remaining, recentSize, 64), eviction before each. */
+    /** The engine's chunked prefill: chunks of min(remaining, max(recent, free), 64), eviction before each. */
     public double[] prefill(int[] tokens) {
         double[] out = null;
         int done = 0;
         while (done < tokens.length) {
-            int n = Math.min(Math.min(tokens.length - done, recentSize), 64);
+            int free = recentSize == Integer.MAX_VALUE ? Integer.MAX_VALUE : startSize + recentSize - length();
+            int n = Math.min(Math.min(tokens.length - done, Math.max(recentSize, free)), 64);
             evictFor(n);
             for (int i = 0; i < n; i++) {
                 out = run(tokens[done + i]);
