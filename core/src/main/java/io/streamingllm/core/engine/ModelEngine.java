@@ -20,6 +20,20 @@ public interface ModelEngine extends AutoCloseable {
      */
     Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink);
 
+    /**
+     * A generation that continues conversation {@code sessionKey}. Engines that keep per-session state
+     * (the local engine keeps the conversation's KV cache, so a turn prefills only its new tokens) use the
+     * key; the others ignore it. The messages are still the whole windowed prompt.
+     */
+    default Generation generate(String sessionKey, List<ChatMessage> messages, GenerationOptions options,
+                                TokenSink sink) {
+        return generate(messages, options, sink);
+    }
+
+    /** Forgets any state kept for {@code sessionKey} (conversation archived or left memory). */
+    default void endSession(String sessionKey) {
+    }
+
     /** Probes reachability and model availability; never throws. */
     EngineHealth health();
 

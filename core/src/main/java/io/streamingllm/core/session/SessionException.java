@@ -13,6 +13,8 @@ public final class SessionException extends RuntimeException {
         AGENT_MISMATCH,
         /** The request is malformed (400). */
         BAD_REQUEST,
+        /** The message alone is larger than the window (413). */
+        TOO_LARGE,
         /** The service is shutting down (503). */
         SHUTTING_DOWN
     }

@@ -1,0 +1,60 @@
+package io.streamingllm.core.session;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The resident state of one conversation: only what the next prompt needs (the recent window and the
+ * summary), never its whole history, so memory per conversation is bounded by the window.
+ * Mutated only by the turn that holds {@link #busy}.
+ */
+final class Conversation {
+    final String id;
+    final String agentId;
+    final AtomicBoolean busy = new AtomicBoolean();
+    final ArrayDeque<RecentTurn> recent = new ArrayDeque<>();
+    int turns;
+    int recentTokens;
+    int evictedTurns;
+    String summary;
+    String summaryRef;
+    int summaryTokens;
+    WindowState lastWindow = new WindowState(0, 0, 0, 0);
+    /** The llm-mode summary rewrite scheduled after a turn; the next turn waits for it. */
+    CompletableFuture<Void> pendingSummary = CompletableFuture.completedFuture(null);
+
+    Conversation(String id, String agentId) {
+        this.id = id;
+        this.agentId = agentId;
+    }
+
+    void addRecent(RecentTurn turn) {
+        recent.addLast(turn);
+        recentTokens += turn.tokens();
+    }
+
+    /**
+     * Evicts the oldest turns when {@code newTokens} more would overflow {@code window}: down to
+     * {@code target} (the hysteresis that keeps the prompt prefix stable for several turns).
+     */
+    List<RecentTurn> evictFor(int newTokens, int window, int target) {
+        List<RecentTurn> evicted = new ArrayList<>();
+        if (recentTokens + newTokens <= window) {
+            return evicted;
+        }
+        while (!recent.isEmpty() && recentTokens + newTokens > target) {
+            RecentTurn t = recent.removeFirst();
+            recentTokens -= t.tokens();
+            evicted.add(t);
+        }
+        evictedTurns += evicted.size();
+        return evicted;
+    }
+
+    ConversationInfo info() {
+        return new ConversationInfo(id, agentId, turns, lastWindow, summaryRef);
+    }
+}

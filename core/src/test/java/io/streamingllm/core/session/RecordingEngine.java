@@ -1,0 +1,56 @@
+package io.streamingllm.core.session;
+
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.EngineHealth;
+import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.TokenCounter;
+import io.streamingllm.core.engine.TokenSink;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** A real engine with every prompt it was sent recorded, so tests can check what the window produced. */
+final class RecordingEngine implements ModelEngine {
+    record Call(List<ChatMessage> messages, GenerationOptions options) {
+    }
+
+    private final ModelEngine delegate;
+    final List<Call> calls = new CopyOnWriteArrayList<>();
+
+    RecordingEngine(ModelEngine delegate) {
+        this.delegate = delegate;
+    }
+
+    Call last() {
+        return calls.get(calls.size() - 1);
+    }
+
+    @Override
+    public String engineName() {
+        return delegate.engineName();
+    }
+
+    @Override
+    public String model() {
+        return delegate.model();
+    }
+
+    @Override
+    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+        calls.add(new Call(List.copyOf(messages), options));
+        return delegate.generate(messages, options, sink);
+    }
+
+    @Override
+    public EngineHealth health() {
+        return delegate.health();
+    }
+
+    @Override
+    public Optional<TokenCounter> exactTokenCounter() {
+        return delegate.exactTokenCounter();
+    }
+}
