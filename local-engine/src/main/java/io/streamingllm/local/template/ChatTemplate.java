@@ -1,0 +1,246 @@
+package io.streamingllm.local.template;
+
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.local.tokenizer.SpecialTokens;
+import io.streamingllm.local.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Turns chat messages into the prompt token ids a model was trained on, ending with the assistant's header so that
+ * generation continues as the assistant.
+ *
+ * <p>The family comes from the {@code tokenizer.chat_template} metadata (a Jinja template, recognised by its
+ * markers, not executed) or, without one, from the vocabulary:
+ * <ul>
+ *   <li>{@link Family#LLAMA3}: {@code <|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>} per message
+ *       (content trimmed, as Meta's template does);</li>
+ *   <li>{@link Family#CHATML} (Qwen and others): {@code <|im_start|>role\ncontent<|im_end|>\n} per message; no
+ *       default system message is added;</li>
+ *   <li>{@link Family#LLAMA2}: {@code <s>[INST] <<SYS>>\nsystem\n<</SYS>>\n\nuser [/INST] answer </s>}, the system
+ *       message folded into the first user turn;</li>
+ *   <li>{@link Family#TRANSCRIPT}, the fallback when the model has a template of another family: one line
+ *       {@code role: content} per message, then {@code assistant:};</li>
+ *   <li>{@link Family#PLAIN}, for models with no template and no chat markers (such as the llama2.c story
+ *       models): the message contents joined by newlines, so a single user message is a plain completion
+ *       prompt.</li>
+ * </ul>
+ * Marker tokens are inserted by id and message text is encoded without special-token parsing, so a user typing
+ * {@code <|eot_id|>} cannot end a turn. BOS is prepended when the model adds one ({@code add_bos_token}).
+ */
+public final class ChatTemplate {
+    public enum Family { LLAMA2, LLAMA3, CHATML, TRANSCRIPT, PLAIN }
+
+    private final Family family;
+    private final Tokenizer tokenizer;
+    private final Set<Integer> stopTokenIds;
+
+    public ChatTemplate(Family family, Tokenizer tokenizer) {
+        this.family = Objects.requireNonNull(family, "family");
+        this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+        Set<Integer> stops = new LinkedHashSet<>(tokenizer.specialTokens().endOfGeneration());
+        switch (family) {
+            case LLAMA3 -> {
+                stops.add(require("<|eot_id|>"));
+                require("<|start_header_id|>");
+                require("<|end_header_id|>");
+            }
+            case CHATML -> {
+                stops.add(require("<|im_end|>"));
+                require("<|im_start|>");
+            }
+            default -> {
+            }
+        }
+        stopTokenIds = Set.copyOf(stops);
+    }
+
+    /** The template for a model: family from {@code tokenizer.chat_template} or the vocabulary, see the class doc. */
+    public static ChatTemplate fromGguf(Map<String, Object> metadata, Tokenizer tokenizer) {
+        Object template = metadata.get("tokenizer.chat_template");
+        return new ChatTemplate(detect(template instanceof String s ? s : null, tokenizer), tokenizer);
+    }
+
+    /** The family a Jinja chat template (may be null) and a vocabulary point to. */
+    public static Family detect(String chatTemplate, Tokenizer tokenizer) {
+        if (chatTemplate != null && !chatTemplate.isBlank()) {
+            if (chatTemplate.contains("<|start_header_id|>") && tokenizer.tokenId("<|start_header_id|>") >= 0) {
+                return Family.LLAMA3;
+            }
+            if (chatTemplate.contains("<|im_start|>") && tokenizer.tokenId("<|im_start|>") >= 0) {
+                return Family.CHATML;
+            }
+            if (chatTemplate.contains("[INST]")) {
+                return Family.LLAMA2;
+            }
+            return Family.TRANSCRIPT;
+        }
+        if (tokenizer.tokenId("<|start_header_id|>") >= 0 && tokenizer.tokenId("<|eot_id|>") >= 0
+                && tokenizer.tokenId("<|end_header_id|>") >= 0) {
+            return Family.LLAMA3;
+        }
+        if (tokenizer.tokenId("<|im_start|>") >= 0 && tokenizer.tokenId("<|im_end|>") >= 0) {
+            return Family.CHATML;
+        }
+        return Family.PLAIN;
+    }
+
+    public Family family() {
+        return family;
+    }
+
+    /** Ids that end the assistant's turn: the model's end-of-generation tokens plus the family's end-of-turn. */
+    public Set<Integer> stopTokenIds() {
+        return stopTokenIds;
+    }
+
+    /** The prompt ids for {@code messages}, ending where the assistant's answer begins. */
+    public int[] render(List<ChatMessage> messages) {
+        Objects.requireNonNull(messages, "messages");
+        Prompt p = new Prompt();
+        SpecialTokens special = tokenizer.specialTokens();
+        boolean addBos = special.addBos() && special.bos() >= 0;
+        switch (family) {
+            case LLAMA3 -> {
+                if (addBos) {
+                    p.token(special.bos());
+                }
+                for (ChatMessage m : messages) {
+                    llama3Header(p, m.role().wireName());
+                    p.text(m.content().strip());
+                    p.token(require("<|eot_id|>"));
+                }
+                llama3Header(p, "assistant");
+            }
+            case CHATML -> {
+                if (addBos) {
+                    p.token(special.bos());
+                }
+                for (ChatMessage m : messages) {
+                    p.token(require("<|im_start|>"));
+                    p.text(m.role().wireName() + "\n" + m.content());
+                    p.token(require("<|im_end|>"));
+                    p.text("\n");
+                }
+                p.token(require("<|im_start|>"));
+                p.text("assistant\n");
+            }
+            case LLAMA2 -> renderLlama2(p, messages, addBos, special);
+            case TRANSCRIPT -> {
+                if (addBos) {
+                    p.token(special.bos());
+                }
+                StringBuilder sb = new StringBuilder();
+                for (ChatMessage m : messages) {
+                    sb.append(m.role().wireName()).append(": ").append(m.content().strip()).append('\n');
+                }
+                p.text(sb.append("assistant:").toString());
+            }
+            case PLAIN -> {
+                if (addBos) {
+                    p.token(special.bos());
+                }
+                StringBuilder sb = new StringBuilder();
+                for (ChatMessage m : messages) {
+                    if (!sb.isEmpty()) {
+                        sb.append('\n');
+                    }
+                    sb.append(m.content());
+                }
+                p.text(sb.toString());
+            }
+        }
+        return p.ids();
+    }
+
+    private void llama3Header(Prompt p, String role) {
+        p.token(require("<|start_header_id|>"));
+        p.text(role);
+        p.token(require("<|end_header_id|>"));
+        p.text("\n\n");
+    }
+
+    private void renderLlama2(Prompt p, List<ChatMessage> messages, boolean addBos, SpecialTokens special) {
+        String system = null;
+        boolean open = false; // a [INST] block awaits its answer
+        for (ChatMessage m : messages) {
+            switch (m.role()) {
+                case SYSTEM -> system = system == null ? m.content().strip() : system + "\n" + m.content().strip();
+                case USER -> {
+                    if (open) {
+                        p.text(" "); // two user turns in a row: close the first with an empty answer
+                        closeLlama2Turn(p, special);
+                    }
+                    if (addBos) {
+                        p.token(special.bos());
+                    }
+                    String sys = system == null ? "" : "<<SYS>>\n" + system + "\n<</SYS>>\n\n";
+                    system = null;
+                    p.text("[INST] " + sys + m.content().strip() + " [/INST]");
+                    open = true;
+                }
+                case ASSISTANT -> {
+                    p.text(" " + m.content().strip() + " ");
+                    closeLlama2Turn(p, special);
+                    open = false;
+                }
+            }
+        }
+        if (!open) {
+            // The conversation does not end with a user turn: open an empty one so the assistant answers.
+            if (addBos) {
+                p.token(special.bos());
+            }
+            String sys = system == null ? "" : "<<SYS>>\n" + system + "\n<</SYS>>\n\n";
+            p.text("[INST] " + sys + " [/INST]");
+        }
+    }
+
+    private static void closeLlama2Turn(Prompt p, SpecialTokens special) {
+        if (special.eos() >= 0) {
+            p.token(special.eos());
+        }
+    }
+
+    private int require(String text) {
+        int id = tokenizer.tokenId(text);
+        if (id < 0) {
+            throw new IllegalStateException("the " + family + " chat template needs the token " + text
+                    + ", which this vocabulary lacks");
+        }
+        return id;
+    }
+
+    /** Collects template ids: marker tokens by id, consecutive text joined and encoded as one fragment. */
+    private final class Prompt {
+        private final List<Integer> ids = new ArrayList<>();
+        private final StringBuilder text = new StringBuilder();
+
+        void token(int id) {
+            flushText();
+            ids.add(id);
+        }
+
+        void text(String s) {
+            text.append(s);
+        }
+
+        private void flushText() {
+            if (!text.isEmpty()) {
+                for (int id : tokenizer.encode(text.toString(), false)) {
+                    ids.add(id);
+                }
+                text.setLength(0);
+            }
+        }
+
+        int[] ids() {
+            flushText();
+            return ids.stream().mapToInt(Integer::intValue).toArray();
+        }
+    }
+}
