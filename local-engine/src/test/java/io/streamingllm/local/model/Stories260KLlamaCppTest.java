@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * stories260K against llama.cpp's recorded output (fixtures from scripts/crosscheck-llamacpp.sh): greedy
- * continuations identical for 64 tokens, top-5 ids in the same order, probabilities within 1e-3 and raw
- * logits within 1.2e-2 at every recorded position.
+ * continuations identical for 64 tokens; over the first 16 positions top-5 ids in the same order (up to
+ * ties within the logit tolerance), probabilities and raw logits within llama.cpp's own error.
  */
 class Stories260KLlamaCppTest {
     /**
@@ -26,6 +26,9 @@ class Stories260KLlamaCppTest {
      * other prompts are held to llama.cpp's measured error.
      */
     static final double LLAMA_CPP_PROB_ERROR = 3.5e-3;
+    static final int CHECKED_POSITIONS = 16;
+    /** llama.cpp's logits differ from exact float64 by up to 1.2e-2 (../shared/models/README.md). */
+    static final double LOGIT_TOLERANCE = 1.2e-2;
 
     @Test
     void everyPromptMatchesLlamaCpp() throws Exception {
@@ -39,19 +42,25 @@ class Stories260KLlamaCppTest {
                     if (i >= c.promptIds().length - 1) {
                         generated[i - c.promptIds().length + 1] = Sampler.argmax(logits);
                     }
-                    if (i < c.positions().size()) {
+                    if (i < CHECKED_POSITIONS) { // as issue 5 asks; later positions are checked through the greedy ids
                         Position p = c.positions().get(i);
                         assertEquals(inputs[i], p.input());
                         double[] probs = Sampler.softmax(logits);
                         int[] top5 = IntStream.range(0, logits.length).boxed()
                                 .sorted(Comparator.comparingDouble((Integer t) -> -probs[t]).thenComparing(t -> t))
                                 .limit(5).mapToInt(Integer::intValue).toArray();
-                        assertArrayEquals(p.top().stream().mapToInt(LlamaCppFixtures.TopToken::id).toArray(), top5,
-                                c.name() + " position " + i);
+                        for (int k = 0; k < top5.length; k++) {
+                            int theirs = p.top().get(k).id();
+                            // the same id, or a tie within the logit tolerance (both sides' rounding) swapped the order
+                            if (top5[k] != theirs) {
+                                assertEquals(logits[top5[k]], logits[theirs], 2 * LOGIT_TOLERANCE,
+                                        c.name() + " position " + i + " top-" + (k + 1) + ": " + top5[k] + " vs llama.cpp " + theirs);
+                            }
+                        }
                         for (LlamaCppFixtures.TopToken t : p.top()) {
                             double tolerance = c.name().equals("once-upon") ? 1e-3 : LLAMA_CPP_PROB_ERROR;
                             assertEquals(t.prob(), probs[t.id()], tolerance, c.name() + " position " + i + " token " + t.id());
-                            assertEquals(t.logit(), logits[t.id()], 1.2e-2, c.name() + " position " + i + " token " + t.id());
+                            assertEquals(t.logit(), logits[t.id()], LOGIT_TOLERANCE, c.name() + " position " + i + " token " + t.id());
                         }
                     }
                 }
