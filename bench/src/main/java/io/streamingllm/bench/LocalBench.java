@@ -104,7 +104,8 @@ public final class LocalBench {
                 .putF32("llama.attention.layer_norm_rms_epsilon", 1e-5f).putF32("llama.rope.freq_base", 10000f);
         String[] tokens = new String[vocab];
         for (int i = 0; i < vocab; i++) {
-            tokens[i] = i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>" : "\u2581t" + i;
+            tokens[i] = i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>"
+                    : i < 259 ? String.format("<0x%02X>", i - 3) : "\u2581t" + i; // llama.cpp needs the byte tokens
         }
         g.putString("tokenizer.ggml.model", "llama").putStrings("tokenizer.ggml.tokens", tokens)
                 .putU32("tokenizer.ggml.bos_token_id", 1).putU32("tokenizer.ggml.eos_token_id", 2);
