@@ -18,11 +18,16 @@ public abstract sealed class FloatTensor
         permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
 
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final VectorSpecies<Float> F_SPECIES = FloatVector.SPECIES_PREFERRED;
     /** Bytes species with as many lanes as {@link #F_SPECIES}: one byte load widens to one float vector. */
     static final VectorSpecies<Byte> B_SPECIES = ByteVector.SPECIES_PREFERRED.withShape(
             jdk.incubator.vector.VectorShape.forBitSize(F_SPECIES.length() * 8));
+
+    /** Int lanes, as many as {@link #F_SPECIES}: for bit work on widened quant bytes. */
+    static final VectorSpecies<Integer> I_SPECIES = jdk.incubator.vector.IntVector.SPECIES_PREFERRED.withShape(F_SPECIES.vectorShape());
 
     protected final MemorySegment data;
     protected final long size;

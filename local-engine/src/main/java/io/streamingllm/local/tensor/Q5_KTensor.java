@@ -2,6 +2,11 @@ package io.streamingllm.local.tensor;
 
 import io.streamingllm.local.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q5_K: super-blocks of 256 values = f16 d, f16 dmin, 12 bytes of 6-bit (scale, min) pairs packed as in
@@ -36,30 +41,48 @@ final class Q5_KTensor extends FloatTensor {
 
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
-        float total = 0;
+        int lanes = F_SPECIES.length();
+        FloatVector acc = FloatVector.zero(F_SPECIES);
         long block = offset / BLOCK * BYTES;
         for (int j = 0; j < n; j += BLOCK, block += BYTES) {
             float d = f16(data, block);
             float dmin = f16(data, block + 2);
+            long lo = data.get(I64_LE, block + 4);
+            int hi = data.get(I32_LE, block + 12);
             for (int g = 0; g < 4; g++) {
-                int sm1 = Q4_KTensor.scaleMin(data, block + 4, 2 * g);
-                int sm2 = Q4_KTensor.scaleMin(data, block + 4, 2 * g + 1);
+                int sm1 = Q4_KTensor.scaleMin(lo, hi, 2 * g);
+                int sm2 = Q4_KTensor.scaleMin(lo, hi, 2 * g + 1);
                 long qs = block + 48 + 32L * g;
                 int x1 = xOffset + j + 64 * g;
-                float dot1 = 0, dot2 = 0, sum1 = 0, sum2 = 0;
-                for (int l = 0; l < 32; l++) {
-                    int b = Q4_KTensor.u8(data, qs + l);
-                    int h = Q4_KTensor.u8(data, block + 16 + l) >>> (2 * g);
-                    float xa = x[x1 + l];
-                    float xb = x[x1 + 32 + l];
-                    dot1 += ((b & 0xF) | (h & 1) << 4) * xa;
-                    dot2 += ((b >>> 4) | (h & 2) << 3) * xb;
-                    sum1 += xa;
-                    sum2 += xb;
+                int x2 = x1 + 32;
+                byte bit1 = (byte) (1 << (2 * g));
+                byte bit2 = (byte) (2 << (2 * g));
+                FloatVector dot1 = FloatVector.zero(F_SPECIES);
+                FloatVector dot2 = FloatVector.zero(F_SPECIES);
+                FloatVector sum1 = FloatVector.zero(F_SPECIES);
+                FloatVector sum2 = FloatVector.zero(F_SPECIES);
+                for (int i = 0; i < 32; i += lanes) {
+                    // byte ops that C2 compiles well, all inline (see Q6_K); the fifth bit through a mask
+                    // (a shift by the variable 2g was not compiled well)
+                    ByteVector b = ByteVector.fromMemorySegment(B_SPECIES, data, qs + i, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector h = ByteVector.fromMemorySegment(B_SPECIES, data, block + 16 + i, ByteOrder.LITTLE_ENDIAN);
+                    VectorMask<Byte> fifth1 = h.and(bit1).compare(VectorOperators.NE, (byte) 0);
+                    VectorMask<Byte> fifth2 = h.and(bit2).compare(VectorOperators.NE, (byte) 0);
+                    FloatVector q1 = (FloatVector) b.and((byte) 0xF).add((byte) 16, fifth1).castShape(F_SPECIES, 0);
+                    FloatVector q2 = (FloatVector) b.lanewise(VectorOperators.LSHR, 4).add((byte) 16, fifth2).castShape(F_SPECIES, 0);
+                    FloatVector xa = FloatVector.fromArray(F_SPECIES, x, x1 + i);
+                    FloatVector xb = FloatVector.fromArray(F_SPECIES, x, x2 + i);
+                    dot1 = q1.fma(xa, dot1);
+                    dot2 = q2.fma(xb, dot2);
+                    sum1 = sum1.add(xa);
+                    sum2 = sum2.add(xb);
                 }
-                total += d * ((sm1 & 0xFF) * dot1 + (sm2 & 0xFF) * dot2) - dmin * ((sm1 >>> 8) * sum1 + (sm2 >>> 8) * sum2);
+                acc = dot1.fma(FloatVector.broadcast(F_SPECIES, d * (sm1 & 0xFF)), acc);
+                acc = dot2.fma(FloatVector.broadcast(F_SPECIES, d * (sm2 & 0xFF)), acc);
+                acc = sum1.fma(FloatVector.broadcast(F_SPECIES, -dmin * (sm1 >>> 8)), acc);
+                acc = sum2.fma(FloatVector.broadcast(F_SPECIES, -dmin * (sm2 >>> 8)), acc);
             }
         }
-        return total;
+        return VectorMath.sum(acc);
     }
 }

@@ -59,27 +59,39 @@ final class Q6_KTensor extends FloatTensor {
                 long sc = block + 192 + 8L * half;
                 int xb = xOffset + j + 128 * half;
                 for (int l = 0; l < 32; l += lanes) {
-                    // a chunk of at most 16 values never straddles a 16-value scale group
+                    // A chunk of at most 16 values never straddles a 16-value scale group. Only byte ops that
+                    // C2 compiles well here (and, or, add, logical right shift; no left shift: x86 has no byte
+                    // shifts), and everything inside this method: vectors crossing a non-inlined call are boxed.
                     ByteVector a = ByteVector.fromMemorySegment(B_SPECIES, data, ql + l, ByteOrder.LITTLE_ENDIAN);
                     ByteVector b = ByteVector.fromMemorySegment(B_SPECIES, data, ql + 32 + l, ByteOrder.LITTLE_ENDIAN);
                     ByteVector h = ByteVector.fromMemorySegment(B_SPECIES, data, qh + l, ByteOrder.LITTLE_ENDIAN);
                     int is = l / 16;
-                    ByteVector q0 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q1 = b.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    acc = term(q0, x, xb + l, d * data.get(ValueLayout.JAVA_BYTE, sc + is), acc);
-                    acc = term(q1, x, xb + 32 + l, d * data.get(ValueLayout.JAVA_BYTE, sc + is + 2), acc);
-                    acc = term(q2, x, xb + 64 + l, d * data.get(ValueLayout.JAVA_BYTE, sc + is + 4), acc);
-                    acc = term(q3, x, xb + 96 + l, d * data.get(ValueLayout.JAVA_BYTE, sc + is + 6), acc);
+                    ByteVector h0 = h.and((byte) 0x03);
+                    h0 = h0.add(h0);
+                    h0 = h0.add(h0);
+                    h0 = h0.add(h0);
+                    h0 = h0.add(h0); // (h & 3) << 4
+                    ByteVector h1 = h.and((byte) 0x0C);
+                    h1 = h1.add(h1);
+                    h1 = h1.add(h1); // ((h >> 2) & 3) << 4
+                    ByteVector h2 = h.and((byte) 0x30); // ((h >> 4) & 3) << 4
+                    ByteVector h3 = h.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30); // (h >> 6) << 4
+                    FloatVector q0 = (FloatVector) a.and((byte) 0xF).or(h0).sub((byte) 32).castShape(F_SPECIES, 0);
+                    FloatVector q1 = (FloatVector) b.and((byte) 0xF).or(h1).sub((byte) 32).castShape(F_SPECIES, 0);
+                    FloatVector q2 = (FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(h2).sub((byte) 32).castShape(F_SPECIES, 0);
+                    FloatVector q3 = (FloatVector) b.lanewise(VectorOperators.LSHR, 4).or(h3).sub((byte) 32).castShape(F_SPECIES, 0);
+                    acc = q0.mul(FloatVector.fromArray(F_SPECIES, x, xb + l))
+                            .fma(FloatVector.broadcast(F_SPECIES, d * data.get(ValueLayout.JAVA_BYTE, sc + is)), acc);
+                    acc = q1.mul(FloatVector.fromArray(F_SPECIES, x, xb + 32 + l))
+                            .fma(FloatVector.broadcast(F_SPECIES, d * data.get(ValueLayout.JAVA_BYTE, sc + is + 2)), acc);
+                    acc = q2.mul(FloatVector.fromArray(F_SPECIES, x, xb + 64 + l))
+                            .fma(FloatVector.broadcast(F_SPECIES, d * data.get(ValueLayout.JAVA_BYTE, sc + is + 4)), acc);
+                    acc = q3.mul(FloatVector.fromArray(F_SPECIES, x, xb + 96 + l))
+                            .fma(FloatVector.broadcast(F_SPECIES, d * data.get(ValueLayout.JAVA_BYTE, sc + is + 6)), acc);
                 }
             }
         }
         return VectorMath.sum(acc);
     }
 
-    private static FloatVector term(ByteVector q, float[] x, int xAt, float scale, FloatVector acc) {
-        FloatVector prod = ((FloatVector) q.castShape(F_SPECIES, 0)).mul(FloatVector.fromArray(F_SPECIES, x, xAt));
-        return prod.fma(FloatVector.broadcast(F_SPECIES, scale), acc);
-    }
 }
