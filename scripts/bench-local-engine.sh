@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local engine speed, side by side with llama.cpp (node-llama-cpp 3.22.1) on the same GGUF files and threads.
 # Models: ../shared/models/stories260K.gguf (when present) and generated ~110M-parameter llama models in
-# F32, Q8_0 and Q4_K (written once to $BENCH_DIR). Prefill/decode tokens per second, best of 3 runs after a warm-up.
+# F32, Q8_0 and Q4_K (written once to $BENCH_DIR). Prefill/decode tokens per second, best of 5 runs after a warm-up.
 # Usage: scripts/bench-local-engine.sh [THREADS (default "1 2")]
 # The machine may be shared: compare the two columns of one run, not runs made at different times.
 set -euo pipefail
@@ -25,8 +25,8 @@ if [ -d scripts/crosscheck/node_modules/node-llama-cpp ]; then
   for t in $threads; do
     for m in "$stories" "$dir"/bench-100M-F32.gguf "$dir"/bench-100M-Q8_0.gguf "$dir"/bench-100M-Q4_K.gguf; do
       [ -f "$m" ] || continue
-      if [[ "$m" == *stories260K* ]]; then p=128; d=256; else p=32; d=16; fi
-      (cd scripts/crosscheck && node bench.mjs --model "$m" --threads "$t" --prefill $p --decode $d) \
+      if [[ "$m" == *stories260K* ]]; then p=128; d=256; else p=64; d=32; fi
+      (cd scripts/crosscheck && node bench.mjs --model "$m" --threads "$t" --prefill $p --decode $d --runs 5) \
         | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);const n=r.model.split("/").pop().replace(".gguf","").replace("bench-","");console.log(`| ${n} | ${r.threads} | ${r.prefillTps} (${r.prefill}) | ${r.decodeTps} (${r.decode}) |`)})'
     done
   done

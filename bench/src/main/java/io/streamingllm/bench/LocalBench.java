@@ -18,7 +18,7 @@ import java.util.Random;
  * each figure is the best of {@code --runs} runs after one warm-up run.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp ... io.streamingllm.bench.LocalBench
- *     [--stories PATH] [--dir DIR] [--types F32,Q8_0,Q4_K] [--threads 1,2] [--runs 3]</pre>
+ *     [--stories PATH] [--dir DIR] [--types F32,Q8_0,Q4_K] [--threads 1,2] [--runs 5]</pre>
  */
 public final class LocalBench {
     record Figure(String model, int threads, int prefillTokens, double prefillTps, int decodeTokens, double decodeTps) {
@@ -29,7 +29,7 @@ public final class LocalBench {
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "streamingllm-bench");
         List<GgmlType> types = List.of(GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K);
         int[] threads = {1, 2};
-        int runs = 3;
+        int runs = 5;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--stories" -> stories = Path.of(args[i + 1]);
@@ -57,7 +57,7 @@ public final class LocalBench {
                 System.err.printf("generated %s (%d MB) in %.1f s%n", file, Files.size(file) >> 20, (System.nanoTime() - t0) / 1e9);
             }
             for (int t : threads) {
-                figures.add(measure("100M-" + type, file, t, 32, 16, runs));
+                figures.add(measure("100M-" + type, file, t, 64, 32, runs));
             }
         }
         System.out.println("| model | threads | prefill tok/s (tokens) | decode tok/s (tokens) |");

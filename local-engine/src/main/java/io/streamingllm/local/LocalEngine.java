@@ -81,7 +81,12 @@ public final class LocalEngine implements ModelEngine {
         });
     }
 
-    /** The engine for a local {@link ModelSpec} with the sizes from the sidecar's configuration. */
+    /**
+     * The engine for the sidecar's local {@link ModelSpec} ({@code gguf:} or {@code ollama-store:}), with
+     * its sink/recent sizes and default max tokens; {@code env} supplies {@code OLLAMA_MODELS};
+     * {@code threads} is usually {@link Runtime#availableProcessors()}. The JVM needs
+     * {@code --add-modules jdk.incubator.vector}.
+     */
     public static LocalEngine open(SidecarConfig config, Map<String, String> env, int threads) {
         ModelSpec spec = config.model();
         Path file = switch (spec.kind()) {
@@ -89,8 +94,7 @@ public final class LocalEngine implements ModelEngine {
             case OLLAMA_STORE -> OllamaStore.fromEnvironment(env).resolve(spec.name());
             default -> throw new IllegalArgumentException("not a local model: " + spec);
         };
-        String name = spec.kind() == ModelSpec.Kind.GGUF ? spec.name() : spec.name();
-        return open(name, file, threads, config.startSize(), config.recentSize(), config.maxNewTokens());
+        return open(spec.name(), file, threads, config.startSize(), config.recentSize(), config.maxNewTokens());
     }
 
     /**
@@ -248,7 +252,7 @@ public final class LocalEngine implements ModelEngine {
                     text.append(decoder.flush(), sink);
                 }
                 text.flush(sink);
-                complete(text.text(), finish, prompt.length, generated, start, start + 0, evalStart);
+                complete(text.text(), finish, prompt.length, generated, start, start, evalStart);
             } catch (SinkFailure e) {
                 result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
                         "token sink failed: " + e.getCause().getMessage(), e.getCause()));

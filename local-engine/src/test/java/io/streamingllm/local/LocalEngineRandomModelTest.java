@@ -25,6 +25,35 @@ class LocalEngineRandomModelTest {
     Path dir;
 
     @Test
+    void ollamaStoreModelIsOpenedFromItsManifestBlob() throws Exception {
+        Path models = dir.resolve("ollama-models");
+        String hex = "0123456789abcdef".repeat(4);
+        Path blob = models.resolve("blobs/sha256-" + hex);
+        java.nio.file.Files.createDirectories(blob.getParent());
+        RandomModel.write(blob, "llama", GgmlType.Q4_K, 5);
+        Path manifest = models.resolve("manifests/registry.ollama.ai/library/tiny/latest");
+        java.nio.file.Files.createDirectories(manifest.getParent());
+        java.nio.file.Files.writeString(manifest, "{\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\","
+                + "\"digest\":\"sha256:" + hex + "\"}]}");
+        var config = io.streamingllm.core.config.SidecarConfig.fromEnv(java.util.Map.of(
+                "STREAMING_LLM_MODEL", "ollama-store:tiny", "STREAMING_LLM_MAX_NEW_TOKENS", "3"));
+        try (LocalEngine engine = LocalEngine.open(config, java.util.Map.of("OLLAMA_MODELS", models.toString()), 1)) {
+            assertEquals("tiny", engine.model());
+            assertEquals("llama", engine.config().architecture());
+            assertTrue(engine.health().ready(), engine.health().message());
+            GenerationResult r = engine.generate(List.of(ChatMessage.user("hi")), new GenerationOptions(0.0, null, null,
+                    List.of(), null, null), d -> { }).result().get(60, TimeUnit.SECONDS);
+            // the default cap comes from STREAMING_LLM_MAX_NEW_TOKENS unless an end token comes first
+            if (r.finishReason() == FinishReason.LENGTH) {
+                assertEquals(3, r.completionTokens());
+            } else {
+                assertEquals(FinishReason.STOP, r.finishReason());
+                assertTrue(r.completionTokens() < 3);
+            }
+        }
+    }
+
+    @Test
     void greedyGenerationIsTheModelsArgmaxChainDecoded() throws Exception {
         Path file = dir.resolve("qwen2-q8.gguf");
         RandomModel.write(file, "qwen2", GgmlType.Q8_0, 21);
