@@ -19,8 +19,12 @@ public final class Transformer {
     private final MatMul mm;
     private final double[] invFreq; // RoPE angle per position for each rotated pair
 
+    /** Tokens per prefill chunk: enough to reuse each weight row many times, small enough for the cache. */
+    static final int PREFILL_CHUNK = 64;
+
     // single-token scratch
     private final float[] x, xb, xb2, q, k, v, hb, hb2, logits, qSink;
+    private final float[] lastHidden; // normalised hidden state after the last prefill chunk
     private float[][] att; // [head][cache position]
 
     public Transformer(ModelConfig c, Weights w, MatMul mm) {
@@ -41,6 +45,7 @@ public final class Transformer {
         hb = new float[c.hiddenDim()];
         hb2 = new float[c.hiddenDim()];
         logits = new float[c.vocabSize()];
+        lastHidden = new float[c.dim()];
         att = new float[c.heads()][0];
     }
 
@@ -107,7 +112,7 @@ public final class Transformer {
         }
         int done = 0;
         while (done < tokens.length) {
-            int n = Math.min(Math.min(tokens.length - done, cache.maxBatch()), 64);
+            int n = Math.min(Math.min(tokens.length - done, cache.maxBatch()), PREFILL_CHUNK);
             if (n < 1) {
                 cache.reserve(1); // throws the "cache full" error
             }
@@ -128,8 +133,6 @@ public final class Transformer {
         mm.matmul(w.output(), lastHidden, logits, c.vocabSize(), c.dim());
         return logits;
     }
-
-    private float[] lastHidden = new float[0];
 
     private void prefillChunk(KvCache cache, int[] tokens, int from, int n) {
         long pos0 = cache.nextPosition();
@@ -189,9 +192,6 @@ public final class Transformer {
             for (int b = 0; b < n; b++) {
                 add(bx[b], bxb2[b]);
             }
-        }
-        if (lastHidden.length != c.dim()) {
-            lastHidden = new float[c.dim()];
         }
         rmsnorm(lastHidden, bx[n - 1], w.outputNorm(), c.dim());
     }

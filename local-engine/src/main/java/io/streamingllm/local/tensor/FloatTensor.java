@@ -90,13 +90,6 @@ public abstract sealed class FloatTensor
     static float f16(MemorySegment seg, long byteOffset) {
         return Float.float16ToFloat(seg.get(I16_LE, byteOffset));
     }
-
-    /** Scalar float dot of a float[] range against bytes widened by the caller: shared tail helper. */
-    static float dotF32(float[] a, int aOff, float[] b, int bOff, int n) {
-        float s = 0;
-        for (int i = 0; i < n; i++) {
-            s += a[aOff + i] * b[bOff + i];
-        }
         return s;
     }
 }
