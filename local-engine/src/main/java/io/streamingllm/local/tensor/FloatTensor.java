@@ -90,6 +90,4 @@ public abstract sealed class FloatTensor
     static float f16(MemorySegment seg, long byteOffset) {
         return Float.float16ToFloat(seg.get(I16_LE, byteOffset));
     }
-        return s;
-    }
 }
