@@ -1,0 +1,374 @@
+package io.streamingllm.local;
+
+import io.streamingllm.core.config.ModelSpec;
+import io.streamingllm.core.config.SidecarConfig;
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.EngineHealth;
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.GenerationResult;
+import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.TokenCounter;
+import io.streamingllm.core.engine.TokenSink;
+import io.streamingllm.local.gguf.GgufException;
+import io.streamingllm.local.model.KvCache;
+import io.streamingllm.local.model.LoadedModel;
+import io.streamingllm.local.model.ModelConfig;
+import io.streamingllm.local.model.Sampler;
+import io.streamingllm.local.template.ChatTemplate;
+import io.streamingllm.local.tokenizer.StreamingDecoder;
+import io.streamingllm.local.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Runs a GGUF model inside this process ({@code gguf:PATH} or {@code ollama-store:NAME[:TAG]}).
+ *
+ * <p>One model instance serves every caller, so generations are <b>serialised</b>: they queue on one
+ * worker thread and run one at a time, in order (the forward pass itself uses {@code threads} cores).
+ * A cancelled generation that has not started yet finishes at once as cancelled with no text.
+ *
+ * <p>Each generation runs over its own StreamingLLM KV cache: {@code startSize} sinks plus a recent
+ * window (capped so the cache never exceeds the model's trained context), so a long prompt or answer
+ * never fails for lack of context; while everything fits it is exact dense attention. Keeping a
+ * conversation's cache between turns (issue 6) goes through {@link #generate(String, List,
+ * GenerationOptions, TokenSink)}, whose session key this engine ignores for now.
+ */
+public final class LocalEngine implements ModelEngine {
+    /** Ollama's defaults for the knobs {@link GenerationOptions} does not carry. */
+    static final float DEFAULT_TEMPERATURE = 0.8f;
+    static final int DEFAULT_TOP_K = 40;
+    static final float DEFAULT_TOP_P = 0.9f;
+
+    private final String modelName;
+    private final LoadedModel model;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate template;
+    private final Set<Integer> stopTokens;
+    private final int startSize;
+    private final int recentSize;
+    private final int defaultMaxNewTokens;
+    private final ExecutorService worker;
+    private final long loadNanos;
+
+    private LocalEngine(String modelName, LoadedModel model, int startSize, int recentSize, int defaultMaxNewTokens,
+                        long loadNanos) {
+        this.modelName = modelName;
+        this.model = model;
+        this.tokenizer = Tokenizer.fromGguf(model.metadata());
+        this.template = ChatTemplate.fromGguf(model.metadata(), tokenizer);
+        this.stopTokens = template.stopTokenIds();
+        ModelConfig c = model.config();
+        this.startSize = Math.min(startSize, c.contextLength() - 1);
+        this.recentSize = Math.max(1, Math.min(recentSize, c.contextLength() - this.startSize));
+        this.defaultMaxNewTokens = defaultMaxNewTokens;
+        this.loadNanos = loadNanos;
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "local-engine-" + modelName);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * The engine for the sidecar's local {@link ModelSpec} ({@code gguf:} or {@code ollama-store:}), with
+     * its sink/recent sizes and default max tokens; {@code env} supplies {@code OLLAMA_MODELS};
+     * {@code threads} is usually {@link Runtime#availableProcessors()}. The JVM needs
+     * {@code --add-modules jdk.incubator.vector}.
+     */
+    public static LocalEngine open(SidecarConfig config, Map<String, String> env, int threads) {
+        ModelSpec spec = config.model();
+        Path file = switch (spec.kind()) {
+            case GGUF -> Path.of(spec.name());
+            case OLLAMA_STORE -> OllamaStore.fromEnvironment(env).resolve(spec.name());
+            default -> throw new IllegalArgumentException("not a local model: " + spec);
+        };
+        return open(spec.name(), file, threads, config.startSize(), config.recentSize(), config.maxNewTokens());
+    }
+
+    /**
+     * Loads {@code file}; {@link EngineException} MODEL_NOT_FOUND when it cannot be read or is not a model
+     * this engine runs (the message says why).
+     */
+    public static LocalEngine open(String modelName, Path file, int threads, int startSize, int recentSize,
+                                   int defaultMaxNewTokens) {
+        long t0 = System.nanoTime();
+        LoadedModel model;
+        try {
+            model = LoadedModel.open(file, threads);
+        } catch (IOException e) {
+            throw new EngineException(EngineException.Kind.MODEL_NOT_FOUND, "cannot read model file " + file + ": " + e.getMessage(), e);
+        } catch (GgufException e) {
+            throw new EngineException(EngineException.Kind.MODEL_NOT_FOUND, e.getMessage(), e);
+        }
+        try {
+            return new LocalEngine(modelName, model, startSize, recentSize, defaultMaxNewTokens, System.nanoTime() - t0);
+        } catch (RuntimeException e) {
+            model.close();
+            throw new EngineException(EngineException.Kind.MODEL_NOT_FOUND, file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String engineName() {
+        return "local";
+    }
+
+    @Override
+    public String model() {
+        return modelName;
+    }
+
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ChatTemplate template() {
+        return template;
+    }
+
+    @Override
+    public EngineHealth health() {
+        ModelConfig c = model.config();
+        return EngineHealth.ready("local engine ready: " + modelName + " (" + c.architecture() + ", " + c.layers()
+                + " layers, dim " + c.dim() + ", context " + c.contextLength() + ", " + template.family() + " template)");
+    }
+
+    @Override
+    public Optional<TokenCounter> exactTokenCounter() {
+        return Optional.of(new TokenCounter() {
+            @Override
+            public int count(String text) {
+                return tokenizer.encode(text).length;
+            }
+
+            @Override
+            public boolean exact() {
+                return true;
+            }
+        });
+    }
+
+    @Override
+    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+        LocalGeneration g = new LocalGeneration(List.copyOf(messages), options == null ? GenerationOptions.DEFAULTS : options, sink);
+        try {
+            worker.execute(g::run);
+        } catch (RejectedExecutionException e) {
+            g.result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL, "local engine is closed"));
+        }
+        return g;
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+        try {
+            if (worker.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                model.close(); // only once no forward pass can touch the mapping
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private final class LocalGeneration implements Generation {
+        final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        private final List<ChatMessage> messages;
+        private final GenerationOptions options;
+        private final TokenSink sink;
+        private volatile boolean cancelled;
+
+        LocalGeneration(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+            this.messages = messages;
+            this.options = options;
+            this.sink = sink;
+        }
+
+        @Override
+        public CompletableFuture<GenerationResult> result() {
+            return result;
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+        }
+
+        void run() {
+            long start = System.nanoTime();
+            StopMatcher text = new StopMatcher(options.stop());
+            try {
+                int[] prompt = template.render(messages);
+                int max = options.maxNewTokens() == null ? defaultMaxNewTokens : Math.max(0, options.maxNewTokens());
+                float temperature = options.temperature() == null ? DEFAULT_TEMPERATURE : options.temperature().floatValue();
+                long seed = options.seed() == null ? ThreadLocalRandom.current().nextLong() : options.seed();
+                Sampler sampler = new Sampler(temperature, DEFAULT_TOP_K, DEFAULT_TOP_P, seed);
+                if (cancelled) {
+                    complete(text.text(), FinishReason.CANCELLED, prompt.length, 0, start, start, start);
+                    return;
+                }
+                KvCache cache = KvCache.streaming(model.config(), startSize, recentSize);
+                float[] logits = model.transformer().prefill(cache, prompt, true);
+                long evalStart = System.nanoTime();
+                StreamingDecoder decoder = new StreamingDecoder(tokenizer, prompt.length == 1 && prompt[0] == tokenizer.specialTokens().bos());
+                int generated = 0;
+                FinishReason finish = FinishReason.LENGTH;
+                while (generated < max) {
+                    if (cancelled) {
+                        finish = FinishReason.CANCELLED;
+                        break;
+                    }
+                    int token = sampler.sample(logits);
+                    if (stopTokens.contains(token)) {
+                        finish = FinishReason.STOP;
+                        break;
+                    }
+                    generated++;
+                    if (text.append(decoder.accept(token), sink)) {
+                        finish = FinishReason.STOP;
+                        break;
+                    }
+                    if (generated < max) {
+                        logits = model.transformer().forward(cache, token);
+                    }
+                }
+                if (finish != FinishReason.STOP || !text.stopped()) {
+                    text.append(decoder.flush(), sink);
+                }
+                text.flush(sink);
+                complete(text.text(), finish, prompt.length, generated, start, start, evalStart);
+            } catch (SinkFailure e) {
+                result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
+                        "token sink failed: " + e.getCause().getMessage(), e.getCause()));
+            } catch (RuntimeException | Error e) {
+                result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
+                        "local generation failed: " + e, e));
+            }
+        }
+
+        private void complete(String text, FinishReason finish, int promptTokens, int generated, long start,
+                              long promptStart, long evalStart) {
+            long now = System.nanoTime();
+            result.complete(new GenerationResult(text, finish, promptTokens, generated, now - start, 0,
+                    evalStart - promptStart, now - evalStart, true));
+        }
+    }
+
+    /** A failure thrown by the caller's sink, kept apart from the engine's own failures. */
+    private static final class SinkFailure extends RuntimeException {
+        SinkFailure(RuntimeException cause) {
+            super(cause);
+        }
+    }
+
+    /**
+     * Accumulates generated text and forwards it to the sink, holding back any tail that could be the
+     * start of a stop string; on a stop string the text ends just before it.
+     */
+    static final class StopMatcher {
+        private final List<String> stops;
+        private final StringBuilder text = new StringBuilder();
+        private int emitted;
+        private boolean stopped;
+
+        StopMatcher(List<String> stops) {
+            this.stops = stops.stream().filter(s -> !s.isEmpty()).toList();
+        }
+
+        /** Adds a delta; true when a stop string completed (the text is then cut before it). */
+        boolean append(String delta, TokenSink sink) {
+            if (stopped || delta.isEmpty()) {
+                return stopped;
+            }
+            int searchFrom = Math.max(0, emitted - maxStopLength());
+            text.append(delta);
+            int cut = -1;
+            for (String s : stops) {
+                int i = text.indexOf(s, searchFrom);
+                if (i >= 0 && (cut < 0 || i < cut)) {
+                    cut = i;
+                }
+            }
+            if (cut >= 0) {
+                text.setLength(cut);
+                stopped = true;
+                emit(cut, sink);
+                return true;
+            }
+            emit(text.length() - heldBack(), sink);
+            return false;
+        }
+
+        void flush(TokenSink sink) {
+            emit(text.length(), sink);
+        }
+
+        boolean stopped() {
+            return stopped;
+        }
+
+        String text() {
+            return text.toString();
+        }
+
+        private void emit(int upTo, TokenSink sink) {
+            if (upTo > emitted) {
+                String delta = text.substring(emitted, upTo);
+                emitted = upTo;
+                try {
+                    sink.onToken(delta);
+                } catch (RuntimeException e) {
+                    throw new SinkFailure(e);
+                }
+            }
+        }
+
+        /** Length of the longest suffix of the text that is a proper prefix of a stop string. */
+        private int heldBack() {
+            int best = 0;
+            for (String s : stops) {
+                for (int k = Math.min(s.length() - 1, text.length()); k > best; k--) {
+                    if (endsWith(s, k)) {
+                        best = k;
+                        break;
+                    }
+                }
+            }
+            return best;
+        }
+
+        private boolean endsWith(String s, int k) {
+            int off = text.length() - k;
+            for (int i = 0; i < k; i++) {
+                if (text.charAt(off + i) != s.charAt(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private int maxStopLength() {
+            int m = 0;
+            for (String s : stops) {
+                m = Math.max(m, s.length());
+            }
+            return m;
+        }
+    }
+}

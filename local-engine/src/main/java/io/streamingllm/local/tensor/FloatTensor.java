@@ -1,0 +1,93 @@
+package io.streamingllm.local.tensor;
+
+import io.streamingllm.local.gguf.GgmlType;
+import io.streamingllm.local.gguf.GgufTensorInfo;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A read-only vector of floats stored in some ggml encoding, viewed over (memory-mapped) bytes. Matrices
+ * are row-major with {@code cols} values a row; a row starts at a multiple of the type's block size, so
+ * {@link #dot} works block by block straight on the encoded bytes — nothing is dequantised as a whole.
+ */
+public abstract sealed class FloatTensor
+        permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
+
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final VectorSpecies<Float> F_SPECIES = FloatVector.SPECIES_PREFERRED;
+    /** Bytes species with as many lanes as {@link #F_SPECIES}: one byte load widens to one float vector. */
+    static final VectorSpecies<Byte> B_SPECIES = ByteVector.SPECIES_PREFERRED.withShape(
+            jdk.incubator.vector.VectorShape.forBitSize(F_SPECIES.length() * 8));
+
+    /** Int lanes, as many as {@link #F_SPECIES}: for bit work on widened quant bytes. */
+    static final VectorSpecies<Integer> I_SPECIES = jdk.incubator.vector.IntVector.SPECIES_PREFERRED.withShape(F_SPECIES.vectorShape());
+
+    protected final MemorySegment data;
+    protected final long size;
+
+    protected FloatTensor(MemorySegment data, long size) {
+        this.data = data;
+        this.size = size;
+    }
+
+    /** Wraps a GGUF tensor's bytes without copying. */
+    public static FloatTensor of(GgufTensorInfo info) {
+        return of(info.type(), info.data(), info.elementCount());
+    }
+
+    public static FloatTensor of(GgmlType type, MemorySegment data, long size) {
+        if (data.byteSize() < type.byteSize(size)) {
+            throw new IllegalArgumentException(type + " tensor of " + size + " values needs " + type.byteSize(size)
+                    + " bytes, got " + data.byteSize());
+        }
+        return switch (type) {
+            case F32 -> new F32Tensor(data, size);
+            case F16 -> new F16Tensor(data, size);
+            case BF16 -> new BF16Tensor(data, size);
+            case Q8_0 -> new Q8_0Tensor(data, size);
+            case Q4_0 -> new Q4_0Tensor(data, size);
+            case Q4_K -> new Q4_KTensor(data, size);
+            case Q5_K -> new Q5_KTensor(data, size);
+            case Q6_K -> new Q6_KTensor(data, size);
+        };
+    }
+
+    public abstract GgmlType type();
+
+    public long size() {
+        return size;
+    }
+
+    /** One value (slow path: embeddings, norms, tests). */
+    public abstract float getFloat(long index);
+
+    /**
+     * {@code sum_i this[offset + i] * x[xOffset + i]} for {@code i < n}; {@code offset} and {@code n} are
+     * multiples of the block size.
+     */
+    public abstract float dot(long offset, float[] x, int xOffset, int n);
+
+    /** Decodes {@code n} values from {@code offset} into {@code out} (an embedding row, a norm weight). */
+    public void copyTo(long offset, float[] out, int outOffset, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOffset + i] = getFloat(offset + i);
+        }
+    }
+
+    public float[] toArray() {
+        float[] a = new float[Math.toIntExact(size)];
+        copyTo(0, a, 0, a.length);
+        return a;
+    }
+
+    static float f16(MemorySegment seg, long byteOffset) {
+        return Float.float16ToFloat(seg.get(I16_LE, byteOffset));
+    }
+}

@@ -1,0 +1,112 @@
+package io.streamingllm.local.tensor;
+
+import io.streamingllm.local.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_K: super-blocks of 256 values = f16 d, f16 dmin, 12 bytes of packed 6-bit (scale, min) pairs for
+ * eight sub-blocks of 32, then 128 bytes of 4-bit quants. Sub-blocks come in pairs sharing 32 quant
+ * bytes: the low nibbles are sub-block 2g, the high nibbles 2g+1. value = d*scale*q - dmin*min.
+ * 144 bytes a super-block.
+ */
+final class Q4_KTensor extends FloatTensor {
+    static final int BLOCK = 256;
+    static final int BYTES = 144;
+
+    Q4_KTensor(MemorySegment data, long size) {
+        super(data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_K;
+    }
+
+    /** The 6-bit scale (low 8 bits of the result) and min (bits 8..15) of sub-block {@code j} (0..7). */
+    static int scaleMin(MemorySegment data, long scales, int j) {
+        int sc;
+        int m;
+        if (j < 4) {
+            sc = u8(data, scales + j) & 63;
+            m = u8(data, scales + j + 4) & 63;
+        } else {
+            sc = (u8(data, scales + j + 4) & 0xF) | ((u8(data, scales + j - 4) >>> 6) << 4);
+            m = (u8(data, scales + j + 4) >>> 4) | ((u8(data, scales + j) >>> 6) << 4);
+        }
+        return sc | m << 8;
+    }
+
+    static int u8(MemorySegment data, long at) {
+        return Byte.toUnsignedInt(data.get(ValueLayout.JAVA_BYTE, at));
+    }
+
+    @Override
+    public float getFloat(long index) {
+        long block = index / BLOCK * BYTES;
+        int i = (int) (index % BLOCK);
+        int sub = i / 32;
+        int sm = scaleMin(data, block + 4, sub);
+        int b = u8(data, block + 16 + (sub / 2) * 32 + i % 32);
+        int q = sub % 2 == 0 ? b & 0xF : b >>> 4;
+        return f16(data, block) * (sm & 0xFF) * q - f16(data, block + 2) * (sm >>> 8);
+    }
+
+    /**
+     * {@link #scaleMin} from the 12 scale bytes already loaded as {@code lo} (bytes 0-7) and {@code hi}
+     * (bytes 8-11): register arithmetic instead of four bounds-checked byte reads per sub-block.
+     */
+    static int scaleMin(long lo, int hi, int j) {
+        if (j < 4) {
+            return (int) (lo >>> (8 * j)) & 63 | ((int) (lo >>> (8 * j + 32)) & 63) << 8;
+        }
+        int b8 = hi >>> (8 * (j - 4)) & 0xFF;
+        int sc = (b8 & 0xF) | ((int) (lo >>> (8 * (j - 4) + 6)) & 3) << 4;
+        int m = (b8 >>> 4) | ((int) (lo >>> (8 * j + 6)) & 3) << 4;
+        return sc | m << 8;
+    }
+
+    @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        int lanes = F_SPECIES.length();
+        FloatVector acc = FloatVector.zero(F_SPECIES);
+        long block = offset / BLOCK * BYTES;
+        for (int j = 0; j < n; j += BLOCK, block += BYTES) {
+            float d = f16(data, block);
+            float dmin = f16(data, block + 2);
+            long lo = data.get(I64_LE, block + 4);
+            int hi = data.get(I32_LE, block + 12);
+            for (int g = 0; g < 4; g++) {
+                int sm1 = scaleMin(lo, hi, 2 * g);
+                int sm2 = scaleMin(lo, hi, 2 * g + 1);
+                long qs = block + 16 + 32L * g;
+                int x1 = xOffset + j + 64 * g;
+                int x2 = x1 + 32;
+                FloatVector dot1 = FloatVector.zero(F_SPECIES);
+                FloatVector dot2 = FloatVector.zero(F_SPECIES);
+                FloatVector sum1 = FloatVector.zero(F_SPECIES);
+                FloatVector sum2 = FloatVector.zero(F_SPECIES);
+                for (int i = 0; i < 32; i += lanes) {
+                    ByteVector b = ByteVector.fromMemorySegment(B_SPECIES, data, qs + i, ByteOrder.LITTLE_ENDIAN);
+                    FloatVector lo4 = (FloatVector) b.and((byte) 0xF).castShape(F_SPECIES, 0);
+                    FloatVector hi4 = (FloatVector) b.lanewise(VectorOperators.LSHR, 4).castShape(F_SPECIES, 0);
+                    FloatVector xa = FloatVector.fromArray(F_SPECIES, x, x1 + i);
+                    FloatVector xb = FloatVector.fromArray(F_SPECIES, x, x2 + i);
+                    dot1 = lo4.fma(xa, dot1);
+                    dot2 = hi4.fma(xb, dot2);
+                    sum1 = sum1.add(xa);
+                    sum2 = sum2.add(xb);
+                }
+                acc = dot1.fma(FloatVector.broadcast(F_SPECIES, d * (sm1 & 0xFF)), acc);
+                acc = dot2.fma(FloatVector.broadcast(F_SPECIES, d * (sm2 & 0xFF)), acc);
+                acc = sum1.fma(FloatVector.broadcast(F_SPECIES, -dmin * (sm1 >>> 8)), acc);
+                acc = sum2.fma(FloatVector.broadcast(F_SPECIES, -dmin * (sm2 >>> 8)), acc);
+            }
+        }
+        return VectorMath.sum(acc);
+    }
+}

@@ -1,0 +1,88 @@
+package io.streamingllm.local.tensor;
+
+import io.streamingllm.local.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q5_K: super-blocks of 256 values = f16 d, f16 dmin, 12 bytes of 6-bit (scale, min) pairs packed as in
+ * Q4_K, 32 bytes of fifth bits, 128 bytes of low nibbles. Sub-block s (0..7) takes its low nibbles from
+ * quant bytes 32*(s/2).. (low nibble when s is even, high when odd) and its fifth bit from bit s of
+ * {@code qh[i]}. value = d*scale*q - dmin*min. 176 bytes a super-block.
+ */
+final class Q5_KTensor extends FloatTensor {
+    static final int BLOCK = 256;
+    static final int BYTES = 176;
+
+    Q5_KTensor(MemorySegment data, long size) {
+        super(data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q5_K;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        long block = index / BLOCK * BYTES;
+        int i = (int) (index % BLOCK);
+        int sub = i / 32;
+        int l = i % 32;
+        int sm = Q4_KTensor.scaleMin(data, block + 4, sub);
+        int b = Q4_KTensor.u8(data, block + 48 + (sub / 2) * 32 + l);
+        int q = (sub % 2 == 0 ? b & 0xF : b >>> 4) | ((Q4_KTensor.u8(data, block + 16 + l) >>> sub) & 1) << 4;
+        return f16(data, block) * (sm & 0xFF) * q - f16(data, block + 2) * (sm >>> 8);
+    }
+
+    @Override
+    public float dot(long offset, float[] x, int xOffset, int n) {
+        int lanes = F_SPECIES.length();
+        FloatVector acc = FloatVector.zero(F_SPECIES);
+        long block = offset / BLOCK * BYTES;
+        for (int j = 0; j < n; j += BLOCK, block += BYTES) {
+            float d = f16(data, block);
+            float dmin = f16(data, block + 2);
+            long lo = data.get(I64_LE, block + 4);
+            int hi = data.get(I32_LE, block + 12);
+            for (int g = 0; g < 4; g++) {
+                int sm1 = Q4_KTensor.scaleMin(lo, hi, 2 * g);
+                int sm2 = Q4_KTensor.scaleMin(lo, hi, 2 * g + 1);
+                long qs = block + 48 + 32L * g;
+                int x1 = xOffset + j + 64 * g;
+                int x2 = x1 + 32;
+                byte bit1 = (byte) (1 << (2 * g));
+                byte bit2 = (byte) (2 << (2 * g));
+                FloatVector dot1 = FloatVector.zero(F_SPECIES);
+                FloatVector dot2 = FloatVector.zero(F_SPECIES);
+                FloatVector sum1 = FloatVector.zero(F_SPECIES);
+                FloatVector sum2 = FloatVector.zero(F_SPECIES);
+                for (int i = 0; i < 32; i += lanes) {
+                    // byte ops that C2 compiles well, all inline (see Q6_K); the fifth bit through a mask
+                    // (a shift by the variable 2g was not compiled well)
+                    ByteVector b = ByteVector.fromMemorySegment(B_SPECIES, data, qs + i, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector h = ByteVector.fromMemorySegment(B_SPECIES, data, block + 16 + i, ByteOrder.LITTLE_ENDIAN);
+                    VectorMask<Byte> fifth1 = h.and(bit1).compare(VectorOperators.NE, (byte) 0);
+                    VectorMask<Byte> fifth2 = h.and(bit2).compare(VectorOperators.NE, (byte) 0);
+                    FloatVector q1 = (FloatVector) b.and((byte) 0xF).add((byte) 16, fifth1).castShape(F_SPECIES, 0);
+                    FloatVector q2 = (FloatVector) b.lanewise(VectorOperators.LSHR, 4).add((byte) 16, fifth2).castShape(F_SPECIES, 0);
+                    FloatVector xa = FloatVector.fromArray(F_SPECIES, x, x1 + i);
+                    FloatVector xb = FloatVector.fromArray(F_SPECIES, x, x2 + i);
+                    dot1 = q1.fma(xa, dot1);
+                    dot2 = q2.fma(xb, dot2);
+                    sum1 = sum1.add(xa);
+                    sum2 = sum2.add(xb);
+                }
+                acc = dot1.fma(FloatVector.broadcast(F_SPECIES, d * (sm1 & 0xFF)), acc);
+                acc = dot2.fma(FloatVector.broadcast(F_SPECIES, d * (sm2 & 0xFF)), acc);
+                acc = sum1.fma(FloatVector.broadcast(F_SPECIES, -dmin * (sm1 >>> 8)), acc);
+                acc = sum2.fma(FloatVector.broadcast(F_SPECIES, -dmin * (sm2 >>> 8)), acc);
+            }
+        }
+        return VectorMath.sum(acc);
+    }
+}

@@ -1,0 +1,186 @@
+package io.streamingllm.local.testing;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A float64 forward pass written for clarity, not speed, following the paper's cache literally: keys
+ * are kept BEFORE RoPE and, at every step, every held key is rotated by its cache slot (0..L-1) and the
+ * query by L-1. With no eviction that is plain causal attention. Tokens beyond {@code startSize} sinks +
+ * {@code recentSize} recent are evicted oldest-first; {@link #prefill} evicts for a whole chunk first.
+ */
+public final class ReferenceModel {
+    private final RandomModel m;
+    private final int startSize;
+    private final int recentSize; // Integer.MAX_VALUE: dense
+    private final List<List<double[]>> keys = new ArrayList<>();   // per layer, cache order, pre-RoPE
+    private final List<List<double[]>> values = new ArrayList<>();
+
+    public ReferenceModel(RandomModel m, int startSize, int recentSize) {
+        this.m = m;
+        this.startSize = startSize;
+        this.recentSize = recentSize;
+        for (int l = 0; l < m.layers; l++) {
+            keys.add(new ArrayList<>());
+            values.add(new ArrayList<>());
+        }
+    }
+
+    public static ReferenceModel dense(RandomModel m) {
+        return new ReferenceModel(m, 0, Integer.MAX_VALUE);
+    }
+
+    public int length() {
+        return keys.get(0).size();
+    }
+
+    /** Evicts for one token, runs it, returns its next-token logits. */
+    public double[] step(int token) {
+        evictFor(1);
+        return run(token);
+    }
+
+    /** The engine's chunked prefill: chunks of min(remaining, max(recent, free), 64), eviction before each. */
+    public double[] prefill(int[] tokens) {
+        double[] out = null;
+        int done = 0;
+        while (done < tokens.length) {
+            int free = recentSize == Integer.MAX_VALUE ? Integer.MAX_VALUE : startSize + recentSize - length();
+            int n = Math.min(Math.min(tokens.length - done, Math.max(recentSize, free)), 64);
+            evictFor(n);
+            for (int i = 0; i < n; i++) {
+                out = run(tokens[done + i]);
+            }
+            done += n;
+        }
+        return out;
+    }
+
+    private void evictFor(int n) {
+        if (recentSize == Integer.MAX_VALUE) {
+            return;
+        }
+        int overflow = length() + n - (startSize + recentSize);
+        for (int i = 0; i < overflow; i++) {
+            for (int l = 0; l < m.layers; l++) {
+                keys.get(l).remove(startSize);
+                values.get(l).remove(startSize);
+            }
+        }
+    }
+
+    private double[] run(int token) {
+        int dim = m.dim, hs = m.headSize, kvDim = m.kvHeads * hs;
+        double[] x = new double[dim];
+        for (int i = 0; i < dim; i++) {
+            x[i] = m.embedding[token * dim + i];
+        }
+        for (int l = 0; l < m.layers; l++) {
+            double[] xn = rmsnorm(x, m.attnNorm[l]);
+            double[] q = add(matvec(m.wq[l], xn, m.heads * hs), m.qBias[l]);
+            double[] k = add(matvec(m.wk[l], xn, kvDim), m.kBias[l]);
+            double[] v = add(matvec(m.wv[l], xn, kvDim), m.vBias[l]);
+            keys.get(l).add(k);
+            values.get(l).add(v);
+            int len = keys.get(l).size();
+            double[] qr = rope(q, m.heads, len - 1);
+            List<double[]> rotated = new ArrayList<>();
+            for (int i = 0; i < len; i++) {
+                rotated.add(rope(keys.get(l).get(i), m.kvHeads, i));
+            }
+            double[] att = new double[m.heads * hs];
+            for (int h = 0; h < m.heads; h++) {
+                int kvh = h / (m.heads / m.kvHeads);
+                double[] s = new double[len];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int i = 0; i < len; i++) {
+                    double d = 0;
+                    for (int j = 0; j < hs; j++) {
+                        d += qr[h * hs + j] * rotated.get(i)[kvh * hs + j];
+                    }
+                    s[i] = d / Math.sqrt(hs);
+                    max = Math.max(max, s[i]);
+                }
+                double sum = 0;
+                for (int i = 0; i < len; i++) {
+                    s[i] = Math.exp(s[i] - max);
+                    sum += s[i];
+                }
+                for (int i = 0; i < len; i++) {
+                    for (int j = 0; j < hs; j++) {
+                        att[h * hs + j] += s[i] / sum * values.get(l).get(i)[kvh * hs + j];
+                    }
+                }
+            }
+            x = add(x, matvec(m.wo[l], att, dim));
+            double[] xf = rmsnorm(x, m.ffnNorm[l]);
+            double[] g = matvec(m.gate[l], xf, m.hidden);
+            double[] u = matvec(m.up[l], xf, m.hidden);
+            for (int i = 0; i < m.hidden; i++) {
+                g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+            }
+            x = add(x, matvec(m.down[l], g, dim));
+        }
+        return matvec(m.output, rmsnorm(x, m.outputNorm), m.vocab);
+    }
+
+    private double[] rope(double[] v, int heads, int pos) {
+        double[] out = v.clone();
+        int hs = m.headSize, half = hs / 2;
+        boolean neox = m.arch.equals("qwen2");
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < half; i++) {
+                double angle = pos * Math.pow(m.theta, -2.0 * i / hs);
+                int a = h * hs + (neox ? i : 2 * i);
+                int b = neox ? a + half : a + 1;
+                out[a] = v[a] * Math.cos(angle) - v[b] * Math.sin(angle);
+                out[b] = v[a] * Math.sin(angle) + v[b] * Math.cos(angle);
+            }
+        }
+        return out;
+    }
+
+    private double[] rmsnorm(double[] x, float[] w) {
+        double ss = 0;
+        for (double d : x) {
+            ss += d * d;
+        }
+        double inv = 1 / Math.sqrt(ss / x.length + m.eps);
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i] * inv * w[i];
+        }
+        return out;
+    }
+
+    private static double[] matvec(float[] w, double[] x, int rows) {
+        double[] out = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int c = 0; c < x.length; c++) {
+                s += w[r * x.length + c] * x[c];
+            }
+            out[r] = s;
+        }
+        return out;
+    }
+
+    private static double[] add(double[] a, float[] b) {
+        if (b == null) {
+            return a;
+        }
+        double[] out = a.clone();
+        for (int i = 0; i < a.length; i++) {
+            out[i] += b[i];
+        }
+        return out;
+    }
+
+    private static double[] add(double[] a, double[] b) {
+        double[] out = a.clone();
+        for (int i = 0; i < a.length; i++) {
+            out[i] += b[i];
+        }
+        return out;
+    }
+}
