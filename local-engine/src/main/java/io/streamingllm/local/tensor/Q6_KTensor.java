@@ -3,6 +3,10 @@ package io.streamingllm.local.tensor;
 import io.streamingllm.local.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q6_K: super-blocks of 256 values = 128 bytes of low nibbles (ql), 64 bytes of 2-bit high parts (qh),
@@ -44,34 +48,38 @@ final class Q6_KTensor extends FloatTensor {
 
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
-        float total = 0;
+        int lanes = F_SPECIES.length();
+        FloatVector acc = FloatVector.zero(F_SPECIES);
         long block = offset / BLOCK * BYTES;
         for (int j = 0; j < n; j += BLOCK, block += BYTES) {
             float d = f16(data, block + 208);
-            float blockSum = 0;
             for (int half = 0; half < 2; half++) {
                 long ql = block + 64L * half;
                 long qh = block + 128 + 32L * half;
                 long sc = block + 192 + 8L * half;
                 int xb = xOffset + j + 128 * half;
-                // four sums per 16-value scale group: index = quarter*2 + l/16
-                float[] sums = new float[8];
-                for (int l = 0; l < 32; l++) {
-                    int a = Q4_KTensor.u8(data, ql + l);
-                    int b = Q4_KTensor.u8(data, ql + 32 + l);
-                    int h = Q4_KTensor.u8(data, qh + l);
+                for (int l = 0; l < 32; l += lanes) {
+                    // a chunk of at most 16 values never straddles a 16-value scale group
+                    ByteVector a = ByteVector.fromMemorySegment(B_SPECIES, data, ql + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector b = ByteVector.fromMemorySegment(B_SPECIES, data, ql + 32 + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector h = ByteVector.fromMemorySegment(B_SPECIES, data, qh + l, ByteOrder.LITTLE_ENDIAN);
                     int is = l / 16;
-                    sums[is] += (((a & 0xF) | (h & 3) << 4) - 32) * x[xb + l];
-                    sums[2 + is] += (((b & 0xF) | ((h >>> 2) & 3) << 4) - 32) * x[xb + 32 + l];
-                    sums[4 + is] += (((a >>> 4) | ((h >>> 4) & 3) << 4) - 32) * x[xb + 64 + l];
-                    sums[6 + is] += (((b >>> 4) | ((h >>> 6) & 3) << 4) - 32) * x[xb + 96 + l];
-                }
-                for (int s = 0; s < 8; s++) {
-                    blockSum += data.get(ValueLayout.JAVA_BYTE, sc + s) * sums[s];
+                    ByteVector q0 = a.and((byte) 0xF).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q1 = b.and((byte) 0xF).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    acc = term(q0, x, xb + l, d * data.get(ValueLayout.JAVA_BYTE, sc + is), acc);
+                    acc = term(q1, x, xb + 32 + l, d * data.get(ValueLayout.JAVA_BYTE, sc + is + 2), acc);
+                    acc = term(q2, x, xb + 64 + l, d * data.get(ValueLayout.JAVA_BYTE, sc + is + 4), acc);
+                    acc = term(q3, x, xb + 96 + l, d * data.get(ValueLayout.JAVA_BYTE, sc + is + 6), acc);
                 }
             }
-            total += d * blockSum;
         }
-        return total;
+        return VectorMath.sum(acc);
+    }
+
+    private static FloatVector term(ByteVector q, float[] x, int xAt, float scale, FloatVector acc) {
+        FloatVector prod = ((FloatVector) q.castShape(F_SPECIES, 0)).mul(FloatVector.fromArray(F_SPECIES, x, xAt));
+        return prod.fma(FloatVector.broadcast(F_SPECIES, scale), acc);
     }
 }

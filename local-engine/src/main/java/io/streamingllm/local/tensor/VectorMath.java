@@ -1,29 +1,39 @@
 package io.streamingllm.local.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector helpers shared by the tensor kernels and the attention loop. */
 public final class VectorMath {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Rotations by half, quarter, … of the lanes: a fixed pairwise reduction tree. */
+    private static final VectorShuffle<Float>[] TREE = tree();
+
     private VectorMath() {
     }
 
-    /**
-     * Sum of the lanes in a fixed order (halves added lane-wise, then the last four lanes in sequence).
-     * {@code reduceLanes(ADD)} may order float additions differently in interpreted and compiled code,
-     * which made the same forward pass differ in the last bits before and after the JIT warmed up; this
-     * keeps results bit-for-bit reproducible (same prompt and seed, same tokens).
-     */
-    public static float sum(FloatVector v) {
-        while (v.length() > 4) {
-            VectorSpecies<Float> half = FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(v.bitSize() / 2));
-            v = ((FloatVector) v.reinterpretShape(half, 0)).add((FloatVector) v.reinterpretShape(half, 1));
-        }
-        float s = 0;
-        for (int i = 0; i < v.length(); i++) {
-            s += v.lane(i);
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] tree() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] s = new VectorShuffle[steps];
+        for (int k = 0; k < steps; k++) {
+            int d = F.length() >> (k + 1);
+            s[k] = VectorShuffle.fromOp(F, i -> (i + d) % F.length());
         }
         return s;
+    }
+
+    /**
+     * Sum of the lanes of a {@code SPECIES_PREFERRED} vector in a fixed order (a pairwise tree of
+     * lane-wise adds). {@code reduceLanes(ADD)} may order float additions differently in interpreted
+     * and compiled code, which made the same forward pass differ in the last bits before and after the
+     * JIT warmed up; this keeps results bit-for-bit reproducible and is as fast once compiled.
+     */
+    public static float sum(FloatVector v) {
+        for (VectorShuffle<Float> s : TREE) {
+            v = v.add(v.rearrange(s));
+        }
+        return v.lane(0);
     }
 }

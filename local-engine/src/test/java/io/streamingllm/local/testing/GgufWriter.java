@@ -94,6 +94,12 @@ public final class GgufWriter {
         return Quant.dequantize(type, bytes, values.length);
     }
 
+    /** Adds a tensor, quantised, without decoding it back (large generated models). */
+    public GgufWriter add(String name, GgmlType type, float[] values, long... shape) {
+        tensors.add(new Tensor(name, shape, type.id(), Quant.quantize(type, values)));
+        return this;
+    }
+
     /** Adds raw tensor bytes under any ggml type id (to test unsupported types). */
     public GgufWriter rawTensor(String name, int typeId, byte[] bytes, long... shape) {
         tensors.add(new Tensor(name, shape, typeId, bytes));

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Local engine speed, side by side with llama.cpp (node-llama-cpp 3.22.1) on the same GGUF files and threads.
+# Models: ../shared/models/stories260K.gguf (when present) and generated ~110M-parameter llama models in
+# F32, Q8_0 and Q4_K (written once to $BENCH_DIR). Prefill/decode tokens per second, best of 3 runs after a warm-up.
+# Usage: scripts/bench-local-engine.sh [THREADS (default "1 2")]
+# The machine may be shared: compare the two columns of one run, not runs made at different times.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+threads="${1:-1 2}"
+dir="${BENCH_DIR:-${TMPDIR:-/tmp}/streamingllm-bench}"
+stories="$repo/../shared/models/stories260K.gguf"
+java="$(ls -d /usr/lib/jvm/temurin-2[2-9]*/bin/java /usr/lib/jvm/*-2[2-9]*/bin/java 2>/dev/null | head -1)"
+[ -n "$java" ] || { echo "no JDK 22+ under /usr/lib/jvm" >&2; exit 2; }
+cd "$repo"
+mvn -B -q -pl bench -am package -DskipTests
+cp="bench/target/streaming-llm-bench-0.1.0-SNAPSHOT.jar:bench/target/libs/*"
+echo "## local engine (Java)"
+"$java" --add-modules jdk.incubator.vector -Xmx4g -cp "$cp" io.streamingllm.bench.LocalBench \
+  --stories "$stories" --dir "$dir" --threads "$(echo $threads | tr ' ' ',')" 2>/dev/null
+if [ -d scripts/crosscheck/node_modules/node-llama-cpp ]; then
+  echo
+  echo "## llama.cpp (node-llama-cpp 3.22.1, CPU)"
+  echo "| model | threads | prefill tok/s (tokens) | decode tok/s (tokens) |"
+  echo "| --- | --- | --- | --- |"
+  for t in $threads; do
+    for m in "$stories" "$dir"/bench-100M-F32.gguf "$dir"/bench-100M-Q8_0.gguf "$dir"/bench-100M-Q4_K.gguf; do
+      [ -f "$m" ] || continue
+      if [[ "$m" == *stories260K* ]]; then p=128; d=256; else p=32; d=16; fi
+      (cd scripts/crosscheck && node bench.mjs --model "$m" --threads "$t" --prefill $p --decode $d) \
+        | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);const n=r.model.split("/").pop().replace(".gguf","").replace("bench-","");console.log(`| ${n} | ${r.threads} | ${r.prefillTps} (${r.prefill}) | ${r.decodeTps} (${r.decode}) |`)})'
+    done
+  done
+else
+  echo "(llama.cpp side skipped: run npm install in scripts/crosscheck)"
+fi
