@@ -41,9 +41,18 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Each generation runs over its own StreamingLLM KV cache: {@code startSize} sinks plus a recent
  * window (capped so the cache never exceeds the model's trained context), so a long prompt or answer
- * never fails for lack of context; while everything fits it is exact dense attention. Keeping a
- * conversation's cache between turns (issue 6) goes through {@link #generate(String, List,
- * GenerationOptions, TokenSink)}, whose session key this engine ignores for now.
+ * never fails for lack of context; while everything fits it is exact dense attention.
+ *
+ * <p><b>Sessions keep their cache.</b> {@link #generate(String, List, GenerationOptions, TokenSink)} keeps
+ * the conversation's KV cache between turns (at most {@code maxSessions} conversations, least recently
+ * used dropped first), with the dialogue messages whose tokens it holds. When those messages end with the
+ * new prompt's leading dialogue messages (the system/summary message is ignored after the first turn:
+ * the cache's sinks + recent window is then the context manager), only the new messages are rendered
+ * ({@link ChatTemplate#renderFollowUp}) and prefilled, so a turn costs its own tokens, not the window's;
+ * otherwise the session's cache starts over from the whole prompt. A cancelled or failed turn rolls the
+ * cache back to where it was before the turn when nothing was evicted meanwhile. Otherwise a cancelled
+ * turn stays in the cache as far as it got (a next prompt without it then starts the cache over), and a
+ * failed one, whose cache state is unknown, starts the session over.
  */
 public final class LocalEngine implements ModelEngine {
     /** Ollama's defaults for the knobs {@link GenerationOptions} does not carry. */
@@ -61,9 +70,16 @@ public final class LocalEngine implements ModelEngine {
     private final int defaultMaxNewTokens;
     private final ExecutorService worker;
     private final long loadNanos;
+    private final int maxSessions;
+    private final Map<String, Session> sessions = new java.util.LinkedHashMap<>(16, 0.75f, true); // worker thread only
+    private final java.util.concurrent.atomic.AtomicLong prefilledTokens = new java.util.concurrent.atomic.AtomicLong();
 
     private LocalEngine(String modelName, LoadedModel model, int startSize, int recentSize, int defaultMaxNewTokens,
-                        long loadNanos) {
+                        long loadNanos, int maxSessions) {
+        if (maxSessions < 0) {
+            throw new IllegalArgumentException("maxSessions must be >= 0, got " + maxSessions);
+        }
+        this.maxSessions = maxSessions;
         this.modelName = modelName;
         this.model = model;
         this.tokenizer = Tokenizer.fromGguf(model.metadata());
@@ -103,6 +119,14 @@ public final class LocalEngine implements ModelEngine {
      */
     public static LocalEngine open(String modelName, Path file, int threads, int startSize, int recentSize,
                                    int defaultMaxNewTokens) {
+        return open(modelName, file, threads, startSize, recentSize, defaultMaxNewTokens, DEFAULT_MAX_SESSIONS);
+    }
+
+    /** Conversations whose KV caches are kept by default. */
+    public static final int DEFAULT_MAX_SESSIONS = 16;
+
+    public static LocalEngine open(String modelName, Path file, int threads, int startSize, int recentSize,
+                                   int defaultMaxNewTokens, int maxSessions) {
         long t0 = System.nanoTime();
         LoadedModel model;
         try {
@@ -113,7 +137,7 @@ public final class LocalEngine implements ModelEngine {
             throw new EngineException(EngineException.Kind.MODEL_NOT_FOUND, e.getMessage(), e);
         }
         try {
-            return new LocalEngine(modelName, model, startSize, recentSize, defaultMaxNewTokens, System.nanoTime() - t0);
+            return new LocalEngine(modelName, model, startSize, recentSize, defaultMaxNewTokens, System.nanoTime() - t0, maxSessions);
         } catch (RuntimeException e) {
             model.close();
             throw new EngineException(EngineException.Kind.MODEL_NOT_FOUND, file + ": " + e.getMessage(), e);
@@ -166,13 +190,111 @@ public final class LocalEngine implements ModelEngine {
 
     @Override
     public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
-        LocalGeneration g = new LocalGeneration(List.copyOf(messages), options == null ? GenerationOptions.DEFAULTS : options, sink);
+        return generate(null, messages, options, sink);
+    }
+
+    @Override
+    public Generation generate(String sessionKey, List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+        LocalGeneration g = new LocalGeneration(sessionKey, List.copyOf(messages),
+                options == null ? GenerationOptions.DEFAULTS : options, sink);
         try {
             worker.execute(g::run);
         } catch (RejectedExecutionException e) {
             g.result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL, "local engine is closed"));
         }
         return g;
+    }
+
+    @Override
+    public void endSession(String sessionKey) {
+        try {
+            worker.execute(() -> sessions.remove(sessionKey));
+        } catch (RejectedExecutionException e) {
+            // closed: nothing is kept
+        }
+    }
+
+    /** Prompt tokens prefilled by every generation so far. */
+    public long prefilledTokens() {
+        return prefilledTokens.get();
+    }
+
+    /** What a session's cache holds: tokens in it, tokens streamed through it, dialogue messages remembered. */
+    public record SessionStats(int cachedTokens, long streamedTokens, int messages) {
+    }
+
+    /** The state of {@code sessionKey}'s cache, if it is kept (read between generations, on the worker). */
+    public Optional<SessionStats> session(String sessionKey) {
+        try {
+            return worker.submit(() -> Optional.ofNullable(sessions.get(sessionKey))
+                    .map(s -> new SessionStats(s.cache.length(), s.cache.nextPosition(), s.dialogue.size()))).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (java.util.concurrent.ExecutionException | RejectedExecutionException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A conversation's KV cache and the dialogue messages (no system messages) whose tokens it holds. */
+    private static final class Session {
+        static final int REMEMBERED_MESSAGES = 256; // only the newest are ever matched against a prompt
+        final KvCache cache;
+        final List<ChatMessage> dialogue = new java.util.ArrayList<>();
+        int pending = -1; // last answer token sampled but not yet fed to the cache
+
+        Session(KvCache cache) {
+            this.cache = cache;
+        }
+
+        void reset() {
+            cache.clear();
+            dialogue.clear();
+            pending = -1;
+        }
+
+        void remember(List<ChatMessage> added) {
+            dialogue.addAll(added);
+            if (dialogue.size() > REMEMBERED_MESSAGES) {
+                dialogue.subList(0, dialogue.size() - REMEMBERED_MESSAGES).clear();
+            }
+        }
+
+        /**
+         * The messages of {@code prompt} after its longest leading run that ends the cached dialogue, or
+         * null when there is none or nothing new follows it.
+         */
+        List<ChatMessage> newMessages(List<ChatMessage> prompt) {
+            for (int k = Math.min(dialogue.size(), prompt.size() - 1); k >= 1; k--) {
+                boolean match = true;
+                for (int i = 0; i < k && match; i++) {
+                    match = same(prompt.get(i), dialogue.get(dialogue.size() - k + i));
+                }
+                if (match) {
+                    return prompt.subList(k, prompt.size());
+                }
+            }
+            return null;
+        }
+
+        private static boolean same(ChatMessage a, ChatMessage b) {
+            return a.role() == b.role() && a.content().strip().equals(b.content().strip());
+        }
+    }
+
+    /** The session's cache for this key, created (dropping the least recently used beyond the limit) if new. */
+    private Session sessionFor(String key) {
+        Session s = sessions.get(key);
+        if (s == null) {
+            s = new Session(KvCache.streaming(model.config(), startSize, recentSize));
+            if (maxSessions > 0) {
+                sessions.put(key, s);
+                while (sessions.size() > maxSessions) {
+                    sessions.remove(sessions.keySet().iterator().next());
+                }
+            }
+        }
+        return s;
     }
 
     @Override
@@ -189,12 +311,14 @@ public final class LocalEngine implements ModelEngine {
 
     private final class LocalGeneration implements Generation {
         final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        private final String sessionKey;
         private final List<ChatMessage> messages;
         private final GenerationOptions options;
         private final TokenSink sink;
         private volatile boolean cancelled;
 
-        LocalGeneration(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+        LocalGeneration(String sessionKey, List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+            this.sessionKey = sessionKey;
             this.messages = messages;
             this.options = options;
             this.sink = sink;
@@ -213,18 +337,51 @@ public final class LocalEngine implements ModelEngine {
         void run() {
             long start = System.nanoTime();
             StopMatcher text = new StopMatcher(options.stop());
+            Session session = null;
+            KvCache.Mark mark = null;
+            int pendingBefore = -1;
             try {
-                int[] prompt = template.render(messages);
+                int[] prompt;
+                KvCache cache;
+                List<ChatMessage> added;
+                List<ChatMessage> dialogue = messages.stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).toList();
+                if (sessionKey == null) {
+                    cache = KvCache.streaming(model.config(), startSize, recentSize);
+                    prompt = template.render(messages);
+                    added = dialogue;
+                } else {
+                    session = sessionFor(sessionKey);
+                    cache = session.cache;
+                    List<ChatMessage> fresh = session.newMessages(dialogue);
+                    if (fresh == null) {
+                        session.reset();
+                        prompt = template.render(messages);
+                        added = dialogue;
+                    } else {
+                        int[] followUp = template.renderFollowUp(fresh);
+                        prompt = followUp;
+                        if (session.pending >= 0) {
+                            prompt = new int[followUp.length + 1];
+                            prompt[0] = session.pending;
+                            System.arraycopy(followUp, 0, prompt, 1, followUp.length);
+                        }
+                        added = fresh;
+                    }
+                    mark = cache.mark();
+                    pendingBefore = session.pending;
+                }
+                boolean wholePrompt = added == dialogue;
                 int max = options.maxNewTokens() == null ? defaultMaxNewTokens : Math.max(0, options.maxNewTokens());
                 float temperature = options.temperature() == null ? DEFAULT_TEMPERATURE : options.temperature().floatValue();
                 long seed = options.seed() == null ? ThreadLocalRandom.current().nextLong() : options.seed();
                 Sampler sampler = new Sampler(temperature, DEFAULT_TOP_K, DEFAULT_TOP_P, seed);
                 if (cancelled) {
-                    complete(text.text(), FinishReason.CANCELLED, prompt.length, 0, start, start, start);
+                    complete(text.text(), FinishReason.CANCELLED, prompt.length, 0, start, start, start, wholePrompt);
                     return;
                 }
-                KvCache cache = KvCache.streaming(model.config(), startSize, recentSize);
                 float[] logits = model.transformer().prefill(cache, prompt, true);
+                prefilledTokens.addAndGet(prompt.length);
+                int unfed = -1; // last sampled answer token not yet fed to the cache
                 long evalStart = System.nanoTime();
                 StreamingDecoder decoder = new StreamingDecoder(tokenizer, prompt.length == 1 && prompt[0] == tokenizer.specialTokens().bos());
                 int generated = 0;
@@ -240,33 +397,59 @@ public final class LocalEngine implements ModelEngine {
                         break;
                     }
                     generated++;
+                    unfed = token;
                     if (text.append(decoder.accept(token), sink)) {
                         finish = FinishReason.STOP;
                         break;
                     }
                     if (generated < max) {
                         logits = model.transformer().forward(cache, token);
+                        unfed = -1;
                     }
                 }
                 if (finish != FinishReason.STOP || !text.stopped()) {
                     text.append(decoder.flush(), sink);
                 }
                 text.flush(sink);
-                complete(text.text(), finish, prompt.length, generated, start, start, evalStart);
+                if (session != null) {
+                    if (finish == FinishReason.CANCELLED && cache.rollback(mark)) {
+                        session.pending = pendingBefore;
+                    } else {
+                        session.remember(added);
+                        session.remember(List.of(ChatMessage.assistant(text.text())));
+                        session.pending = unfed;
+                    }
+                }
+                complete(text.text(), finish, prompt.length, generated, start, start, evalStart, wholePrompt);
             } catch (SinkFailure e) {
+                forgetFailedTurn(session, mark, pendingBefore);
                 result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
                         "token sink failed: " + e.getCause().getMessage(), e.getCause()));
             } catch (RuntimeException | Error e) {
+                forgetFailedTurn(session, mark, pendingBefore);
                 result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
                         "local generation failed: " + e, e));
             }
         }
 
+        /** After a failure the cache returns to its state before the turn, or is dropped when it cannot. */
+        private void forgetFailedTurn(Session session, KvCache.Mark mark, int pendingBefore) {
+            if (session == null) {
+                return;
+            }
+            if (mark != null && session.cache.rollback(mark)) {
+                session.pending = pendingBefore;
+            } else {
+                session.reset();
+            }
+        }
+
+        /** {@code promptTokens} counts the tokens prefilled: the whole prompt, or only a session turn's new ones. */
         private void complete(String text, FinishReason finish, int promptTokens, int generated, long start,
-                              long promptStart, long evalStart) {
+                              long promptStart, long evalStart, boolean wholePrompt) {
             long now = System.nanoTime();
             result.complete(new GenerationResult(text, finish, promptTokens, generated, now - start, 0,
-                    evalStart - promptStart, now - evalStart, true));
+                    evalStart - promptStart, now - evalStart, wholePrompt));
         }
     }
 

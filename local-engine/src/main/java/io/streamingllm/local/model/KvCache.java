@@ -158,6 +158,33 @@ public final class KvCache {
         return slots;
     }
 
+    /** The cache's extent at one moment, to {@link #rollback} to. */
+    public record Mark(int sinkCount, int recentHead, int recentCount, long nextPosition) {
+    }
+
+    public Mark mark() {
+        return new Mark(sinkCount, recentHead, recentCount, nextPosition);
+    }
+
+    /**
+     * Forgets the tokens appended since {@code mark}, if none was evicted meanwhile (their slots were
+     * free, so the tokens held at the mark are intact).
+     *
+     * @return false, changing nothing, when a token was evicted since the mark
+     */
+    public boolean rollback(Mark mark) {
+        long appended = nextPosition - mark.nextPosition();
+        int grown = length() - (mark.sinkCount() + mark.recentCount());
+        if (appended < 0 || appended != grown) {
+            return false;
+        }
+        sinkCount = mark.sinkCount();
+        recentHead = mark.recentHead();
+        recentCount = mark.recentCount();
+        nextPosition = mark.nextPosition();
+        return true;
+    }
+
     /** Forgets every token. */
     public void clear() {
         sinkCount = 0;

@@ -26,6 +26,17 @@ public final class Transformer {
     private final float[] x, xb, xb2, q, k, v, hb, hb2, logits, qSink;
     private final float[] lastHidden; // normalised hidden state after the last prefill chunk
     private float[][] att; // [head][cache position]
+    private AttentionProbe probe;
+
+    /**
+     * Sees the attention weights of each layer and head during {@link #forward} (not during prefill), for
+     * analysis such as how much attention the first tokens receive. Called from the forward pass's
+     * worker threads, one call per (layer, head).
+     */
+    public interface AttentionProbe {
+        /** Weight of cache position i is {@code weights[i] / sum}, for i in 0..len-1. */
+        void observe(int layer, int head, float[] weights, float sum, int len);
+    }
 
     public Transformer(ModelConfig c, Weights w, MatMul mm) {
         this.c = c;
@@ -51,6 +62,11 @@ public final class Transformer {
 
     public ModelConfig config() {
         return c;
+    }
+
+    /** Installs (or with null removes) the probe that sees single-token attention weights. */
+    public void setAttentionProbe(AttentionProbe probe) {
+        this.probe = probe;
     }
 
     /**
@@ -84,9 +100,10 @@ public final class Transformer {
             System.arraycopy(v, 0, cache.values[l], slot * c.kvDim(), c.kvDim());
             final int layer = l;
             final float[] qs = sinkQuery;
+            final AttentionProbe p = probe;
             mm.forRows(c.heads(), (long) c.heads() * len * c.headSize() * 4, (from, to) -> {
                 for (int h = from; h < to; h++) {
-                    attend(cache, layer, h, q, qs, len, xb, att[h]);
+                    attend(cache, layer, h, q, qs, len, xb, att[h], p);
                 }
             });
             mm.matmul(w.wo()[l], xb, xb2, c.dim(), c.qDim());
@@ -175,7 +192,7 @@ public final class Transformer {
                 for (int r = lo; r < hi; r++) {
                     int b = r / heads;
                     int h = r % heads;
-                    attend(cache, layer, h, bq[b], bqs[b], len0 + b + 1, bxb[b], batt[r]);
+                    attend(cache, layer, h, bq[b], bqs[b], len0 + b + 1, bxb[b], batt[r], null);
                 }
             });
             mm.matmul(w.wo()[l], bxb, bxb2, n, c.dim(), c.qDim());
@@ -201,7 +218,8 @@ public final class Transformer {
      * 0..len-1 (sinks with {@code qSink}, the rest with {@code q}, see {@link KvCache}), softmax, and the
      * weighted sum of values into {@code out[h*headSize ..]}.
      */
-    private void attend(KvCache cache, int layer, int h, float[] q, float[] qSink, int len, float[] out, float[] att) {
+    private void attend(KvCache cache, int layer, int h, float[] q, float[] qSink, int len, float[] out, float[] att,
+                        AttentionProbe probe) {
         int hs = c.headSize();
         int kvh = h / (c.heads() / c.kvHeads());
         int qOff = h * hs;
@@ -220,6 +238,9 @@ public final class Transformer {
         for (int i = 0; i < len; i++) {
             att[i] = (float) Math.exp(att[i] - max);
             sum += att[i];
+        }
+        if (probe != null) {
+            probe.observe(layer, h, att, sum, len);
         }
         java.util.Arrays.fill(out, qOff, qOff + hs, 0f);
         for (int i = 0; i < len; i++) {

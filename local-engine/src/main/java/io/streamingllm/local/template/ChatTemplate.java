@@ -157,6 +157,64 @@ public final class ChatTemplate {
         return p.ids();
     }
 
+    /**
+     * The ids that continue a cached conversation: they close the assistant answer just generated (whose
+     * tokens are already in the KV cache, up to but not including the end-of-turn token that stopped it)
+     * and add {@code messages}, ending where the next answer begins — what {@link #render} would add
+     * after the answer for a conversation that ends with those messages. System messages are not
+     * expected here (a session's system prompt is rendered once, with its first turn); llama2 folds one
+     * into the next user turn, the others render it as a message.
+     */
+    public int[] renderFollowUp(List<ChatMessage> messages) {
+        Objects.requireNonNull(messages, "messages");
+        Prompt p = new Prompt();
+        SpecialTokens special = tokenizer.specialTokens();
+        boolean addBos = special.addBos() && special.bos() >= 0;
+        switch (family) {
+            case LLAMA3 -> {
+                p.token(require("<|eot_id|>"));
+                for (ChatMessage m : messages) {
+                    llama3Header(p, m.role().wireName());
+                    p.text(m.content().strip());
+                    p.token(require("<|eot_id|>"));
+                }
+                llama3Header(p, "assistant");
+            }
+            case CHATML -> {
+                p.token(require("<|im_end|>"));
+                p.text("\n");
+                for (ChatMessage m : messages) {
+                    p.token(require("<|im_start|>"));
+                    p.text(m.role().wireName() + "\n" + m.content());
+                    p.token(require("<|im_end|>"));
+                    p.text("\n");
+                }
+                p.token(require("<|im_start|>"));
+                p.text("assistant\n");
+            }
+            case LLAMA2 -> {
+                p.text(" ");
+                closeLlama2Turn(p, special);
+                renderLlama2(p, messages, addBos, special);
+            }
+            case TRANSCRIPT -> {
+                StringBuilder sb = new StringBuilder("\n");
+                for (ChatMessage m : messages) {
+                    sb.append(m.role().wireName()).append(": ").append(m.content().strip()).append('\n');
+                }
+                p.text(sb.append("assistant:").toString());
+            }
+            case PLAIN -> {
+                StringBuilder sb = new StringBuilder();
+                for (ChatMessage m : messages) {
+                    sb.append('\n').append(m.content());
+                }
+                p.text(sb.toString());
+            }
+        }
+        return p.ids();
+    }
+
     private void llama3Header(Prompt p, String role) {
         p.token(require("<|start_header_id|>"));
         p.text(role);

@@ -126,4 +126,20 @@ class KvCacheTest {
             }
         }
     }
+
+    @Test
+    void rollbackForgetsATurnUnlessSomethingWasEvicted() {
+        KvCache cache = KvCache.streaming(TINY, 2, 4);
+        append(cache, 3);
+        KvCache.Mark mark = cache.mark();
+        append(cache, 2);
+        assertTrue(cache.rollback(mark));
+        assertEquals(3, cache.length());
+        assertEquals(3, cache.nextPosition());
+        assertEquals(List.of(0, 1, 2, 3), append(cache, 1), "appending after a rollback reuses the freed slot");
+        KvCache.Mark full = cache.mark();
+        append(cache, 3); // evicts: the marked tokens are gone
+        assertFalse(cache.rollback(full));
+        assertEquals(List.of(0, 1, 4, 5, 6, 7), append(cache, 1));
+    }
 }

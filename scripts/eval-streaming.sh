@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# StreamingLLM evaluation: dense, window, sliding window with re-computation and streaming (sinks +
+# recent) over a stream of stories the model samples itself; markdown table + PNG plots.
+# Usage: scripts/eval-streaming.sh [--model PATH] [--tokens N] [--out DIR] [--seed N]
+#          [--recompute-stride N] [--threads N] [--caches 256,512] [--sinks 1,2,4,8] [--max-story N]
+#   --model             a GGUF file (default ../shared/models/stories260K.gguf, relative to the repo root)
+#   --tokens            stream length (default 20000)
+#   --out               output directory (default docs/streaming-eval)
+#   --recompute-stride  evaluate the re-computation baseline at every N-th token (default 16)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+java_major() {
+  "$1" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2; exit}'
+}
+
+find_java() {
+  local candidates=()
+  [[ -n "${JAVA_HOME:-}" ]] && candidates+=("$JAVA_HOME/bin/java")
+  command -v java >/dev/null 2>&1 && candidates+=("$(command -v java)")
+  local IFS=:
+  for d in ${STREAMING_LLM_JDK_DIRS:-/usr/lib/jvm}; do
+    for j in "$d"/*/bin/java; do
+      [[ -x "$j" ]] && candidates+=("$j")
+    done
+  done
+  for j in "${candidates[@]}"; do
+    local v
+    v="$(java_major "$j" || true)"
+    # the local engine is compiled for Java 22 (final FFM API)
+    if [[ "$v" =~ ^[0-9]+$ ]] && (( v >= 22 )); then
+      echo "$j"
+      return 0
+    fi
+  done
+  return 1
+}
+
+JAVA="$(find_java)" || { echo "eval-streaming: no JDK 22+ found (JAVA_HOME, PATH, /usr/lib/jvm/*); install one" >&2; exit 1; }
+mvn -B -q -pl local-engine -am package -DskipTests \
+  dependency:build-classpath -Dmdep.outputFile=target/runtime.classpath -Dmdep.includeScope=runtime
+cp="local-engine/target/classes:$(cat local-engine/target/runtime.classpath)"
+exec "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Djava.awt.headless=true \
+  -XX:+UseParallelGC -cp "$cp" io.streamingllm.local.eval.StreamingEvalMain "$@"
