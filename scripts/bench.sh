@@ -42,7 +42,7 @@ find_java() {
   for j in "${candidates[@]}"; do
     local v
     v="$(java_major "$j" || true)"
-    if [[ "$v" =~ ^[0-9]+$ ]] && (( v >= 21 )); then
+    if [[ "$v" =~ ^[0-9]+$ ]] && (( v >= 22 )); then
       echo "$j"
       return 0
     fi
@@ -50,6 +50,6 @@ find_java() {
   return 1
 }
 
-JAVA="$(find_java)" || { echo "bench: no JDK 21+ found (JAVA_HOME, PATH, /usr/lib/jvm/*); install one" >&2; exit 1; }
+JAVA="$(find_java)" || { echo "bench: no JDK 22+ found (JAVA_HOME, PATH, /usr/lib/jvm/*); install one" >&2; exit 1; }
 mvn -B -q -pl bench -am package -DskipTests
 exec "$JAVA" -cp "bench/target/classes:bench/target/libs/*" "$main" "$@"

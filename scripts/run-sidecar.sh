@@ -6,7 +6,7 @@
 # 1. Exports <repo>/.env.sidecar when present. Variables already set in the environment win over
 #    the file (as compose's `environment` wins over `env_file`), so
 #    `STREAMING_LLM_PORT=9000 scripts/run-sidecar.sh` does what it says.
-# 2. Finds a JDK 21+: $JAVA_HOME, then `java` on PATH, then the JDKs under each directory of
+# 2. Finds a JDK 22+: $JAVA_HOME, then `java` on PATH, then the JDKs under each directory of
 #    $STREAMING_LLM_JDK_DIRS (colon-separated, default /usr/lib/jvm; the newest one wins).
 # 3. Builds the server jar when STREAMING_LLM_BOOTSTRAP_DEPS=1 (default) or when it is missing.
 # 4. exec's the server (the script's process becomes the JVM, so signals reach it directly),
@@ -44,7 +44,7 @@ if [[ -f "$root/.env.sidecar" ]]; then
   unset from_env name
 fi
 
-# --- 2. a JDK 21+ ------------------------------------------------------------------------------
+# --- 2. a JDK 22+ ------------------------------------------------------------------------------
 # Major version of the java binary at $1, or nothing. Reads the JDK's release file when there
 # is one (no JVM start), else parses `java -version`.
 java_major() {
@@ -67,7 +67,7 @@ best=0
 consider() {
   local bin=$1 major
   major=$(java_major "$bin")
-  if [[ -n "$major" && "$major" -ge 21 && "$major" -gt "$best" ]]; then
+  if [[ -n "$major" && "$major" -ge 22 && "$major" -gt "$best" ]]; then
     java_bin=$bin
     best=$major
   fi
@@ -89,7 +89,7 @@ if [[ -z "$java_bin" ]]; then
     done
   done
 fi
-[[ -n "$java_bin" ]] || die "no JDK 21+ found (looked at JAVA_HOME, java on PATH, $jdk_dirs): install one, e.g. 'apt-get install openjdk-21-jdk-headless' or Temurin 21+ from https://adoptium.net, or set JAVA_HOME"
+[[ -n "$java_bin" ]] || die "no JDK 22+ found (looked at JAVA_HOME, java on PATH, $jdk_dirs): install one, e.g. Temurin 22+ (25 recommended) from https://adoptium.net, or set JAVA_HOME"
 export JAVA_HOME
 JAVA_HOME=$(cd -- "$(dirname -- "$java_bin")/.." && pwd -P)
 

@@ -69,8 +69,8 @@ public final class ComposeChecker {
         // image
         String image = service.image().orElse("");
         Matcher tag = IMAGE_TAG.matcher(image);
-        if (!tag.matches() || !JAVA_IMAGE.matcher(tag.group(1)).find() || Integer.parseInt(tag.group(2)) < 21) {
-            problems.add("image \"" + image + "\" is not a Java 21+ runtime image (expected e.g. eclipse-temurin:25-jre)");
+        if (!tag.matches() || !JAVA_IMAGE.matcher(tag.group(1)).find() || Integer.parseInt(tag.group(2)) < 22) {
+            problems.add("image \"" + image + "\" is not a Java 22+ runtime image (expected e.g. eclipse-temurin:25-jre)");
         }
 
         // listen address and ports

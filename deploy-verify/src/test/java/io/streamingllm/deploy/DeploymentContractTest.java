@@ -116,7 +116,7 @@ class DeploymentContractTest {
                 new Breakage("healthcheck on the host port", c, s -> s.replace("/dev/tcp/127.0.0.1/$${STREAMING_LLM_PORT}", "/dev/tcp/127.0.0.1/9000"),
                         Scenario.NONE, "the healthcheck does not reach the listen port 8000"),
                 new Breakage("Java 17 image", c, s -> s.replace("image: eclipse-temurin:25-jre", "image: eclipse-temurin:17-jre"),
-                        Scenario.NONE, "is not a Java 21+ runtime image"),
+                        Scenario.NONE, "is not a Java 22+ runtime image"),
                 new Breakage("required variable unset", c, s -> s.replace("${STREAMING_LLM_PORT:-8000}:8000", "${STREAMING_LLM_PORT:?set the host port}:8000"),
                         Scenario.NONE, "compose would refuse"),
                 new Breakage("service renamed", c, s -> s.replace("  streaming-llm:\n", "  sidecar:\n"),

@@ -81,7 +81,7 @@ class RunScriptTest {
         assertNotEquals(0, r.code());
         List<String> lines = r.stderr().lines().toList();
         assertEquals(1, lines.size(), "exactly one line on stderr: " + r.stderr());
-        assertTrue(lines.get(0).contains("JDK 21+") && lines.get(0).contains("install"), lines.get(0));
+        assertTrue(lines.get(0).contains("JDK 22+") && lines.get(0).contains("install"), lines.get(0));
         assertEquals("", r.stdout());
     }
 
@@ -112,7 +112,7 @@ class RunScriptTest {
         Map<String, String> env = DotEnv.parse(Files.readAllLines(out.resolve("env")));
         assertEquals("2222", env.get("STREAMING_LLM_PORT"), "the real environment wins over .env.sidecar");
         assertEquals("echo", env.get("STREAMING_LLM_MODEL"), ".env.sidecar is exported");
-        assertEquals(jdks.resolve("jdk-22").toRealPath().toString(), env.get("JAVA_HOME"), "the newest JDK 21+ (JAVA_HOME 17 skipped)");
+        assertEquals(jdks.resolve("jdk-22").toRealPath().toString(), env.get("JAVA_HOME"), "the newest JDK 22+ (JAVA_HOME 17 skipped, 21 too old)");
         assertEquals(Long.toString(p.pid()), Files.readString(out.resolve("pid")).strip(), "exec: java runs as the script's process");
         assertEquals(repo.toRealPath().toString(), Files.readString(out.resolve("cwd")).strip());
     }
@@ -121,7 +121,7 @@ class RunScriptTest {
     void missingJarWithoutMavenStopsWithOneLine() throws Exception {
         Path repo = fakeRepo(false);
         Path jdks = tmp.resolve("jdks");
-        fakeJdk(jdks.resolve("jdk-21"), "21.0.2", Files.createDirectories(tmp.resolve("out")));
+        fakeJdk(jdks.resolve("jdk-22"), "22.0.2", Files.createDirectories(tmp.resolve("out")));
         ProcessBuilder pb = new ProcessBuilder(repo.resolve(Repo.RUN_SCRIPT).toString()).directory(tmp.toFile());
         pb.environment().clear();
         pb.environment().putAll(Map.of("PATH", toolsDir("tools").toString(), "HOME", tmp.toString(),

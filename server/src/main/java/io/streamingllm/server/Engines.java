@@ -1,24 +1,25 @@
 package io.streamingllm.server;
 
-import io.streamingllm.core.config.ConfigException;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.EchoEngine;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.OllamaEngine;
+import io.streamingllm.local.LocalEngine;
 
 /** The engine {@code STREAMING_LLM_MODEL} names. */
 final class Engines {
     private Engines() {
     }
 
-    /** Throws {@link ConfigException} (one line) when the engine cannot be built. */
+    /**
+     * Throws {@link ConfigException} or {@link io.streamingllm.core.engine.EngineException} (one line) when the
+     * engine cannot be built, e.g. a GGUF file this engine cannot run or an Ollama-store model not pulled.
+     */
     static ModelEngine create(SidecarConfig config) {
         return switch (config.model().kind()) {
             case ECHO -> new EchoEngine(config.echoDelayMs());
             case OLLAMA -> new OllamaEngine(config.ollamaUrl(), config.model().name(), config.tokenTimeout());
-            case GGUF, OLLAMA_STORE -> throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "="
-                    + config.model().name() + ": local engine not available in this build;"
-                    + " use an Ollama model (NAME[:TAG]) or echo");
+            case GGUF, OLLAMA_STORE -> LocalEngine.open(config, System.getenv(), Runtime.getRuntime().availableProcessors());
         };
     }
 }

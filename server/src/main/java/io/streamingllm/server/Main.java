@@ -22,7 +22,7 @@ public final class Main {
         try {
             config = SidecarConfig.fromEnv(withArgs(System.getenv(), args));
             engine = Engines.create(config);
-        } catch (ConfigException | IllegalArgumentException e) {
+        } catch (ConfigException | IllegalArgumentException | io.streamingllm.core.engine.EngineException e) {
             System.err.println("streaming-llm: " + e.getMessage());
             System.exit(2);
             return;

@@ -89,7 +89,7 @@ public record SidecarConfig(
             new Key(BOOTSTRAP_DEPS, "1", "run script builds the jars when 1 (always when they are missing)"),
             new Key(TOKEN_TIMEOUT_S, "120", "seconds without a token from the engine before a turn fails"),
             new Key(SHUTDOWN_GRACE_S, "10", "seconds in-flight turns may finish after SIGTERM before they are cancelled"),
-            new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 21+ after JAVA_HOME and PATH"));
+            new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 22+ after JAVA_HOME and PATH"));
 
     /** Variable name → default, in documentation order. */
     public static Map<String, String> defaults() {
