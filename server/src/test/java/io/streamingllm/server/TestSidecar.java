@@ -64,6 +64,12 @@ final class TestSidecar implements AutoCloseable {
         return new TestSidecar(root, config, new OllamaEngine(fake.baseUri(), model, Duration.ofSeconds(30)));
     }
 
+    /** A sidecar whose engine is built as {@code Main} builds it, from {@code STREAMING_LLM_MODEL}. */
+    static TestSidecar fromModel(Path root, String model, Map<String, String> env) {
+        SidecarConfig config = config(root, model, env);
+        return new TestSidecar(root, config, Engines.create(config));
+    }
+
     static SidecarConfig config(Path root, String model, Map<String, String> env) {
         Map<String, String> e = new HashMap<>();
         e.put(SidecarConfig.MODEL, model);

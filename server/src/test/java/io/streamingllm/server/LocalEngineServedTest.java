@@ -1,0 +1,67 @@
+package io.streamingllm.server;
+
+import io.streamingllm.core.config.SidecarConfig;
+import io.streamingllm.local.gguf.GgmlType;
+import io.streamingllm.local.testing.RandomModel;
+import jakarta.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code STREAMING_LLM_MODEL=gguf:…} served on every kind of route by the pure-Java engine, from a small
+ * random-weight model the test writes (no Ollama, no shared files).
+ */
+class LocalEngineServedTest {
+    @TempDir
+    Path dir;
+    @TempDir
+    Path models;
+
+    @Test
+    void ggufModelAnswersOverWebSocketSseAndTheOllamaApi() throws Exception {
+        Path model = models.resolve("tiny-q8.gguf");
+        RandomModel.write(model, "llama", GgmlType.Q8_0, 7);
+        try (TestSidecar s = TestSidecar.fromModel(dir, "gguf:" + model,
+                Map.of(SidecarConfig.MAX_NEW_TOKENS, "6", SidecarConfig.RECENT_SIZE, "96", SidecarConfig.START_SIZE, "4"))) {
+            assertEquals(200, s.get("/readyz").statusCode());
+
+            try (WsClient ws = WsClient.connect(s.base, "")) {
+                for (int turn = 0; turn < 3; turn++) {
+                    ws.send("{\"agent_id\":\"planner\",\"conversation_id\":\"local-ws\",\"user_message\":\"hello number "
+                            + turn + "\",\"options\":{\"temperature\":0,\"max_new_tokens\":4}}");
+                    WsClient.Reply reply = ws.readTurn();
+                    assertEquals("done", reply.done().getString("type"));
+                    assertTrue(reply.tokens() >= 1 && reply.tokens() <= 4, "tokens: " + reply.tokens());
+                }
+            }
+            JsonObject conversation = TestSidecar.json(s.get("/conversations/local-ws").body());
+            assertEquals(3, conversation.getInt("turns"));
+            assertTrue(conversation.getJsonObject("window").getInt("sink_tokens") > 0);
+
+            HttpResponse<String> sse = s.post("/conversations/new/messages",
+                    "{\"agent_id\":\"researcher\",\"user_message\":\"tell me\",\"options\":{\"max_new_tokens\":3}}",
+                    "Accept", "text/event-stream");
+            assertEquals(200, sse.statusCode());
+            assertTrue(sse.body().contains("event: done"), sse.body());
+
+            HttpResponse<String> chat = s.post("/api/chat", "{\"model\":\"tiny\",\"stream\":false,\"options\":{\"num_predict\":3,"
+                    + "\"temperature\":0},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+            assertEquals(200, chat.statusCode(), chat.body());
+            JsonObject one = TestSidecar.json(chat.body());
+            assertTrue(one.getBoolean("done"));
+            assertTrue(one.getInt("eval_count") >= 1 && one.getInt("eval_count") <= 3, one.toString());
+            assertTrue(one.getInt("prompt_eval_count") > 0, "exact prompt tokens from the model's tokenizer");
+
+            JsonObject tags = TestSidecar.json(s.get("/api/tags").body());
+            assertEquals(1, tags.getJsonArray("models").size(), tags.toString());
+            s.assertNothingOutsideDataDirs();
+        }
+    }
+}
