@@ -9,9 +9,10 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${1:-1 2}"
 dir="${BENCH_DIR:-${TMPDIR:-/tmp}/streamingllm-bench}"
 stories="$repo/../shared/models/stories260K.gguf"
-java="$(ls -d /usr/lib/jvm/temurin-2[2-9]*/bin/java /usr/lib/jvm/*-2[2-9]*/bin/java 2>/dev/null | head -1)"
-[ -n "$java" ] || { echo "no JDK 22+ under /usr/lib/jvm" >&2; exit 2; }
 cd "$repo"
+# shellcheck source=lib/find-java.sh
+source scripts/lib/find-java.sh
+java="$(find_java)" || { echo "bench-local-engine: no JDK 22+ found (JAVA_HOME, PATH, /usr/lib/jvm/*); install one" >&2; exit 2; }
 mvn -B -q -pl bench -am package -DskipTests
 cp="bench/target/streaming-llm-bench-0.1.0-SNAPSHOT.jar:bench/target/libs/*"
 echo "## local engine (Java)"

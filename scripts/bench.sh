@@ -25,30 +25,8 @@ case "$scenario" in
   *) echo "unknown scenario: $scenario" >&2; usage ;;
 esac
 
-java_major() {
-  "$1" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2; exit}'
-}
-
-find_java() {
-  local candidates=()
-  [[ -n "${JAVA_HOME:-}" ]] && candidates+=("$JAVA_HOME/bin/java")
-  command -v java >/dev/null 2>&1 && candidates+=("$(command -v java)")
-  local IFS=:
-  for d in ${STREAMING_LLM_JDK_DIRS:-/usr/lib/jvm}; do
-    for j in "$d"/*/bin/java; do
-      [[ -x "$j" ]] && candidates+=("$j")
-    done
-  done
-  for j in "${candidates[@]}"; do
-    local v
-    v="$(java_major "$j" || true)"
-    if [[ "$v" =~ ^[0-9]+$ ]] && (( v >= 22 )); then
-      echo "$j"
-      return 0
-    fi
-  done
-  return 1
-}
+# shellcheck source=lib/find-java.sh
+source scripts/lib/find-java.sh
 
 JAVA="$(find_java)" || { echo "bench: no JDK 22+ found (JAVA_HOME, PATH, /usr/lib/jvm/*); install one" >&2; exit 1; }
 mvn -B -q -pl bench -am package -DskipTests
