@@ -522,6 +522,12 @@ public final class EventLog implements AutoCloseable {
         if (repaired.contains(id)) {
             return;
         }
+        if (!Files.exists(logDir.resolve(id + SUFFIX))) {
+            // nothing to repair, and what this instance writes later is whole lines: no need to wait for ioLock,
+            // which the committer holds across a batch's fsyncs (a new conversation's first turn would wait)
+            repaired.add(id);
+            return;
+        }
         synchronized (ioLock) {
             if (!repaired.contains(id)) {
                 try {
