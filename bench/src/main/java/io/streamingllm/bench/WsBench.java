@@ -67,7 +67,7 @@ public final class WsBench {
                 upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delay)));
                 // one sidecar per upstream speed, warmed up (JIT, pools) before anything is measured
                 try (Sidecar sidecar = Sidecar.start(upstream.baseUri())) {
-                    Scenario warmup = new Scenario(50, delay, 4, tokens);
+                    Scenario warmup = new Scenario(200, delay, 10, tokens);
                     direct(upstream.baseUri(), warmup);
                     viaWebSocket(sidecar.port, warmup);
                     for (int n : sessions) {
