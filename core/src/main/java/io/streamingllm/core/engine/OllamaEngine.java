@@ -181,7 +181,7 @@ public final class OllamaEngine implements ModelEngine {
             return new EngineHealth(EngineHealth.ERROR, "probe of Ollama at " + base + " was interrupted");
         } catch (IOException | RuntimeException e) {
             return new EngineHealth(EngineHealth.UNREACHABLE, "Ollama is not reachable at " + base + " (" + describe(e)
-                    + "): start Ollama at " + base + " (`ollama serve`), or try STREAMING_LLM_MODEL=echo");
+                    + "): start Ollama at " + base + " (`ollama serve`), or run without it: STREAMING_LLM_MODEL=echo or gguf:/path/model.gguf");
         }
         if (response.statusCode() != 200) {
             return new EngineHealth(EngineHealth.ERROR, "Ollama at " + base + " answered GET /api/tags with HTTP "
