@@ -91,9 +91,6 @@ public final class OllamaEngine implements ModelEngine {
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
-                // the client's own hand-offs (response delivery, body chunks) run on virtual threads: cheaper to wake
-                // than the default cached platform-thread pool when hundreds of streams trickle tokens
-                .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .build();
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ollama-idle-watchdog");

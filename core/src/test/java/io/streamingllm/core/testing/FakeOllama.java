@@ -876,7 +876,14 @@ public final class FakeOllama implements AutoCloseable {
                     out.flush();
                     ex.responseEnded.complete(System.nanoTime());
                     serverClosing = true;
-                    closeSocket();
+                    // FIN after the bytes already sent, not close(): closing with unread input makes the kernel
+                    // send a reset, which can discard tokens the client has not read yet (a flaky token count).
+                    // The read loop closes the socket once the client has closed its side.
+                    try {
+                        socket.shutdownOutput();
+                    } catch (IOException e) {
+                        closeSocket();
+                    }
                     return;
                 }
                 case STALL -> {
