@@ -402,7 +402,7 @@ public final class OllamaEngine implements ModelEngine {
         void run() {
             scheduleWatchdog(idleTimeoutNanos);
             try {
-                exchange = http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
+                exchange = http.sendAsync(request, info -> new OrderedBodyStream());
                 if (stop.get() != null) {
                     exchange.cancel(true);
                 }
