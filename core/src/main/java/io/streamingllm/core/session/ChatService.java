@@ -175,11 +175,15 @@ public final class ChatService implements AutoCloseable {
         return Optional.ofNullable(resident(conversationId)).map(Conversation::info);
     }
 
-    /** The conversation's summary; empty before its first eviction. */
+    /** The conversation's summary (after an llm-mode rewrite under way has finished); empty before its first eviction. */
     public Optional<Summary> summary(String conversationId) {
         Ids.require("conversation", conversationId);
         Conversation c = resident(conversationId);
-        if (c == null || c.summaryRef == null) {
+        if (c == null) {
+            return Optional.empty();
+        }
+        c.pendingSummary.join();
+        if (c.summaryRef == null) {
             return Optional.empty();
         }
         return summaries.read(conversationId);

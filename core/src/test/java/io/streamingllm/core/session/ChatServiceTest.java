@@ -320,9 +320,9 @@ class ChatServiceTest {
             s.turn("llm", "fact number " + i + " is blue");
         }
         s.turn("llm", "flush");
+        Summary summary = s.chat.summary("llm").orElseThrow(); // waits for a rewrite still under way
         List<Event> refreshes = s.events("llm").stream().filter(e -> e.type() == EventType.SUMMARY_REFRESH).toList();
         assertTrue(refreshes.stream().anyMatch(e -> e.payload().getString("mode").equals("llm")));
-        Summary summary = s.chat.summary("llm").orElseThrow();
         assertEquals(refreshes.get(refreshes.size() - 1).payload().getString("summary_ref"), summary.summaryRef());
         assertTrue(s.engine.calls.stream().anyMatch(c -> c.messages().get(c.messages().size() - 1).content()
                 .startsWith("Rewrite this summary")));
