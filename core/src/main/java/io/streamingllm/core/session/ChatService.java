@@ -160,7 +160,7 @@ public final class ChatService implements AutoCloseable {
         for (String id : log.conversationIds()) {
             Conversation c = resident.get(id);
             if (c == null) {
-                c = load(id, null);
+                c = load(id);
             }
             if (c != null) {
                 out.add(c.info());
@@ -580,7 +580,7 @@ public final class ChatService implements AutoCloseable {
                 throw new SessionException(SessionException.Kind.SHUTTING_DOWN, "the sidecar is shutting down");
             }
             Conversation c = resident.computeIfAbsent(conversationId, id -> {
-                Conversation loaded = load(id, null);
+                Conversation loaded = load(id);
                 return loaded != null ? loaded : new Conversation(id, agentIfNew);
             });
             if (agentMustMatch && !c.agentId.equals(agentIfNew)) {
@@ -617,7 +617,7 @@ public final class ChatService implements AutoCloseable {
         if (!log.exists(conversationId)) {
             return null;
         }
-        c = resident.computeIfAbsent(conversationId, id -> load(id, null));
+        c = resident.computeIfAbsent(conversationId, id -> load(id));
         if (c != null) {
             touch(conversationId);
             trimResident();
@@ -651,7 +651,7 @@ public final class ChatService implements AutoCloseable {
     }
 
     /** Rebuilds a conversation's state from its log (and summary file); null when it has no turns. */
-    Conversation load(String conversationId, String unused) {
+    Conversation load(String conversationId) {
         Conversation c = null;
         Event pendingUser = null;
         try (Stream<Event> events = log.read(conversationId)) {
