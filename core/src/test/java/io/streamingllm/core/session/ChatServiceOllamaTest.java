@@ -141,4 +141,34 @@ class ChatServiceOllamaTest {
         assertTrue(ee.unavailable());
         assertEquals(EventType.ERROR, events("o4").get(2).type());
     }
+
+    @Test
+    void shutdownLetsTurnsFinishWithinTheGraceThenCancelsAndLogsTheRest() throws Exception {
+        ollama.reply(ex -> {
+            var messages = ex.json().getJsonArray("messages");
+            String last = messages.getJsonObject(messages.size() - 1).getString("content");
+            return last.equals("stall")
+                    ? FakeOllama.Reply.tokens("x", "y").stallAfter(1)
+                    : FakeOllama.Reply.tokens("a", " b", " c", " d").tokenDelay(Duration.ofMillis(30));
+        });
+        var started = new java.util.concurrent.CountDownLatch(2);
+        Turn quick = chat.startTurn(new TurnRequest("quick", "planner", "finish", null), d -> started.countDown());
+        Turn stuck = chat.startTurn(new TurnRequest("stuck", "planner", "stall", null), d -> started.countDown());
+        assertTrue(started.await(5, java.util.concurrent.TimeUnit.SECONDS));
+
+        chat.shutdown(Duration.ofMillis(1500));
+
+        assertEquals(FinishReason.STOP, quick.result().join().finishReason(), "finished within the grace");
+        assertEquals("a b c d", quick.result().join().text());
+        assertEquals(FinishReason.CANCELLED, stuck.result().join().finishReason(), "cancelled after the grace");
+        assertEquals("cancelled", events("stuck").get(1).payload().getString("finish_reason"));
+        assertEquals("x", events("stuck").get(1).payload().getString("content"));
+        ollama.exchanges("/api/chat").stream()
+                .filter(ex -> ex.json().toString().contains("\"stall\""))
+                .findFirst().orElseThrow()
+                .awaitClientClosed(Duration.ofSeconds(5));
+        SessionException refused = assertThrows(SessionException.class,
+                () -> chat.startTurn(new TurnRequest("late", "planner", "hello", null), d -> { }));
+        assertEquals(SessionException.Kind.SHUTTING_DOWN, refused.kind());
+    }
 }
