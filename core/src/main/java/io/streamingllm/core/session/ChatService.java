@@ -155,19 +155,56 @@ public final class ChatService implements AutoCloseable {
         }
     }
 
+    /** Every conversation with a log; idle ones are described from the end of their log, not loaded. */
     public List<ConversationInfo> conversations() {
         List<ConversationInfo> out = new ArrayList<>();
         for (String id : log.conversationIds()) {
             Conversation c = resident.get(id);
-            if (c == null) {
-                c = load(id);
-            }
-            if (c != null) {
-                out.add(c.info());
+            ConversationInfo info = c != null ? c.info() : peek(id);
+            if (info != null) {
+                out.add(info);
             }
         }
         out.sort(Comparator.comparing(ConversationInfo::conversationId));
         return out;
+    }
+
+    /**
+     * What {@link #load} would report, read from the last events only: every turn logs its number and agent
+     * with the user message and its window with the reply; the newest summary ref is the summary file's
+     * when the tail holds no refresh. Falls back to a full load for anything unusual.
+     */
+    private ConversationInfo peek(String conversationId) {
+        List<Event> tail = log.tail(conversationId, 16);
+        Event lastUser = null;
+        Event lastAssistant = null;
+        String summaryRef = null;
+        for (Event e : tail) {
+            switch (e.type()) {
+                case USER_MESSAGE -> lastUser = e;
+                case ASSISTANT_MESSAGE -> lastAssistant = e;
+                case SUMMARY_REFRESH -> summaryRef = e.payload().getString("summary_ref", null);
+                default -> {
+                }
+            }
+        }
+        if (lastUser == null || lastAssistant == null || lastAssistant.payload().getJsonObject("window") == null) {
+            Conversation c = load(conversationId);
+            return c == null ? null : c.info();
+        }
+        if (summaryRef == null && summaries.exists(conversationId)) {
+            try {
+                summaryRef = summaries.read(conversationId).map(Summary::summaryRef).orElse(null);
+            } catch (RuntimeException unreadableOrTampered) {
+                Conversation c = load(conversationId); // rebuilds the summary from the log
+                return c == null ? null : c.info();
+            }
+        }
+        JsonObject u = lastUser.payload();
+        JsonObject w = lastAssistant.payload().getJsonObject("window");
+        return new ConversationInfo(conversationId, u.getString("agent_id", RELAY_AGENT), u.getInt("turn", 0),
+                new WindowState(w.getInt("sink_tokens", 0), w.getInt("summary_tokens", 0), w.getInt("recent_tokens", 0),
+                        w.getInt("evicted_turns", 0)), summaryRef);
     }
 
     public Optional<ConversationInfo> conversation(String conversationId) {

@@ -286,15 +286,22 @@ class ChatServiceTest {
         Stack s = new Stack(config(SidecarConfig.RECENT_SIZE, "30"), 3);
         Map<String, ConversationInfo> infos = new HashMap<>();
         for (int c = 0; c < 12; c++) {
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < 8 + 3 * c; i++) {
                 s.turn("conv" + c, "conversation " + c + " turn " + i);
             }
             infos.put("conv" + c, s.chat.conversation("conv" + c).orElseThrow());
             assertTrue(s.chat.residentConversations() <= 3, "resident " + s.chat.residentConversations());
         }
+        // the listing describes idle conversations from the end of their logs: the same as loading them
+        List<ConversationInfo> listed = s.chat.conversations();
+        assertEquals(12, listed.size());
+        for (ConversationInfo info : listed) {
+            assertEquals(infos.get(info.conversationId()), info);
+        }
         for (int c = 0; c < 12; c++) {
             assertEquals(infos.get("conv" + c), s.chat.conversation("conv" + c).orElseThrow());
         }
+        assertTrue(listed.stream().filter(i -> i.summaryRef() != null).count() >= 6, "summaries exist: " + listed);
         s.turn("conv0", "back again");
         List<ChatMessage> prompt = s.engine.last().messages();
         assertEquals(ChatMessage.user("conversation 0 turn 7"), prompt.get(prompt.size() - 3));
