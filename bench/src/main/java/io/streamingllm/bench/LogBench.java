@@ -27,11 +27,15 @@ import java.util.stream.Stream;
 /**
  * Durable append throughput and latency of {@link EventLog} (group commit) against the Python sidecar's
  * baseline (open, lock, write, fsync, close for every event), fsync on, with 1, 8 and 64 concurrent writers,
- * to one conversation and spread over 64. Args: [--seconds N] [--dir PATH].
+ * to one conversation and spread over 64. Args: [--seconds N] [--dir PATH] [--virtual].
+ * {@code --virtual} runs the writers on virtual threads, as the sidecar's turns append (both implementations alike).
  */
 public final class LogBench {
     private static final int[] WRITERS = {1, 8, 64};
     private static final int[] CONVERSATIONS = {1, 64};
+    private static boolean virtualWriters;
+    /** Looked up once, as the sidecar does: {@code Json.createObjectBuilder()} looks the provider up per call. */
+    private static final jakarta.json.JsonBuilderFactory JSON = Json.createBuilderFactory(Map.of());
 
     private LogBench() {
     }
@@ -54,7 +58,8 @@ public final class LogBench {
             switch (args[i]) {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--seconds N, --dir PATH)");
+                case "--virtual" -> virtualWriters = true;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--seconds N, --dir PATH, --virtual)");
             }
         }
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("logbench");
@@ -94,7 +99,8 @@ public final class LogBench {
         String payloadText = "benchmark message ".repeat(12);
         for (int w = 0; w < writers; w++) {
             int writer = w;
-            threads.add(Thread.ofPlatform().name("writer-" + w).start(() -> {
+            Thread.Builder builder = virtualWriters ? Thread.ofVirtual() : Thread.ofPlatform();
+            threads.add(builder.name("writer-" + w).start(() -> {
                 long[] lat = new long[1 << 16];
                 int n = 0;
                 String conversation = "conv-" + (writer % conversations);
@@ -104,7 +110,7 @@ public final class LogBench {
                     long deadline = window[1];
                     while (true) {
                         Event e = Event.create(conversation, EventType.USER_MESSAGE, Visibility.USER,
-                                Json.createObjectBuilder().add("content", payloadText).add("n", n).build());
+                                JSON.createObjectBuilder().add("content", payloadText).add("n", n).build());
                         long t0 = System.nanoTime();
                         if (t0 >= deadline) {
                             break;
