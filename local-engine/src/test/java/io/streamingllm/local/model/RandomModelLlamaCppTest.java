@@ -30,9 +30,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 class RandomModelLlamaCppTest {
     /**
      * Logit tolerance per weight type. llama.cpp rounds the activations it multiplies with: to f16 for F16
-     * weights, to bf16 for BF16, and to 8-bit blocks (Q8_0 / Q8_K) for the quantised types; this engine
-     * keeps them float. Random weights make the logits (magnitude 10-15 here) sensitive to that, so the
-     * measured gaps are about 0.01 (F32, F16), 0.06 (BF16) and 0.2-0.4 (quantised types). A misread block
+     * weights, to bf16 for BF16, and to 8-bit blocks (Q8_0 / Q8_K) for the quantised types, and accumulates
+     * attention in f16; this engine keeps them float. Random weights make the logits (magnitude 10-15 here)
+     * sensitive to that, so the measured gaps are about 0.01 (F32, F16), 0.06 (BF16) and 0.2-0.4 (quantised
+     * types); {@link LlamaCppRoundingTest} shows that rounding reproduces llama.cpp's logits. A misread block
      * layout (scales, nibble order, high bits) moves logits by whole units, far outside these bounds.
      */
     static double logitTolerance(GgmlType type) {

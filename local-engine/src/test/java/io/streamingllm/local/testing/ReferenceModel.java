@@ -1,5 +1,6 @@
 package io.streamingllm.local.testing;
 
+import io.streamingllm.local.gguf.GgmlType;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,11 +16,17 @@ public final class ReferenceModel {
     private final int recentSize; // Integer.MAX_VALUE: dense
     private final List<List<double[]>> keys = new ArrayList<>();   // per layer, cache order, pre-RoPE
     private final List<List<double[]>> values = new ArrayList<>();
+    private final GgmlType ggmlWeights; // null: exact arithmetic; else round as ggml's CPU backend does for them
 
     public ReferenceModel(RandomModel m, int startSize, int recentSize) {
+        this(m, startSize, recentSize, null);
+    }
+
+    private ReferenceModel(RandomModel m, int startSize, int recentSize, GgmlType ggmlWeights) {
         this.m = m;
         this.startSize = startSize;
         this.recentSize = recentSize;
+        this.ggmlWeights = ggmlWeights;
         for (int l = 0; l < m.layers; l++) {
             keys.add(new ArrayList<>());
             values.add(new ArrayList<>());
@@ -28,6 +35,17 @@ public final class ReferenceModel {
 
     public static ReferenceModel dense(RandomModel m) {
         return new ReferenceModel(m, 0, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Dense, with llama.cpp's CPU rounding on a model whose matrices are of {@code weights} type: every
+     * matrix-vector product first converts the activation vector to ggml's {@code vec_dot_type} for that
+     * weight type ({@link GgmlRounding#activations}), and attention is ggml's CPU flash attention over
+     * llama.cpp's default F16 KV cache (keys after RoPE and values stored as f16, see {@link #flashAttention}).
+     * Only dense: eviction re-rotates keys, which llama.cpp's cache does differently.
+     */
+    public static ReferenceModel llamaCppDense(RandomModel m, GgmlType weights) {
+        return new ReferenceModel(m, 0, Integer.MAX_VALUE, weights);
     }
 
     public int length() {
@@ -83,13 +101,17 @@ public final class ReferenceModel {
             keys.get(l).add(k);
             values.get(l).add(v);
             int len = keys.get(l).size();
-            double[] qr = rope(q, m.heads, len - 1);
+            double[] qr = f16(rope(q, m.heads, len - 1));
             List<double[]> rotated = new ArrayList<>();
             for (int i = 0; i < len; i++) {
-                rotated.add(rope(keys.get(l).get(i), m.kvHeads, i));
+                rotated.add(f16(rope(keys.get(l).get(i), m.kvHeads, i)));
             }
             double[] att = new double[m.heads * hs];
             for (int h = 0; h < m.heads; h++) {
+                if (ggmlWeights != null) {
+                    flashAttention(qr, rotated, values.get(l), h, h / (m.heads / m.kvHeads), att);
+                    continue;
+                }
                 int kvh = h / (m.heads / m.kvHeads);
                 double[] s = new double[len];
                 double max = Double.NEGATIVE_INFINITY;
@@ -124,6 +146,57 @@ public final class ReferenceModel {
         return matvec(m.output, rmsnorm(x, m.outputNorm), m.vocab);
     }
 
+    /**
+     * ggml's CPU flash attention for one query head over an F16 cache (llama.cpp's default, "auto", turns it
+     * on for the CPU): the query is converted to f16, scores are taken in order with an online softmax, and
+     * the weighted sum of values is accumulated in an f16 vector, rescaled whenever a new maximum appears.
+     */
+    private void flashAttention(double[] q, List<double[]> keys, List<double[]> vals, int h, int kvh, double[] out) {
+        int hs = m.headSize;
+        float scale = (float) (1 / Math.sqrt(hs));
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        double[] acc = new double[hs];
+        for (int i = 0; i < keys.size(); i++) {
+            double s = 0;
+            for (int j = 0; j < hs; j++) {
+                s += q[h * hs + j] * keys.get(i)[kvh * hs + j];
+            }
+            s = (float) s * scale;
+            double ms = 1, vs = 1;
+            if (s > max) {
+                ms = Math.exp(max - s);
+                max = s;
+                for (int j = 0; j < hs; j++) {
+                    acc[j] = GgmlRounding.f16(acc[j] * ms);
+                }
+            } else {
+                vs = Math.exp(s - max);
+            }
+            for (int j = 0; j < hs; j++) {
+                acc[j] = GgmlRounding.f16(acc[j] + GgmlRounding.f16(vals.get(i)[kvh * hs + j]) * vs);
+            }
+            sum = sum * ms + vs;
+        }
+        for (int j = 0; j < hs; j++) {
+            out[h * hs + j] = acc[j] / sum;
+        }
+    }
+
+    private double f16(double x) {
+        return ggmlWeights == null ? x : GgmlRounding.f16(x);
+    }
+
+    private double[] f16(double[] x) {
+        if (ggmlWeights == null) {
+            return x;
+        }
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = GgmlRounding.f16(x[i]);
+        }
+        return out;
+    }
+
     private double[] rope(double[] v, int heads, int pos) {
         double[] out = v.clone();
         int hs = m.headSize, half = hs / 2;
@@ -153,7 +226,8 @@ public final class ReferenceModel {
         return out;
     }
 
-    private static double[] matvec(float[] w, double[] x, int rows) {
+    private double[] matvec(float[] w, double[] x0, int rows) {
+        double[] x = ggmlWeights == null ? x0 : GgmlRounding.activations(ggmlWeights, x0);
         double[] out = new double[rows];
         for (int r = 0; r < rows; r++) {
             double s = 0;
