@@ -424,7 +424,7 @@ public final class ChatService implements AutoCloseable {
         log.appendAll(events);
 
         c.lastWindow = window;
-        if (reason == FinishReason.STOP || reason == FinishReason.LENGTH) {
+        if (fedAgain(reason)) {
             c.addRecent(new RecentTurn(turn, userEvent.id(), userText, reply, userTokens + assistantTokens));
             if (res.promptTokensExact()) {
                 tokens.calibrate(prompt.stream().mapToLong(m -> m.content().length()).sum(), res.promptTokens());
@@ -713,8 +713,7 @@ public final class ChatService implements AutoCloseable {
                             c.lastWindow = new WindowState(w.getInt("sink_tokens", 0), w.getInt("summary_tokens", 0),
                                     w.getInt("recent_tokens", 0), w.getInt("evicted_turns", 0));
                         }
-                        String reason = p.getString("finish_reason", "");
-                        if (reason.equals("stop") || reason.equals("length")) {
+                        if (fedAgain(p)) {
                             JsonObject u = pendingUser.payload();
                             c.addRecent(new RecentTurn(u.getInt("turn"), pendingUser.id(), u.getString("content", ""),
                                     p.getString("content", ""), u.getInt("tokens", 0) + p.getInt("tokens", 0)));
@@ -774,8 +773,7 @@ public final class ChatService implements AutoCloseable {
                 switch (e.type()) {
                     case USER_MESSAGE -> pendingUser = e;
                     case ASSISTANT_MESSAGE -> {
-                        String reason = p.getString("finish_reason", "");
-                        if (pendingUser != null && (reason.equals("stop") || reason.equals("length"))) {
+                        if (pendingUser != null && fedAgain(p)) {
                             JsonObject u = pendingUser.payload();
                             fed.put(pendingUser.id(), new EvictedTurn(u.getInt("turn", 0), u.getString("content", ""),
                                     p.getString("content", "")));
@@ -801,6 +799,17 @@ public final class ChatService implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** Only completed turns go into later prompts; cancelled and failed ones stay in the log alone. */
+    private static boolean fedAgain(FinishReason reason) {
+        return reason == FinishReason.STOP || reason == FinishReason.LENGTH;
+    }
+
+    /** {@link #fedAgain(FinishReason)} for a logged ASSISTANT_MESSAGE payload. */
+    private static boolean fedAgain(JsonObject assistantPayload) {
+        String reason = assistantPayload.getString("finish_reason", "");
+        return reason.equals(FinishReason.STOP.wireName()) || reason.equals(FinishReason.LENGTH.wireName());
+    }
 
     private static String requireMessage(String text) {
         if (text == null || text.isBlank()) {
