@@ -14,8 +14,6 @@ import jakarta.json.JsonValue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.StringReader;
 import java.net.ConnectException;
 import java.net.URI;
@@ -25,21 +23,23 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Streams generations from an Ollama server ({@code POST /api/chat}, NDJSON) over {@code java.net.http}.
@@ -58,6 +58,7 @@ public final class OllamaEngine implements ModelEngine {
     private static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
 
     private final String base;
+    private final URI chatUri;
     private final String model;
     private final long idleTimeoutNanos;
     private final HttpClient http;
@@ -86,11 +87,15 @@ public final class OllamaEngine implements ModelEngine {
             b = b.substring(0, b.length() - 1);
         }
         this.base = b;
+        this.chatUri = URI.create(b + "/api/chat");
         this.model = model;
         this.idleTimeoutNanos = tokenIdleTimeout.toNanos();
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
+                // responses are handled on the client's selector thread: sinks only enqueue, and a hand-off to a
+                // pool thread per read cost more than the records' parsing
+                .executor(Runnable::run)
                 .build();
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ollama-idle-watchdog");
@@ -118,13 +123,13 @@ public final class OllamaEngine implements ModelEngine {
     public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
         Objects.requireNonNull(sink, "sink");
         byte[] body = chatRequest(model, messages, options == null ? GenerationOptions.DEFAULTS : options);
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/chat"))
+        HttpRequest request = HttpRequest.newBuilder(chatUri)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/x-ndjson")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
-        OllamaGeneration generation = new OllamaGeneration(request, sink);
-        Thread.ofVirtual().name("ollama-generation").start(generation::run);
+        OllamaGeneration generation = new OllamaGeneration(sink);
+        generation.start(request);
         return generation;
     }
 
@@ -329,21 +334,26 @@ public final class OllamaEngine implements ModelEngine {
 
     private enum Stop { CANCELLED, TIMEOUT, FINISHED }
 
-    private final class OllamaGeneration implements Generation {
+    /**
+     * One streaming call. The response body is parsed where it arrives (on the HTTP client's thread) and each
+     * delta goes straight to the sink. The result is settled (end of body, failure, cancel, idle timeout) only
+     * while no record is being handled, so it completes after the last {@link TokenSink#onToken} call returned.
+     */
+    private final class OllamaGeneration implements Generation, NdjsonBody.Lines {
         private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         private final AtomicReference<Stop> stop = new AtomicReference<>();
-        private final HttpRequest request;
+        /** Held while a signal of the response is handled; a cancel or timeout settles once it is free. */
+        private final ReentrantLock delivering = new ReentrantLock();
         private final TokenSink sink;
         private final StringBuilder text = new StringBuilder();
-        private volatile CompletableFuture<HttpResponse<InputStream>> exchange;
-        private volatile InputStream body;
         private final long start = System.nanoTime();
         private volatile long lastActivity = start;
+        private volatile CompletableFuture<HttpResponse<Void>> exchange;
+        private volatile NdjsonBody body;
         private int deltas;
         private GenerationResult last;
 
-        OllamaGeneration(HttpRequest request, TokenSink sink) {
-            this.request = request;
+        OllamaGeneration(TokenSink sink) {
             this.sink = sink;
         }
 
@@ -357,25 +367,55 @@ public final class OllamaEngine implements ModelEngine {
             stopWith(Stop.CANCELLED);
         }
 
+        void start(HttpRequest request) {
+            scheduleWatchdog(idleTimeoutNanos);
+            CompletableFuture<HttpResponse<Void>> ex;
+            try {
+                ex = http.sendAsync(request, this::bodyFor);
+            } catch (RuntimeException e) {
+                failedWith(e);
+                return;
+            }
+            exchange = ex;
+            if (stop.get() != null) {
+                ex.cancel(true);
+            }
+            ex.whenComplete((r, e) -> {
+                if (e != null) {
+                    failedWith(e);
+                }
+            });
+        }
+
+        private HttpResponse.BodySubscriber<Void> bodyFor(HttpResponse.ResponseInfo info) {
+            lastActivity = System.nanoTime();
+            if (info.statusCode() != 200) {
+                return new ErrorBody(info.statusCode());
+            }
+            NdjsonBody b = new NdjsonBody(this);
+            body = b;
+            if (stop.get() != null) {
+                b.cancel();
+            }
+            return b;
+        }
+
         private void stopWith(Stop reason) {
             if (stop.compareAndSet(null, reason)) {
                 abort();
+                settleIfStopped();
             }
         }
 
-        /** Aborts the exchange: before the headers by cancelling it, after them by closing the body. */
+        /** Aborts the exchange: before the headers by cancelling it, after them by cancelling the body too. */
         private void abort() {
-            CompletableFuture<HttpResponse<InputStream>> ex = exchange;
+            CompletableFuture<HttpResponse<Void>> ex = exchange;
             if (ex != null) {
                 ex.cancel(true);
             }
-            InputStream in = body;
-            if (in != null) {
-                try {
-                    in.close();
-                } catch (IOException ignored) {
-                    // closing is best effort: the exchange is being torn down anyway
-                }
+            NdjsonBody b = body;
+            if (b != null) {
+                b.cancel();
             }
         }
 
@@ -399,170 +439,146 @@ public final class OllamaEngine implements ModelEngine {
             }
         }
 
-        void run() {
-            scheduleWatchdog(idleTimeoutNanos);
+        @Override
+        public boolean line(byte[] bytes, int offset, int length) {
+            delivering.lock();
             try {
-                exchange = http.sendAsync(request, info -> new OrderedBodyStream());
                 if (stop.get() != null) {
-                    exchange.cancel(true);
-                }
-                HttpResponse<InputStream> response = exchange.get();
-                body = response.body();
-                if (stop.get() != null) {
-                    abort();
-                    throw new IOException("aborted");
+                    return last != null; // after the final record the rest is read (and ignored) so the connection is reused
                 }
                 lastActivity = System.nanoTime();
-                if (response.statusCode() != 200) {
-                    byte[] err = response.body().readNBytes(MAX_ERROR_BODY);
-                    body.close();
-                    finishExceptionally(httpError(response.statusCode(), err));
+                return record(bytes, offset, length);
+            } catch (EngineException e) {
+                finishExceptionally(e); // before the abort, whose own failure signal then finds the result settled
+                abort();
+                return false;
+            } catch (RuntimeException e) {
+                finishExceptionally(new EngineException(EngineException.Kind.INTERNAL, "token sink failed: " + e.getMessage(), e));
+                abort();
+                return false;
+            } finally {
+                delivering.unlock();
+                settleIfStopped();
+            }
+        }
+
+        @Override
+        public void end() {
+            failedWith(null);
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            failedWith(cause);
+        }
+
+        /** The body ended (cause null) or the exchange failed: the final record's result, or the failure. */
+        private void failedWith(Throwable cause) {
+            delivering.lock();
+            try {
+                if (last != null) {
+                    result.complete(last); // a broken tail after the final record only costs the pooled connection
                     return;
                 }
-                readStream(response.body());
-            } catch (ExecutionException e) {
-                failed(e.getCause() == null ? e : e.getCause());
-            } catch (CancellationException | IOException e) {
-                failed(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                abort();
-                finishExceptionally(new EngineException(EngineException.Kind.INTERNAL, "Ollama generation interrupted", e));
-            } catch (EngineException e) {
-                abort();
-                finishExceptionally(e);
-            } catch (RuntimeException e) {
-                abort();
-                finishExceptionally(new EngineException(EngineException.Kind.INTERNAL, "token sink failed: " + e.getMessage(), e));
+                Stop reason = stop.get();
+                if (reason == Stop.CANCELLED || reason == Stop.TIMEOUT || result.isDone()) {
+                    return;
+                }
+                Throwable e = cause == null ? new IOException("stream ended")
+                        : cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+                if (isUnreachable(e)) {
+                    finishExceptionally(unreachable(e));
+                } else if (e instanceof IOException || e instanceof CancellationException) {
+                    finishExceptionally(new EngineException(EngineException.Kind.DROPPED, "Ollama at " + base
+                            + " dropped the connection before the final record (" + describe(e) + ", after " + deltas + " tokens)", e));
+                } else {
+                    finishExceptionally(new EngineException(EngineException.Kind.INTERNAL, "calling Ollama failed: " + describe(e), e));
+                }
+            } finally {
+                delivering.unlock();
+                settleIfStopped();
             }
         }
 
-        private void failed(Throwable e) {
+        /** After a cancel or timeout: settles the result unless a record is being handled (its thread settles then). */
+        private void settleIfStopped() {
             Stop reason = stop.get();
-            if (reason == Stop.CANCELLED) {
-                finishCancelled();
-            } else if (reason == Stop.TIMEOUT) {
-                finishExceptionally(new EngineException(EngineException.Kind.TIMEOUT, "Ollama at " + base + " sent nothing for "
-                        + Duration.ofNanos(idleTimeoutNanos).toMillis() + " ms (" + (deltas == 0 ? "no token yet" : "after " + deltas
-                        + " tokens") + "); the request was aborted", e));
-            } else if (isUnreachable(e)) {
-                finishExceptionally(unreachable(e));
-            } else {
-                finishExceptionally(new EngineException(EngineException.Kind.DROPPED, "Ollama at " + base
-                        + " dropped the connection before the final record (" + describe(e) + ", after " + deltas + " tokens)", e));
-            }
-        }
-
-        private void readStream(InputStream in) throws IOException {
-            byte[] buf = new byte[8192];
-            byte[] line = new byte[512];
-            int lineLen = 0;
-            int n;
-            while ((n = in.read(buf)) != -1) {
-                int from = 0;
-                for (int i = 0; i < n; i++) {
-                    if (buf[i] == '\n') {
-                        int len = i - from;
-                        if (lineLen + len > line.length) {
-                            line = Arrays.copyOf(line, Math.max(line.length * 2, lineLen + len));
-                        }
-                        System.arraycopy(buf, from, line, lineLen, len);
-                        lineLen += len;
-                        if (record(line, lineLen)) {
-                            // reading the end of the body first hands the connection back to the pool
-                            drain(in);
-                            result.complete(last);
-                            return;
-                        }
-                        lineLen = 0;
-                        from = i + 1;
-                    }
-                }
-                int rest = n - from;
-                if (rest > 0) {
-                    if (lineLen + rest > line.length) {
-                        line = Arrays.copyOf(line, Math.max(line.length * 2, lineLen + rest));
-                    }
-                    System.arraycopy(buf, from, line, lineLen, rest);
-                    lineLen += rest;
-                }
-            }
-            // EOF: a last record without a trailing newline still counts
-            if (lineLen > 0 && record(line, lineLen)) {
-                result.complete(last);
+            if (reason != Stop.CANCELLED && reason != Stop.TIMEOUT || result.isDone()
+                    || delivering.isHeldByCurrentThread() || !delivering.tryLock()) {
                 return;
             }
-            if (stop.get() != null) {
-                throw new IOException("aborted");
+            try {
+                if (reason == Stop.CANCELLED) {
+                    finishCancelled();
+                } else {
+                    result.completeExceptionally(new EngineException(EngineException.Kind.TIMEOUT, "Ollama at " + base
+                            + " sent nothing for " + Duration.ofNanos(idleTimeoutNanos).toMillis() + " ms ("
+                            + (deltas == 0 ? "no token yet" : "after " + deltas + " tokens") + "); the request was aborted"));
+                }
+            } finally {
+                delivering.unlock();
             }
-            throw new IOException("stream ended");
         }
 
-        /** Handles one NDJSON line; true at the final record, whose result is then in {@link #last}. */
-        private boolean record(byte[] line, int len) {
-            if (len > 0 && line[len - 1] == '\r') {
-                len--;
-            }
-            if (len == 0) {
-                return false;
-            }
-            if (stop.get() != null) {
-                throw new CancellationException("aborted");
+        /** Handles one NDJSON line; false once the stream is over (a failure was raised instead). */
+        private boolean record(byte[] line, int offset, int len) {
+            String plain = ChatChunks.delta(line, offset, len);
+            if (plain != null) {
+                deliver(plain);
+                return true;
             }
             JsonObject rec;
             // a String source spares Parsson a charset decoder per line: ~4x the records/s of a byte stream source
-            try (JsonReader reader = READERS.createReader(new StringReader(new String(line, 0, len, StandardCharsets.UTF_8)))) {
+            try (JsonReader reader = READERS.createReader(new StringReader(new String(line, offset, len, StandardCharsets.UTF_8)))) {
                 rec = reader.readObject();
             } catch (JsonException | IllegalStateException e) {
-                String shown = new String(line, 0, Math.min(len, 200), StandardCharsets.UTF_8);
+                String shown = new String(line, offset, Math.min(len, 200), StandardCharsets.UTF_8);
                 throw new EngineException(EngineException.Kind.PROTOCOL, "Ollama at " + base
                         + " sent a line that is not a JSON record: " + shown, e);
             }
-            lastActivity = System.nanoTime();
             if (rec.get("error") instanceof JsonValue err) {
                 throw errorRecord(err instanceof JsonString s ? s.getString() : err.toString());
             }
             if (rec.get("message") instanceof JsonObject message && message.get("content") instanceof JsonString content) {
-                String delta = content.getString();
-                if (!delta.isEmpty()) {
-                    text.append(delta);
-                    deltas++;
-                    sink.onToken(delta);
-                }
+                deliver(content.getString());
             }
             if (rec.getBoolean("done", false)) {
                 if (!stop.compareAndSet(null, Stop.FINISHED)) {
-                    throw new CancellationException("aborted");
+                    return false; // cancelled or timed out meanwhile: settled as such
                 }
                 String doneReason = rec.getString("done_reason", "stop");
                 FinishReason finish = "length".equals(doneReason) ? FinishReason.LENGTH : FinishReason.STOP;
                 int promptTokens = (int) longOr(rec, "prompt_eval_count", -1);
                 int evalCount = (int) longOr(rec, "eval_count", -1);
                 long total = longOr(rec, "total_duration", 0);
-                last = (new GenerationResult(text.toString(), finish, promptTokens, evalCount,
+                last = new GenerationResult(text.toString(), finish, promptTokens, evalCount,
                         total > 0 ? total : System.nanoTime() - start,
                         longOr(rec, "load_duration", 0), longOr(rec, "prompt_eval_duration", 0),
-                        longOr(rec, "eval_duration", 0), promptTokens > 0));
-                return true;
+                        longOr(rec, "eval_duration", 0), promptTokens > 0);
+                drainGuard();
             }
-            return false;
+            return true;
         }
 
-        /** Reads past the final record so the connection can be reused; gives up after a short grace. */
-        private void drain(InputStream in) {
-            java.util.concurrent.ScheduledFuture<?> guard = watchdog.schedule(() -> {
-                try {
-                    in.close();
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            }, DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            try (in) {
-                in.transferTo(OutputStream.nullOutputStream());
-            } catch (IOException ignored) {
-                // the result is complete; a broken tail only costs the pooled connection
-            } finally {
-                guard.cancel(false);
+        private void deliver(String delta) {
+            if (!delta.isEmpty()) {
+                text.append(delta);
+                deltas++;
+                sink.onToken(delta);
+            }
+        }
+
+        /** The end of the body normally follows the final record at once; if it does not, the result is not held up. */
+        private void drainGuard() {
+            try {
+                watchdog.schedule(() -> {
+                    if (!result.isDone()) {
+                        abort();
+                        failedWith(null);
+                    }
+                }, DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // the engine is closing: the exchange is torn down with it
             }
         }
 
@@ -578,6 +594,66 @@ public final class OllamaEngine implements ModelEngine {
                 return;
             }
             result.completeExceptionally(e);
+        }
+
+        /** A non-200 answer: its body (bounded) becomes the error message. */
+        private final class ErrorBody implements HttpResponse.BodySubscriber<Void> {
+            private final int status;
+            private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            private final CompletableFuture<Void> done = new CompletableFuture<>();
+            private Flow.Subscription subscription;
+
+            ErrorBody(int status) {
+                this.status = status;
+            }
+
+            @Override
+            public CompletionStage<Void> getBody() {
+                return done;
+            }
+
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                subscription = s;
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(List<ByteBuffer> item) {
+                for (ByteBuffer b : item) {
+                    int n = Math.min(b.remaining(), MAX_ERROR_BODY - bytes.size());
+                    byte[] chunk = new byte[n];
+                    b.get(chunk);
+                    bytes.writeBytes(chunk);
+                }
+                if (bytes.size() >= MAX_ERROR_BODY) {
+                    subscription.cancel();
+                    onComplete();
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                if (done.complete(null)) {
+                    failedWith(t);
+                }
+            }
+
+            @Override
+            public void onComplete() {
+                if (!done.complete(null)) {
+                    return;
+                }
+                delivering.lock();
+                try {
+                    if (!result.isDone()) {
+                        finishExceptionally(httpError(status, bytes.toByteArray()));
+                    }
+                } finally {
+                    delivering.unlock();
+                    settleIfStopped();
+                }
+            }
         }
     }
 

@@ -276,6 +276,35 @@ class OllamaEngineTest {
     }
 
     @Test
+    void cancelFromInsideTheSinkSettlesAfterTheSinkReturnedAndDeliversNothingMore() throws Exception {
+        ollama.reply(Reply.tokens(java.util.Collections.nCopies(1_000, " w")).tokenDelay(Duration.ofMillis(1)));
+        java.util.concurrent.atomic.AtomicReference<Generation> self = new java.util.concurrent.atomic.AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        List<String> settledInsideTheSink = new CopyOnWriteArrayList<>();
+        List<String> got = new CopyOnWriteArrayList<>();
+        Generation g = engine.generate(HELLO, GenerationOptions.DEFAULTS, d -> {
+            try {
+                assertTrue(started.await(WAIT.toSeconds(), TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            got.add(d);
+            self.get().cancel();
+            if (self.get().result().isDone()) {
+                settledInsideTheSink.add(d);
+            }
+        });
+        self.set(g);
+        started.countDown();
+        GenerationResult r = await(g);
+        assertEquals(FinishReason.CANCELLED, r.finishReason());
+        assertEquals(List.of(), settledInsideTheSink, "the result completes only after the sink returned");
+        assertEquals(List.of(" w"), got, "no delta after the cancel");
+        assertEquals(" w", r.text());
+        ollama.awaitExchange("/api/chat", 0, WAIT).awaitClientClosed(WAIT);
+    }
+
+    @Test
     void cancelBeforeTheHeadersClosesTheUpstreamConnectionPromptly() throws Exception {
         ollama.reply(Reply.echo().stallBeforeHeaders());
         Generation g = engine.generate(HELLO, GenerationOptions.DEFAULTS, d -> { });
