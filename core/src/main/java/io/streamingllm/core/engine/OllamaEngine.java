@@ -47,6 +47,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * HTTP exchange (before or after the response headers), so Ollama sees the connection close and stops
  * generating. Failures complete the result with a typed {@link EngineException} whose message says
  * what to do. One {@link HttpClient} serves all calls of an engine.
+ *
+ * <p>Responses are parsed on the HTTP client's selector thread, which serves every call: sinks are called there
+ * and must not block (the server's sinks only enqueue). Results complete on a virtual thread of their own.
  */
 public final class OllamaEngine implements ModelEngine {
     private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
@@ -352,6 +355,7 @@ public final class OllamaEngine implements ModelEngine {
         private volatile NdjsonBody body;
         private int deltas;
         private GenerationResult last;
+        private volatile boolean settled;
 
         OllamaGeneration(TokenSink sink) {
             this.sink = sink;
@@ -477,11 +481,11 @@ public final class OllamaEngine implements ModelEngine {
             delivering.lock();
             try {
                 if (last != null) {
-                    result.complete(last); // a broken tail after the final record only costs the pooled connection
+                    settle(last, null); // a broken tail after the final record only costs the pooled connection
                     return;
                 }
                 Stop reason = stop.get();
-                if (reason == Stop.CANCELLED || reason == Stop.TIMEOUT || result.isDone()) {
+                if (reason == Stop.CANCELLED || reason == Stop.TIMEOUT || settled) {
                     return;
                 }
                 Throwable e = cause == null ? new IOException("stream ended")
@@ -503,7 +507,7 @@ public final class OllamaEngine implements ModelEngine {
         /** After a cancel or timeout: settles the result unless a record is being handled (its thread settles then). */
         private void settleIfStopped() {
             Stop reason = stop.get();
-            if (reason != Stop.CANCELLED && reason != Stop.TIMEOUT || result.isDone()
+            if (reason != Stop.CANCELLED && reason != Stop.TIMEOUT || settled
                     || delivering.isHeldByCurrentThread() || !delivering.tryLock()) {
                 return;
             }
@@ -511,7 +515,7 @@ public final class OllamaEngine implements ModelEngine {
                 if (reason == Stop.CANCELLED) {
                     finishCancelled();
                 } else {
-                    result.completeExceptionally(new EngineException(EngineException.Kind.TIMEOUT, "Ollama at " + base
+                    settle(null, new EngineException(EngineException.Kind.TIMEOUT, "Ollama at " + base
                             + " sent nothing for " + Duration.ofNanos(idleTimeoutNanos).toMillis() + " ms ("
                             + (deltas == 0 ? "no token yet" : "after " + deltas + " tokens") + "); the request was aborted"));
                 }
@@ -572,7 +576,7 @@ public final class OllamaEngine implements ModelEngine {
         private void drainGuard() {
             try {
                 watchdog.schedule(() -> {
-                    if (!result.isDone()) {
+                    if (!settled) {
                         abort();
                         failedWith(null);
                     }
@@ -583,8 +587,8 @@ public final class OllamaEngine implements ModelEngine {
         }
 
         private void finishCancelled() {
-            result.complete(new GenerationResult(text.toString(), FinishReason.CANCELLED, -1, deltas,
-                    System.nanoTime() - start, 0, 0, 0, false));
+            settle(new GenerationResult(text.toString(), FinishReason.CANCELLED, -1, deltas,
+                    System.nanoTime() - start, 0, 0, 0, false), null);
         }
 
         private void finishExceptionally(EngineException e) {
@@ -593,7 +597,25 @@ public final class OllamaEngine implements ModelEngine {
                 finishCancelled();
                 return;
             }
-            result.completeExceptionally(e);
+            settle(null, e);
+        }
+
+        /**
+         * Completes the result once, from a fresh virtual thread: what callers chain on it must never run on (and
+         * could block) the HTTP client's selector thread, which serves every call of the engine.
+         */
+        private void settle(GenerationResult r, Throwable failure) {
+            if (settled) {
+                return;
+            }
+            settled = true;
+            Thread.ofVirtual().name("ollama-result").start(() -> {
+                if (failure != null) {
+                    result.completeExceptionally(failure);
+                } else {
+                    result.complete(r);
+                }
+            });
         }
 
         /** A non-200 answer: its body (bounded) becomes the error message. */
@@ -646,7 +668,7 @@ public final class OllamaEngine implements ModelEngine {
                 }
                 delivering.lock();
                 try {
-                    if (!result.isDone()) {
+                    if (!settled) {
                         finishExceptionally(httpError(status, bytes.toByteArray()));
                     }
                 } finally {
