@@ -3,7 +3,8 @@
 #   log   durable event-log appends: EventLog group commit vs the Python sidecar's per-event fsync
 #         (args: --seconds N per cell, --dir PATH to keep the files, --virtual for virtual-thread writers)
 #   ws    N concurrent WebSocket sessions through the sidecar jar to the fake Ollama upstream vs. straight to it:
-#         relayed tokens/s, TTFT added (p50/p99), sidecar RSS, CPU s per M tokens
+#         relayed tokens/s, TTFT added (p50/p99), sidecar RSS, CPU s per M tokens (sidecar; and the bench's own
+#         JVM, i.e. the WebSocket clients plus the fake upstream, which share the machine with it)
 #         (args: [sessions csv, default 1,50,200,1000] [ms/token csv, default 0,20] [turns, 3] [tokens per reply, 32])
 #         env BENCH_SIDECAR_JAVA_OPTS adds JVM options to the sidecar (e.g. -XX:StartFlightRecording=filename=/tmp/s.jfr)
 #   session  per-turn overhead of log, window and summary at turns 10, 1,000, 10,000 (echo engine, 0 ms/token)
