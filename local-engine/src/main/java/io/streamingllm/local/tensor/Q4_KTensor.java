@@ -57,20 +57,6 @@ final class Q4_KTensor extends FloatTensor {
         return f16(data, block) * (sm & 0xFF) * q - f16(data, block + 2) * (sm >>> 8);
     }
 
-    /**
-     * {@link #scaleMin} from the 12 scale bytes already loaded as {@code lo} (bytes 0-7) and {@code hi}
-     * (bytes 8-11): register arithmetic instead of four bounds-checked byte reads per sub-block.
-     */
-    static int scaleMin(long lo, int hi, int j) {
-        if (j < 4) {
-            return (int) (lo >>> (8 * j)) & 63 | ((int) (lo >>> (8 * j + 32)) & 63) << 8;
-        }
-        int b8 = hi >>> (8 * (j - 4)) & 0xFF;
-        int sc = (b8 & 0xF) | ((int) (lo >>> (8 * (j - 4) + 6)) & 3) << 4;
-        int m = (b8 >>> 4) | ((int) (lo >>> (8 * j + 6)) & 3) << 4;
-        return sc | m << 8;
-    }
-
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
         int lanes = F_SPECIES.length();
