@@ -2,6 +2,11 @@ package io.streamingllm.local.tensor;
 
 import io.streamingllm.local.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /** bfloat16: the upper 16 bits of a float32. */
 final class BF16Tensor extends FloatTensor {
@@ -21,10 +26,23 @@ final class BF16Tensor extends FloatTensor {
 
     @Override
     public float dot(long offset, float[] x, int xOffset, int n) {
-        float s = 0;
-        for (int i = 0; i < n; i++) {
-            s += Float.intBitsToFloat(data.get(I16_LE, (offset + i) * 2) << 16) * x[xOffset + i];
+        int lanes = F_SPECIES.length();
+        int upper = F_SPECIES.loopBound(n);
+        FloatVector acc = FloatVector.zero(F_SPECIES);
+        for (int i = 0; i < upper; i += lanes) {
+            ShortVector h = ShortVector.fromMemorySegment(S_SPECIES, data, (offset + i) * 2, ByteOrder.LITTLE_ENDIAN);
+            acc = toFloat(h).fma(FloatVector.fromArray(F_SPECIES, x, xOffset + i), acc);
+        }
+        float s = VectorMath.sum(acc);
+        for (int i = upper; i < n; i++) {
+            s += getFloat(offset + i) * x[xOffset + i];
         }
         return s;
+    }
+
+    /** bfloat16 bits to floats: the bits go to the top half of a float. */
+    static FloatVector toFloat(ShortVector h) {
+        return ((IntVector) h.convertShape(VectorOperators.S2I, I_SPECIES, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 }

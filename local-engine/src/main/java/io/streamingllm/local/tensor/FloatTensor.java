@@ -29,6 +29,10 @@ public abstract sealed class FloatTensor
     /** Int lanes, as many as {@link #F_SPECIES}: for bit work on widened quant bytes. */
     static final VectorSpecies<Integer> I_SPECIES = jdk.incubator.vector.IntVector.SPECIES_PREFERRED.withShape(F_SPECIES.vectorShape());
 
+    /** 16-bit lanes, as many as {@link #F_SPECIES}: one load of F16/BF16 values widens to one float vector. */
+    static final VectorSpecies<Short> S_SPECIES = jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.withShape(
+            jdk.incubator.vector.VectorShape.forBitSize(F_SPECIES.length() * 16));
+
     protected final MemorySegment data;
     protected final long size;
 

@@ -49,9 +49,13 @@ final class Q5_KTensor extends FloatTensor {
             float dmin = f16(data, block + 2);
             long lo = data.get(I64_LE, block + 4);
             int hi = data.get(I32_LE, block + 12);
+            long scales = Q4_KTensor.scales(lo, hi);
+            long mins = Q4_KTensor.mins(lo, hi);
             for (int g = 0; g < 4; g++) {
-                int sm1 = Q4_KTensor.scaleMin(lo, hi, 2 * g);
-                int sm2 = Q4_KTensor.scaleMin(lo, hi, 2 * g + 1);
+                float scale1 = d * ((int) (scales >>> (16 * g)) & 0xFF);
+                float scale2 = d * ((int) (scales >>> (16 * g + 8)) & 0xFF);
+                float min1 = -dmin * ((int) (mins >>> (16 * g)) & 0xFF);
+                float min2 = -dmin * ((int) (mins >>> (16 * g + 8)) & 0xFF);
                 long qs = block + 48 + 32L * g;
                 int x1 = xOffset + j + 64 * g;
                 int x2 = x1 + 32;
@@ -77,10 +81,10 @@ final class Q5_KTensor extends FloatTensor {
                     sum1 = sum1.add(xa);
                     sum2 = sum2.add(xb);
                 }
-                acc = dot1.fma(FloatVector.broadcast(F_SPECIES, d * (sm1 & 0xFF)), acc);
-                acc = dot2.fma(FloatVector.broadcast(F_SPECIES, d * (sm2 & 0xFF)), acc);
-                acc = sum1.fma(FloatVector.broadcast(F_SPECIES, -dmin * (sm1 >>> 8)), acc);
-                acc = sum2.fma(FloatVector.broadcast(F_SPECIES, -dmin * (sm2 >>> 8)), acc);
+                acc = dot1.fma(FloatVector.broadcast(F_SPECIES, scale1), acc);
+                acc = dot2.fma(FloatVector.broadcast(F_SPECIES, scale2), acc);
+                acc = sum1.fma(FloatVector.broadcast(F_SPECIES, min1), acc);
+                acc = sum2.fma(FloatVector.broadcast(F_SPECIES, min2), acc);
             }
         }
         return VectorMath.sum(acc);

@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -67,5 +68,24 @@ class QuantDotTest {
             norm += Math.abs(w[i]);
         }
         assertTrue(err / norm < 0.12, type + " relative quantisation error " + err / norm);
+    }
+
+    @Test
+    void q4KScalesAndMinsDecodedAllAtOnceEqualThePerSubBlockDecode() {
+        Random r = new Random(3);
+        MemorySegment bytes = MemorySegment.ofArray(new byte[12]);
+        for (int k = 0; k < 10_000; k++) {
+            long lo = r.nextLong();
+            int hi = r.nextInt();
+            bytes.set(FloatTensor.I64_LE, 0, lo);
+            bytes.set(FloatTensor.I32_LE, 8, hi);
+            long scales = Q4_KTensor.scales(lo, hi);
+            long mins = Q4_KTensor.mins(lo, hi);
+            for (int j = 0; j < 8; j++) {
+                int sm = Q4_KTensor.scaleMin(bytes, 0, j); // the byte-by-byte decode getFloat uses
+                assertEquals(sm & 0xFF, (int) (scales >>> (8 * j)) & 0xFF, "scale " + j);
+                assertEquals(sm >>> 8, (int) (mins >>> (8 * j)) & 0xFF, "min " + j);
+            }
+        }
     }
 }

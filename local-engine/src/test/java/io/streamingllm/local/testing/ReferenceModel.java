@@ -40,8 +40,9 @@ public final class ReferenceModel {
     /**
      * Dense, with llama.cpp's CPU rounding on a model whose matrices are of {@code weights} type: every
      * matrix-vector product first converts the activation vector to ggml's {@code vec_dot_type} for that
-     * weight type ({@link GgmlRounding#activations}), and attention is ggml's CPU flash attention over
-     * llama.cpp's default F16 KV cache (keys after RoPE and values stored as f16, see {@link #flashAttention}).
+     * weight type ({@link GgmlRounding#activations}), RMSNorm, products, adds and SwiGLU are rounded to float32
+     * as ggml keeps them, and attention is ggml's CPU flash attention over llama.cpp's default F16 KV cache
+     * (keys after RoPE and values stored as f16, see {@link #flashAttention}).
      * Only dense: eviction re-rotates keys, which llama.cpp's cache does differently.
      */
     public static ReferenceModel llamaCppDense(RandomModel m, GgmlType weights) {
@@ -139,7 +140,7 @@ public final class ReferenceModel {
             double[] g = matvec(m.gate[l], xf, m.hidden);
             double[] u = matvec(m.up[l], xf, m.hidden);
             for (int i = 0; i < m.hidden; i++) {
-                g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+                g[i] = f32(g[i] / (1 + Math.exp(-g[i])) * u[i]);
             }
             x = add(x, matvec(m.down[l], g, dim));
         }
@@ -214,6 +215,9 @@ public final class ReferenceModel {
     }
 
     private double[] rmsnorm(double[] x, float[] w) {
+        if (ggmlWeights != null) {
+            return ggmlRmsnorm(x, w);
+        }
         double ss = 0;
         for (double d : x) {
             ss += d * d;
@@ -226,6 +230,27 @@ public final class ReferenceModel {
         return out;
     }
 
+    /**
+     * ggml's RMS_NORM then MUL in float32: squares in float summed in double, {@code scale = 1/sqrtf(mean + eps)}
+     * in float, then {@code (x * scale) * w} in float. It matters only through the 8-bit activation rounding
+     * that follows: a value within float32 noise of a rounding boundary (x.5 quant steps) goes the way
+     * llama.cpp's float32 arithmetic sends it. With the exact float64 norm, the random Q8_0 llama model's first
+     * layer had one such value (19.4999981 steps), rounded the other way, and llama.cpp's logits looked 0.08 off.
+     */
+    private double[] ggmlRmsnorm(double[] x, float[] w) {
+        double sum = 0;
+        for (double d : x) {
+            float f = (float) d;
+            sum += f * f;
+        }
+        float scale = 1.0f / (float) Math.sqrt((float) (sum / x.length) + m.eps);
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = (float) x[i] * scale * w[i];
+        }
+        return out;
+    }
+
     private double[] matvec(float[] w, double[] x0, int rows) {
         double[] x = ggmlWeights == null ? x0 : GgmlRounding.activations(ggmlWeights, x0);
         double[] out = new double[rows];
@@ -234,27 +259,32 @@ public final class ReferenceModel {
             for (int c = 0; c < x.length; c++) {
                 s += w[r * x.length + c] * x[c];
             }
-            out[r] = s;
+            out[r] = f32(s);
         }
         return out;
     }
 
-    private static double[] add(double[] a, float[] b) {
+    private double[] add(double[] a, float[] b) {
         if (b == null) {
             return a;
         }
         double[] out = a.clone();
         for (int i = 0; i < a.length; i++) {
-            out[i] += b[i];
+            out[i] = f32(out[i] + b[i]);
         }
         return out;
     }
 
-    private static double[] add(double[] a, double[] b) {
+    private double[] add(double[] a, double[] b) {
         double[] out = a.clone();
         for (int i = 0; i < a.length; i++) {
-            out[i] += b[i];
+            out[i] = f32(out[i] + b[i]);
         }
         return out;
+    }
+
+    /** ggml keeps every tensor in float32: matrix products, bias and residual adds, SwiGLU; exact mode keeps double. */
+    private double f32(double x) {
+        return ggmlWeights == null ? x : (float) x;
     }
 }
