@@ -1,6 +1,10 @@
 package io.streamingllm.core.engine;
 
-/** Receives text deltas as the engine produces them, on the engine's thread, in order. */
+/**
+ * Receives text deltas as the engine produces them, on the engine's thread, in order. It must return quickly
+ * and never block: an engine may serve every stream from one thread ({@link OllamaEngine} calls all sinks on
+ * its HTTP client's selector thread), so a sink that waits on a slow consumer should queue instead.
+ */
 @FunctionalInterface
 public interface TokenSink {
     void onToken(String delta);
