@@ -127,8 +127,8 @@ public final class EventLog implements AutoCloseable {
         if (maxOpenFiles < 1) {
             throw new IllegalArgumentException("maxOpenFiles must be at least 1, got " + maxOpenFiles);
         }
-        if (segmentSize < 4096) {
-            throw new IllegalArgumentException("journal segments must be at least 4096 bytes, got " + segmentSize);
+        if (segmentSize < 4096 || segmentSize > 1L << 30) {
+            throw new IllegalArgumentException("journal segments must be 4 KiB to 1 GiB, got " + segmentSize);
         }
         this.logDir = logDir.toAbsolutePath().normalize();
         this.maxOpenFiles = maxOpenFiles;

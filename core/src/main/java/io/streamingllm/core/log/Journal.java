@@ -294,7 +294,18 @@ final class Journal {
         putUninterruptibly(STOP);
     }
 
+    /** Commits a drained batch in chunks that fit a segment (a record larger than one gets a segment of its own). */
     private void commit(List<Pending> batch) {
+        for (int from = 0, to; from < batch.size(); from = to) {
+            long bytes = batch.get(from).size();
+            for (to = from + 1; to < batch.size() && bytes + batch.get(to).size() <= segmentSize; to++) {
+                bytes += batch.get(to).size();
+            }
+            commitChunk(batch.subList(from, to));
+        }
+    }
+
+    private void commitChunk(List<Pending> batch) {
         IOException failed = failure;
         if (failed == null) {
             try {
@@ -320,7 +331,7 @@ final class Journal {
     private void write(List<Pending> batch) throws IOException {
         int total = 0;
         for (Pending p : batch) {
-            total = Math.addExact(total, p.size());
+            total += p.size(); // at most one segment, or one record
         }
         Segment segment = segmentFor(total);
         if (buffer.capacity() < total) {
