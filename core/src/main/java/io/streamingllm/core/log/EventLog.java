@@ -40,6 +40,7 @@ import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -57,9 +58,10 @@ import java.util.stream.StreamSupport;
  * conversations they go to (group commit).
  *
  * <p>Durability comes from a write-ahead journal under {@code LOG_DIR/.journal/} ({@link Journal}). An appender
- * serialises its line in its own thread, then, holding its conversation's lock, writes the line at the end of
- * the conversation's file (page cache only) and queues a journal record of it (conversation, file offset,
- * bytes): lines never interleave, and a conversation's records are in the order of its file. The journal's
+ * serialises its line in its own thread and queues it on its conversation; holding the conversation's lock, one
+ * appender writes every queued line at the end of the conversation's file (one write, page cache only) and
+ * queues one journal record of them (conversation, file offset, bytes): lines never interleave, appends to
+ * different conversations write in parallel, and a conversation's records are in the order of its file. The journal's
  * committer writes every queued record with one write and one {@code force(false)}, then releases the waiters.
  * When a journal segment is full, the conversation files it covers are forced and the segment is deleted; a
  * clean {@link #close} leaves no journal behind.
@@ -100,6 +102,8 @@ public final class EventLog implements AutoCloseable {
     private static final class Conversation {
         final String id;
         final ReentrantLock lock = new ReentrantLock();
+        /** Lines waiting for the next holder of {@link #lock} to write them. */
+        final ConcurrentLinkedQueue<Write> queued = new ConcurrentLinkedQueue<>();
         /** Written holding {@link #lock}; the checkpoint reads it without. */
         volatile FileChannel channel;
         /** Used since the eviction clock last passed; spares it once. */
@@ -402,53 +406,115 @@ public final class EventLog implements AutoCloseable {
         return conversations.computeIfAbsent(id, Conversation::new);
     }
 
+    /** One appender's lines, waiting in its conversation's queue until a lock holder writes them. */
+    private static final class Write {
+        final byte[] bytes;
+        // set by the writer of the group, read by the appender after it holds the lock itself
+        boolean taken;
+        CompletableFuture<Void> durable;
+        RuntimeException failure;
+
+        Write(byte[] bytes) {
+            this.bytes = bytes;
+        }
+    }
+
     /**
-     * Writes {@code bytes} at the end of the conversation's file and queues its journal record, both under the
-     * conversation's lock; returns the record's durability.
+     * Queues {@code bytes} for the end of the conversation's file and takes the conversation's lock; whoever holds
+     * it writes every queued line with one write and queues one journal record for them (so 64 appenders of one
+     * conversation cost a few writes, not 64 writes handed from one to the next). Returns the durability.
      */
     private CompletableFuture<Void> write(String id, byte[] bytes) {
         Conversation c = conversation(id);
+        Write own = new Write(bytes);
+        c.queued.add(own);
         // an interrupt would close the shared channel under a write (ClosedByInterruptException): the write
         // and any undo run with the status cleared, and it is restored after
-        boolean interrupted = Thread.interrupted();
+        boolean[] interrupted = {Thread.interrupted()};
         c.lock.lock();
         try {
-            if (closed) {
-                throw new IllegalStateException("event log " + logDir + " is closed");
-            }
-            long offset = -1;
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    FileChannel ch = writable(c);
-                    offset = c.end;
-                    ByteBuffer buf = ByteBuffer.wrap(bytes);
-                    while (buf.hasRemaining()) {
-                        ch.write(buf, offset + buf.position());
-                    }
-                    c.end = offset + bytes.length;
-                    break;
-                } catch (ClosedChannelException e) {
-                    // closed under the write by an interrupt: reopen (which cuts a partial write) and retry
-                    interrupted |= Thread.interrupted();
-                    release(c);
-                    if (attempt == 3) {
-                        throw failedWrite(c, offset, e);
-                    }
-                } catch (IOException e) {
-                    throw failedWrite(c, offset, e);
-                }
-            }
-            try {
-                return journal.append(id, offset, bytes);
-            } catch (RuntimeException e) {
-                cut(c, offset);
-                throw e;
+            if (!own.taken) {
+                writeQueued(c, interrupted);
             }
         } finally {
             c.lock.unlock();
-            if (interrupted) {
+            if (interrupted[0]) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (own.failure != null) {
+            throw own.failure;
+        }
+        return own.durable;
+    }
+
+    /** Writes every queued line of the conversation at the end of its file and journals them. Holds c.lock. */
+    private void writeQueued(Conversation c, boolean[] interrupted) {
+        List<Write> group = new ArrayList<>();
+        int length = 0;
+        for (Write w; (w = c.queued.poll()) != null; ) {
+            w.taken = true;
+            group.add(w);
+            length += w.bytes.length;
+        }
+        if (group.isEmpty()) {
+            return;
+        }
+        byte[] bytes;
+        if (group.size() == 1) {
+            bytes = group.get(0).bytes;
+        } else {
+            bytes = new byte[length];
+            int at = 0;
+            for (Write w : group) {
+                System.arraycopy(w.bytes, 0, bytes, at, w.bytes.length);
+                at += w.bytes.length;
+            }
+        }
+        CompletableFuture<Void> durable = null;
+        RuntimeException failure = null;
+        try {
+            durable = writeAndJournal(c, bytes, interrupted);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (Write w : group) {
+            w.durable = durable;
+            w.failure = failure;
+        }
+    }
+
+    private CompletableFuture<Void> writeAndJournal(Conversation c, byte[] bytes, boolean[] interrupted) {
+        if (closed) {
+            throw new IllegalStateException("event log " + logDir + " is closed");
+        }
+        long offset = -1;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                FileChannel ch = writable(c);
+                offset = c.end;
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf, offset + buf.position());
+                }
+                c.end = offset + bytes.length;
+                break;
+            } catch (ClosedChannelException e) {
+                // closed under the write by an interrupt: reopen (which cuts a partial write) and retry
+                interrupted[0] |= Thread.interrupted();
+                release(c);
+                if (attempt == 3) {
+                    throw failedWrite(c, offset, e);
+                }
+            } catch (IOException e) {
+                throw failedWrite(c, offset, e);
+            }
+        }
+        try {
+            return journal.append(c.id, offset, bytes);
+        } catch (RuntimeException e) {
+            cut(c, offset);
+            throw e;
         }
     }
 
