@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks. Usage: scripts/bench.sh SCENARIO [args...]
-#   log   durable event-log appends: EventLog group commit vs the Python sidecar's per-event fsync
+#   log   durable event-log appends: EventLog (journal group commit) vs the Python sidecar's per-event fsync
 #         (args: --seconds N per cell, --dir PATH to keep the files, --virtual for virtual-thread writers)
 #   ws    N concurrent WebSocket sessions through the sidecar jar to the fake Ollama upstream vs. straight to it:
 #         relayed tokens/s, TTFT added (p50/p99), sidecar RSS, CPU s per M tokens (sidecar; and the bench's own

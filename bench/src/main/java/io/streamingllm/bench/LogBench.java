@@ -25,7 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /**
- * Durable append throughput and latency of {@link EventLog} (group commit) against the Python sidecar's
+ * Durable append throughput and latency of {@link EventLog} (write-ahead journal: one fdatasync per batch of
+ * concurrent appends, whatever their conversations) against the Python sidecar's
  * baseline (open, lock, write, fsync, close for every event), fsync on, with 1, 8 and 64 concurrent writers,
  * to one conversation and spread over 64. Args: [--seconds N] [--dir PATH] [--virtual].
  * {@code --virtual} runs the writers on virtual threads, as the sidecar's turns append (both implementations alike).
@@ -75,7 +76,7 @@ public final class LogBench {
             for (int writers : WRITERS) {
                 Path groupDir = root.resolve("group-" + cell);
                 try (EventLog log = new EventLog(groupDir)) {
-                    results.add(run("EventLog (group commit)", log::append, writers, conversations, seconds));
+                    results.add(run("EventLog (journal group commit)", log::append, writers, conversations, seconds));
                 }
                 Path baseDir = root.resolve("baseline-" + cell);
                 try (Baseline baseline = new Baseline(baseDir)) {

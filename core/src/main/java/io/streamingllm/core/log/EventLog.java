@@ -4,7 +4,6 @@ import io.streamingllm.core.AtomicFiles;
 import io.streamingllm.core.Ids;
 import jakarta.json.Json;
 import jakarta.json.JsonException;
-import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonReaderFactory;
 import jakarta.json.JsonWriter;
@@ -16,15 +15,17 @@ import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -39,23 +40,42 @@ import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
  * Durable per-conversation JSONL event logs under one directory ({@code LOG_DIR/{conversation_id}.jsonl}).
- * {@link #append} returns only after the bytes are on disk; concurrent appends share fsyncs.
+ * {@link #append} returns only after the event is on disk; concurrent appends share one fdatasync, whichever
+ * conversations they go to (group commit).
  *
- * <p>One committer thread owns every write: appenders serialise their line in their own thread, queue it and
- * wait; the committer drains everything queued, writes each conversation's lines with one gathering write,
- * forces each touched file once, then releases the waiters (group commit). Lines therefore never interleave,
- * and at most {@code maxOpenFiles} write channels are open (least recently used are closed).
+ * <p>Durability comes from a write-ahead journal under {@code LOG_DIR/.journal/} ({@link Journal}). An appender
+ * serialises its line in its own thread and queues it on its conversation; holding the conversation's lock, one
+ * appender writes every queued line at the end of the conversation's file (one write, page cache only) and
+ * queues one journal record of them (conversation, file offset, bytes): lines never interleave, appends to
+ * different conversations write in parallel, and a conversation's records are in the order of its file. The journal's
+ * committer writes every queued record with one write and one {@code force(false)}, then releases the waiters.
+ * When a journal segment is full, the conversation files it covers are forced and the segment is deleted; a
+ * clean {@link #close} leaves no journal behind.
  *
- * <p>A torn last line left by a crash (bytes after the last newline, or a last line that does not parse) is
- * appended to {@code {id}.jsonl.corrupt} and cut from the live file the first time this instance touches the
- * conversation. Readers also skip any line that does not parse, with a warning.
+ * <p>On open, a journal left by a crash is replayed before anything else reads the files: a record whose bytes
+ * the file already holds at its offset is skipped, one at the file's end is appended, and anything else found
+ * at its offset (zeros of a lost page cache, other bytes) is moved to {@code {id}.jsonl.corrupt} before the
+ * record's line is written there. Replay is idempotent; the files are forced before the journal is dropped.
+ *
+ * <p>At most {@code maxOpenFiles} write channels are open (least recently used are closed; the checkpoint
+ * forces a closed one through a fresh descriptor). A torn last line left by a crash (bytes after the last
+ * newline, or a last line that does not parse) is appended to {@code {id}.jsonl.corrupt} and cut from the live
+ * file the first time this instance touches the conversation. Readers also skip any line that does not parse,
+ * with a warning.
  */
 public final class EventLog implements AutoCloseable {
     public static final int DEFAULT_MAX_OPEN_FILES = 256;
@@ -65,35 +85,54 @@ public final class EventLog implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EventLog.class.getName());
     private static final JsonWriterFactory WRITERS = Json.createWriterFactory(Map.of());
     private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
-    private static final Write STOP = new Write(null, null, null);
     /** File mtimes come from a coarse kernel clock; don't let it hide events from {@link #since}. */
     private static final long MTIME_SLACK_MS = 2_000;
+    private static final int CHECKPOINT_LANES = 16;
 
     private final Path logDir;
     private final int maxOpenFiles;
-    private final LinkedBlockingQueue<Write> queue = new LinkedBlockingQueue<>();
-    private final Object enqueueLock = new Object();
-    private boolean closed; // guarded by enqueueLock
-    private final Thread committer;
-    private static final int FORCE_THREADS = 16;
-    /** Helpers of the committer for concurrent fsyncs; idle threads time out. */
-    private final java.util.concurrent.ThreadPoolExecutor forcers;
+    private final Journal journal;
+    private volatile boolean closed;
+    /** Every conversation this instance touched; entries stay, so that one lock always guards one file. */
+    private final ConcurrentHashMap<String, Conversation> conversations = new ConcurrentHashMap<>();
+    private final ReentrantLock channelsLock = new ReentrantLock();
+    /** Conversations with an open write channel, in clock order (second chance for recently used ones). */
+    private final ArrayDeque<Conversation> open = new ArrayDeque<>(); // guarded by channelsLock
 
-    /** Held by the committer for a whole batch, and by tail repair and archive. */
-    private final Object ioLock = new Object();
-    /** Open append channels, least recently used first. Guarded by ioLock. */
-    private final LinkedHashMap<String, FileChannel> channels = new LinkedHashMap<>(64, 0.75f, true);
-    /** Conversations whose file tail was checked by this instance. */
-    private final Set<String> repaired = ConcurrentHashMap.newKeySet();
-    private volatile LongConsumer fsyncListener = nanos -> { };
+    private static final class Conversation {
+        final String id;
+        final ReentrantLock lock = new ReentrantLock();
+        /** Lines waiting for the next holder of {@link #lock} to write them. */
+        final ConcurrentLinkedQueue<Write> queued = new ConcurrentLinkedQueue<>();
+        /** Written holding {@link #lock}; the checkpoint reads it without. */
+        volatile FileChannel channel;
+        /** Used since the eviction clock last passed; spares it once. */
+        volatile boolean referenced;
+        /** End of the file as this instance wrote it, -1 when not known. Guarded by lock. */
+        long end = -1;
+        /** The file's tail was checked for a torn line. Guarded by lock. */
+        boolean checked;
+
+        Conversation(String id) {
+            this.id = id;
+        }
+    }
 
     public EventLog(Path logDir) {
         this(logDir, DEFAULT_MAX_OPEN_FILES);
     }
 
     public EventLog(Path logDir, int maxOpenFiles) {
+        this(logDir, maxOpenFiles, Journal.DEFAULT_SEGMENT_SIZE);
+    }
+
+    /** With journal segments of {@code segmentSize} bytes (tests roll segments over quickly). */
+    EventLog(Path logDir, int maxOpenFiles, long segmentSize) {
         if (maxOpenFiles < 1) {
             throw new IllegalArgumentException("maxOpenFiles must be at least 1, got " + maxOpenFiles);
+        }
+        if (segmentSize < 4096 || segmentSize > 1L << 30) {
+            throw new IllegalArgumentException("journal segments must be 4 KiB to 1 GiB, got " + segmentSize);
         }
         this.logDir = logDir.toAbsolutePath().normalize();
         this.maxOpenFiles = maxOpenFiles;
@@ -102,23 +141,29 @@ public final class EventLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create log directory " + this.logDir + ": " + e.getMessage(), e);
         }
-        forcers = new java.util.concurrent.ThreadPoolExecutor(FORCE_THREADS, FORCE_THREADS, 30, java.util.concurrent.TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), Thread.ofPlatform().daemon().name("event-log-fsync-", 0).factory());
-        forcers.allowCoreThreadTimeOut(true);
-        committer = Thread.ofPlatform().daemon().name("event-log-committer").unstarted(this::runCommitter);
-        committer.start();
+        Path journalDir = this.logDir.resolve(Journal.DIR);
+        long firstSeq;
+        try {
+            Journal.Recovered recovered = Journal.recover(journalDir);
+            replay(recovered.entries());
+            Journal.discard(journalDir, recovered.segments());
+            firstSeq = recovered.nextSeq();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot replay the event log journal " + journalDir + ": " + e.getMessage(), e);
+        }
+        journal = new Journal(journalDir, segmentSize, firstSeq, this::forceFiles);
     }
 
     public Path directory() {
         return logDir;
     }
 
-    /** Called after each group commit with the nanoseconds its fsyncs took (for metrics). */
+    /** Called after each group commit with the nanoseconds its journal write and fdatasync took (for metrics). */
     public void onFsync(LongConsumer listener) {
-        this.fsyncListener = listener == null ? nanos -> { } : listener;
+        journal.onFsync(listener == null ? nanos -> { } : listener);
     }
 
-    /** Appends one event durably (fsync'd before return). */
+    /** Appends one event durably (on disk before return). */
     public Event append(Event event) {
         appendAll(List.of(event));
         return event;
@@ -138,16 +183,9 @@ public final class EventLog implements AutoCloseable {
             }
             lines.append(toLine(e)).append('\n');
         }
-        Write write = new Write(conversationId, lines.toString().getBytes(StandardCharsets.UTF_8),
-                new CompletableFuture<>());
-        synchronized (enqueueLock) {
-            if (closed) {
-                throw new IllegalStateException("event log " + logDir + " is closed");
-            }
-            queue.add(write);
-        }
+        CompletableFuture<Void> durable = write(conversationId, lines.toString().getBytes(StandardCharsets.UTF_8));
         try {
-            write.done.join();
+            durable.join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw new UncheckedIOException("cannot append to log of conversation " + conversationId + ": "
@@ -229,7 +267,10 @@ public final class EventLog implements AutoCloseable {
                 .filter(e -> (anyType || types.contains(e.type())) && (visibility == null || e.visibility() == visibility));
     }
 
-    /** Ids of the conversations that have a live log, sorted. */
+    /**
+     * Ids of the conversations that have a live log, sorted. Only {@code {valid id}.jsonl} files count: the
+     * journal directory ({@code .journal}, no id starts with a dot) and {@code .corrupt} files never do.
+     */
     public List<String> conversationIds() {
         List<String> ids = new ArrayList<>();
         try (Stream<Path> files = Files.list(logDir)) {
@@ -257,17 +298,26 @@ public final class EventLog implements AutoCloseable {
 
     /**
      * Moves a conversation's log (and its {@code .corrupt} file, if any) into {@code archiveDir} as
-     * {@code {id}.{UTC stamp}.jsonl}, never replacing an earlier archive; false if it had no log.
+     * {@code {id}.{UTC stamp}.jsonl}, never replacing an earlier archive; false if it had no log. The file is
+     * forced and the journal told before it moves, so a replay never brings the archived lines back.
      */
     public boolean archive(String conversationId, Path archiveDir) {
         Path file = file(conversationId);
-        synchronized (ioLock) {
-            closeChannel(conversationId);
-            repaired.remove(conversationId);
+        Conversation c = conversation(conversationId);
+        boolean interrupted = Thread.interrupted(); // file I/O below must not be cut by an interrupt
+        c.lock.lock();
+        try {
+            release(c);
+            c.checked = false;
+            c.end = -1;
             if (!Files.isRegularFile(file)) {
                 return false;
             }
             try {
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+                awaitArchivedMarker(conversationId);
                 Path moved = AtomicFiles.moveToArchive(file, archiveDir, conversationId, SUFFIX);
                 Path corrupt = logDir.resolve(conversationId + CORRUPT_SUFFIX);
                 if (Files.isRegularFile(corrupt)) {
@@ -279,232 +329,358 @@ public final class EventLog implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot archive " + file + " to " + archiveDir + ": " + e.getMessage(), e);
             }
+        } finally {
+            c.lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    /** Waits for queued appends, then closes every file. Appends after close throw IllegalStateException. */
+    private void awaitArchivedMarker(String conversationId) throws IOException {
+        CompletableFuture<Void> marker;
+        try {
+            marker = journal.archived(conversationId);
+        } catch (IllegalStateException closedJournal) {
+            return; // closed: its checkpoint covered every record, nothing is left to replay
+        }
+        try {
+            marker.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw e;
+        }
+    }
+
+    /** Commits queued appends, forces every file the journal covers, deletes the journal, closes every file. */
     @Override
     public void close() {
-        synchronized (enqueueLock) {
-            if (closed) {
-                return;
+        closed = true;
+        journal.close();
+        closeChannels();
+    }
+
+    /** Stops like a crash: queued appends are committed to the journal, but nothing is checkpointed (tests). */
+    void halt() {
+        closed = true;
+        journal.halt();
+        closeChannels();
+    }
+
+    /** Waits until every full journal segment is checkpointed (tests). */
+    void awaitCheckpoints() throws InterruptedException {
+        journal.awaitCheckpoints();
+    }
+
+    /** Journal segments checkpointed so far (tests). */
+    long checkpoints() {
+        return journal.checkpoints();
+    }
+
+    private void closeChannels() {
+        channelsLock.lock();
+        try {
+            for (Conversation c : open) {
+                FileChannel ch = c.channel;
+                c.channel = null;
+                if (ch != null) {
+                    closeQuietly(ch);
+                }
             }
-            closed = true;
-            queue.add(STOP);
-        }
-        boolean interrupted = false;
-        while (committer.isAlive()) {
-            try {
-                committer.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        forcers.shutdown();
-        synchronized (ioLock) {
-            for (String id : new ArrayList<>(channels.keySet())) {
-                closeChannel(id);
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+            open.clear();
+        } finally {
+            channelsLock.unlock();
         }
     }
 
     // ---- writing ------------------------------------------------------------------------------------------
 
-    private record Write(String conversationId, byte[] bytes, CompletableFuture<Void> done) {
+    private Conversation conversation(String id) {
+        Conversation c = conversations.get(id);
+        if (c != null) {
+            return c;
+        }
+        Ids.require("conversation", id);
+        return conversations.computeIfAbsent(id, Conversation::new);
     }
 
-    private void runCommitter() {
-        List<Write> batch = new ArrayList<>();
-        boolean stop = false;
-        while (!stop) {
-            try {
-                batch.add(queue.take());
-            } catch (InterruptedException e) {
-                continue; // only close() ends the committer, after draining
-            }
-            queue.drainTo(batch);
-            stop = batch.remove(STOP);
-            if (!batch.isEmpty()) {
-                try {
-                    commit(batch);
-                } catch (RuntimeException | Error e) {
-                    // never leave an appender waiting forever
-                    batch.forEach(w -> w.done().completeExceptionally(e));
-                    LOG.log(System.Logger.Level.ERROR, "event log committer failed a batch", e);
-                }
-            }
-            batch.clear();
-        }
-    }
+    /** One appender's lines, waiting in its conversation's queue until a lock holder writes them. */
+    private static final class Write {
+        final byte[] bytes;
+        // set by the writer of the group, read by the appender after it holds the lock itself
+        boolean taken;
+        CompletableFuture<Void> durable;
+        RuntimeException failure;
 
-    private void commit(List<Write> batch) {
-        Map<String, List<Write>> byConversation = new LinkedHashMap<>();
-        for (Write w : batch) {
-            byConversation.computeIfAbsent(w.conversationId(), k -> new ArrayList<>()).add(w);
-        }
-        Map<String, IOException> failed = new HashMap<>();
-        synchronized (ioLock) {
-            Map<String, FileChannel> touched = new LinkedHashMap<>();
-            boolean created = false;
-            for (Map.Entry<String, List<Write>> entry : byConversation.entrySet()) {
-                String id = entry.getKey();
-                FileChannel ch = null;
-                long sizeBefore = -1;
-                try {
-                    boolean existed = channels.containsKey(id) || Files.exists(logDir.resolve(id + SUFFIX));
-                    ch = channel(id, touched, failed);
-                    created |= !existed;
-                    sizeBefore = ch.size();
-                    List<Write> writes = entry.getValue();
-                    ByteBuffer[] buffers = new ByteBuffer[writes.size()];
-                    long total = 0;
-                    for (int i = 0; i < buffers.length; i++) {
-                        buffers[i] = ByteBuffer.wrap(writes.get(i).bytes());
-                        total += buffers[i].remaining();
-                    }
-                    long written = 0;
-                    while (written < total) {
-                        written += ch.write(buffers);
-                    }
-                    touched.put(id, ch);
-                } catch (IOException e) {
-                    failed.put(id, e);
-                    abandon(id, ch, sizeBefore);
-                }
-            }
-            long start = System.nanoTime();
-            forceAll(touched, failed);
-            if (created) {
-                AtomicFiles.syncDirectory(logDir);
-            }
-            fsyncListener.accept(System.nanoTime() - start);
-        }
-        for (Write w : batch) {
-            IOException e = failed.get(w.conversationId());
-            if (e == null) {
-                w.done().complete(null);
-            } else {
-                w.done().completeExceptionally(e);
-            }
+        Write(byte[] bytes) {
+            this.bytes = bytes;
         }
     }
 
     /**
-     * Forces every touched file. Several files are forced concurrently: the file system folds concurrent
-     * fsyncs into one journal commit, so a batch spread over many conversations costs about one fsync.
+     * Queues {@code bytes} for the end of the conversation's file and takes the conversation's lock; whoever holds
+     * it writes every queued line with one write and queues one journal record for them (so 64 appenders of one
+     * conversation cost a few writes, not 64 writes handed from one to the next). Returns the durability.
      */
-    private void forceAll(Map<String, FileChannel> touched, Map<String, IOException> failed) {
-        List<Map.Entry<String, FileChannel>> files = new ArrayList<>(touched.entrySet());
-        if (files.size() == 1) {
-            forceOne(files.get(0), failed);
+    private CompletableFuture<Void> write(String id, byte[] bytes) {
+        Conversation c = conversation(id);
+        Write own = new Write(bytes);
+        c.queued.add(own);
+        // an interrupt would close the shared channel under a write (ClosedByInterruptException): the write
+        // and any undo run with the status cleared, and it is restored after
+        boolean[] interrupted = {Thread.interrupted()};
+        c.lock.lock();
+        try {
+            if (!own.taken) {
+                writeQueued(c, interrupted);
+            }
+        } finally {
+            c.lock.unlock();
+            if (interrupted[0]) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (own.failure != null) {
+            throw own.failure;
+        }
+        return own.durable;
+    }
+
+    /** Writes every queued line of the conversation at the end of its file and journals them. Holds c.lock. */
+    private void writeQueued(Conversation c, boolean[] interrupted) {
+        List<Write> group = new ArrayList<>();
+        int length = 0;
+        for (Write w; (w = c.queued.poll()) != null; ) {
+            w.taken = true;
+            group.add(w);
+            length += w.bytes.length;
+        }
+        if (group.isEmpty()) {
             return;
         }
-        int lanes = Math.min(files.size(), FORCE_THREADS);
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(lanes - 1);
-        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        Map<String, IOException> laneFailures = new ConcurrentHashMap<>();
-        Runnable lane = () -> {
-            for (int i; (i = next.getAndIncrement()) < files.size(); ) {
-                try {
-                    files.get(i).getValue().force(false);
-                } catch (IOException e) {
-                    laneFailures.put(files.get(i).getKey(), e);
-                }
-            }
-        };
-        for (int l = 1; l < lanes; l++) {
-            forcers.execute(() -> {
-                try {
-                    lane.run();
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        lane.run();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                done.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+        byte[] bytes;
+        if (group.size() == 1) {
+            bytes = group.get(0).bytes;
+        } else {
+            bytes = new byte[length];
+            int at = 0;
+            for (Write w : group) {
+                System.arraycopy(w.bytes, 0, bytes, at, w.bytes.length);
+                at += w.bytes.length;
             }
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        laneFailures.forEach((id, e) -> {
-            failed.put(id, e);
-            abandon(id, touched.get(id), -1);
-        });
-    }
-
-    private void forceOne(Map.Entry<String, FileChannel> file, Map<String, IOException> failed) {
+        CompletableFuture<Void> durable = null;
+        RuntimeException failure = null;
         try {
-            file.getValue().force(false);
-        } catch (IOException e) {
-            failed.put(file.getKey(), e);
-            abandon(file.getKey(), file.getValue(), -1);
+            durable = writeAndJournal(c, bytes, interrupted);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (Write w : group) {
+            w.durable = durable;
+            w.failure = failure;
         }
     }
 
-    /** The append channel of a conversation, opened (tail repaired first) and cached as needed. */
-    private FileChannel channel(String id, Map<String, FileChannel> touched, Map<String, IOException> failed)
-            throws IOException {
-        FileChannel ch = channels.get(id);
-        if (ch != null) {
-            return ch;
+    private CompletableFuture<Void> writeAndJournal(Conversation c, byte[] bytes, boolean[] interrupted) {
+        if (closed) {
+            throw new IllegalStateException("event log " + logDir + " is closed");
         }
-        if (!repaired.contains(id)) {
-            repair(id);
-            repaired.add(id);
-        }
-        while (channels.size() >= maxOpenFiles) {
-            Iterator<Map.Entry<String, FileChannel>> eldest = channels.entrySet().iterator();
-            Map.Entry<String, FileChannel> victim = eldest.next();
-            eldest.remove();
-            if (touched.remove(victim.getKey()) != null) {
-                try {
-                    victim.getValue().force(false); // written in this batch: make it durable before closing
-                } catch (IOException e) {
-                    failed.put(victim.getKey(), e);
-                    repaired.remove(victim.getKey());
+        long offset = -1;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                FileChannel ch = writable(c);
+                offset = c.end;
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf, offset + buf.position());
                 }
+                c.end = offset + bytes.length;
+                break;
+            } catch (ClosedChannelException e) {
+                // closed under the write by an interrupt: reopen (which cuts a partial write) and retry
+                interrupted[0] |= Thread.interrupted();
+                release(c);
+                if (attempt == 3) {
+                    throw failedWrite(c, offset, e);
+                }
+            } catch (IOException e) {
+                throw failedWrite(c, offset, e);
             }
-            closeQuietly(victim.getValue());
         }
-        ch = FileChannel.open(logDir.resolve(id + SUFFIX), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND);
-        channels.put(id, ch);
+        try {
+            return journal.append(c.id, offset, bytes);
+        } catch (RuntimeException e) {
+            cut(c, offset);
+            throw e;
+        }
+    }
+
+    private UncheckedIOException failedWrite(Conversation c, long offset, IOException e) {
+        if (offset >= 0) {
+            cut(c, offset);
+        }
+        return new UncheckedIOException("cannot append to log of conversation " + c.id + ": " + e.getMessage(), e);
+    }
+
+    /** Undoes a write that will not be acknowledged: the file is cut back to {@code offset}. Holds c.lock. */
+    private void cut(Conversation c, long offset) {
+        try (FileChannel ch = FileChannel.open(logDir.resolve(c.id + SUFFIX), StandardOpenOption.WRITE)) {
+            ch.truncate(offset);
+            c.end = offset;
+        } catch (IOException e) {
+            release(c);
+            c.end = -1;
+            c.checked = false; // the tail check on the next use moves any partial line aside
+            LOG.log(System.Logger.Level.WARNING, "event log {0}: cannot cut an unacknowledged write: {1}", c.id,
+                    e.getMessage());
+        }
+    }
+
+    /** The conversation's write channel, opened (tail checked first) and admitted to the open set as needed. */
+    private FileChannel writable(Conversation c) throws IOException {
+        FileChannel ch = c.channel;
+        if (ch != null) {
+            if (ch.isOpen()) {
+                c.referenced = true;
+                return ch;
+            }
+            release(c);
+        }
+        if (!c.checked) {
+            repair(c.id);
+            c.checked = true;
+            c.end = -1;
+        }
+        admit(c);
+        try {
+            ch = FileChannel.open(logDir.resolve(c.id + SUFFIX), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            long size = ch.size();
+            if (c.end >= 0 && size > c.end) {
+                ch.truncate(c.end); // what a failed attempt wrote past the end
+            } else {
+                c.end = size;
+            }
+        } catch (IOException | RuntimeException e) {
+            if (ch != null) {
+                closeQuietly(ch);
+            }
+            release(c);
+            throw e;
+        }
+        c.channel = ch;
         return ch;
     }
 
-    /** After a failed write: cut what this batch wrote, drop the channel, re-check the tail on next open. */
-    private void abandon(String id, FileChannel ch, long sizeBefore) {
-        if (ch != null && sizeBefore >= 0) {
-            try {
-                ch.truncate(sizeBefore);
-            } catch (IOException ignored) {
-                // the tail check on the next open moves any partial line aside
+    /** Makes room in the open set (closing an idle channel not used since the clock last passed) and adds c. */
+    private void admit(Conversation c) {
+        channelsLock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("event log " + logDir + " is closed");
             }
+            int passed = 0;
+            while (open.size() >= maxOpenFiles) {
+                Conversation victim = open.pollFirst();
+                // a busy victim (its writer holds the lock) is passed over, never waited for: that writer may be
+                // waiting for channelsLock itself
+                if (victim.referenced || !victim.lock.tryLock()) {
+                    victim.referenced = false;
+                    open.addLast(victim);
+                    if (++passed > 2 * maxOpenFiles) {
+                        channelsLock.unlock(); // every channel busy: let their writers finish
+                        Thread.yield();
+                        channelsLock.lock();
+                        passed = 0;
+                    }
+                    continue;
+                }
+                try {
+                    FileChannel ch = victim.channel;
+                    victim.channel = null;
+                    victim.end = -1;
+                    if (ch != null) {
+                        closeQuietly(ch); // unforced is fine: the checkpoint forces through a new descriptor
+                    }
+                } finally {
+                    victim.lock.unlock();
+                }
+            }
+            open.addLast(c);
+        } finally {
+            channelsLock.unlock();
         }
-        closeChannel(id);
-        repaired.remove(id);
     }
 
-    private void closeChannel(String id) {
-        FileChannel ch = channels.remove(id);
+    /** Closes the conversation's channel and drops it from the open set. Holds c.lock. */
+    private void release(Conversation c) {
+        FileChannel ch = c.channel;
+        c.channel = null;
+        channelsLock.lock();
+        try {
+            open.remove(c);
+        } finally {
+            channelsLock.unlock();
+        }
+        if (ch != null) {
+            closeQuietly(ch);
+        }
+    }
+
+    /**
+     * The checkpoint: forces the files a journal segment wrote to, then their directory (names of new files).
+     * Up to {@value #CHECKPOINT_LANES} forces run at once (on virtual threads, for this checkpoint only): the
+     * file system folds concurrent fsyncs into one commit, so 10,000 files take about as long as a few hundred.
+     */
+    private void forceFiles(Set<String> ids) throws IOException {
+        List<String> files = new ArrayList<>(ids);
+        AtomicInteger next = new AtomicInteger();
+        Callable<Void> lane = () -> {
+            for (int i; (i = next.getAndIncrement()) < files.size(); ) {
+                forceFile(files.get(i));
+            }
+            return null;
+        };
+        int lanes = Math.min(CHECKPOINT_LANES, files.size());
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Void>> running = new ArrayList<>();
+            for (int l = 0; l < lanes; l++) {
+                running.add(executor.submit(lane));
+            }
+            for (Future<Void> f : running) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    throw new IOException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("checkpoint interrupted", e);
+                }
+            }
+        }
+        AtomicFiles.syncDirectory(logDir);
+    }
+
+    private void forceFile(String id) throws IOException {
+        Conversation c = conversations.get(id);
+        FileChannel ch = c == null ? null : c.channel;
         if (ch != null) {
             try {
                 ch.force(false);
-            } catch (IOException ignored) {
-                // appends were forced at commit; nothing unacknowledged depends on this
+                return;
+            } catch (ClosedChannelException e) {
+                // evicted meanwhile: force through a new descriptor (fsync covers the whole file)
             }
-            closeQuietly(ch);
+        }
+        try (FileChannel f = FileChannel.open(logDir.resolve(id + SUFFIX), StandardOpenOption.WRITE)) {
+            f.force(false);
+        } catch (NoSuchFileException e) {
+            // archived meanwhile: archive forces the file before moving it
         }
     }
 
@@ -516,27 +692,141 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
+    // ---- journal replay -------------------------------------------------------------------------------------
+
+    /** Puts every record of a crashed instance's journal back into the conversation files (see the class comment). */
+    private void replay(List<Journal.Entry> entries) throws IOException {
+        if (entries.isEmpty()) {
+            return;
+        }
+        Map<String, Long> archivedAt = new HashMap<>();
+        for (Journal.Entry e : entries) {
+            if (e.kind() == Journal.ARCHIVED) {
+                archivedAt.merge(e.conversationId(), e.seq(), Math::max);
+            }
+        }
+        Map<String, List<Journal.Entry>> byConversation = new LinkedHashMap<>();
+        for (Journal.Entry e : entries) {
+            if (e.kind() == Journal.LINES && e.seq() > archivedAt.getOrDefault(e.conversationId(), 0L)) {
+                if (Ids.isValid(e.conversationId())) {
+                    byConversation.computeIfAbsent(e.conversationId(), k -> new ArrayList<>()).add(e);
+                } else {
+                    LOG.log(System.Logger.Level.WARNING, "event log journal: record {0} names an invalid "
+                            + "conversation id, skipped", e.seq());
+                }
+            }
+        }
+        Map<Path, FileChannel> segments = new HashMap<>();
+        try {
+            for (Map.Entry<String, List<Journal.Entry>> conversation : byConversation.entrySet()) {
+                replay(conversation.getKey(), conversation.getValue(), segments);
+            }
+        } finally {
+            segments.values().forEach(EventLog::closeQuietly);
+        }
+        AtomicFiles.syncDirectory(logDir);
+    }
+
+    private void replay(String id, List<Journal.Entry> entries, Map<Path, FileChannel> segments) throws IOException {
+        Path file = logDir.resolve(id + SUFFIX);
+        int restored = 0;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            long shift = 0; // after a gap, where the file's offsets stand against the journal's
+            for (Journal.Entry e : entries) {
+                FileChannel segment = segments.get(e.segment());
+                if (segment == null) {
+                    segment = FileChannel.open(e.segment(), StandardOpenOption.READ);
+                    segments.put(e.segment(), segment);
+                }
+                byte[] bytes = Journal.read(segment, e);
+                long at = e.offset() + shift;
+                long size = ch.size();
+                if (size > at) {
+                    if (size - at >= bytes.length && Arrays.equals(readAt(ch, at, bytes.length), bytes)) {
+                        continue; // already there
+                    }
+                    moveToCorrupt(id, ch, at, size);
+                    ch.truncate(at);
+                    LOG.log(System.Logger.Level.WARNING, "event log {0}: bytes at offset {1} differ from journal "
+                            + "record {2}; moved the {3} bytes from there to the end to {4} and wrote the record",
+                            file, at, e.seq(), size - at, id + CORRUPT_SUFFIX);
+                } else if (size < at) {
+                    LOG.log(System.Logger.Level.WARNING, "event log {0}: journal record {1} belongs at offset {2} "
+                            + "but the file ends at {3}: {4} earlier bytes are missing; the record is appended at {3}",
+                            file, e.seq(), at, size, at - size);
+                    shift -= at - size;
+                    at = size;
+                }
+                writeFully(ch, bytes, at);
+                restored++;
+            }
+            // even with nothing restored: what is there may exist only in the page cache of a killed process
+            ch.force(true);
+        }
+        if (restored > 0) {
+            LOG.log(System.Logger.Level.INFO, "event log {0}: restored {1} of {2} journal records", file, restored,
+                    entries.size());
+        }
+    }
+
+    private static byte[] readAt(FileChannel ch, long position, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        while (buf.hasRemaining()) {
+            if (ch.read(buf, position + buf.position()) < 0) {
+                break;
+            }
+        }
+        return buf.array();
+    }
+
+    private static void writeFully(FileChannel ch, byte[] bytes, long position) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+            ch.write(buf, position + buf.position());
+        }
+    }
+
+    /**
+     * Appends the bytes {@code [from, to)} of a conversation's file to its {@code .corrupt} file (with a newline
+     * when they lack one) and forces it: nothing cut from a live log is ever lost.
+     */
+    private void moveToCorrupt(String id, FileChannel ch, long from, long to) throws IOException {
+        Path corrupt = logDir.resolve(id + CORRUPT_SUFFIX);
+        try (FileChannel out = FileChannel.open(corrupt, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND)) {
+            for (long at = from; at < to; ) {
+                long n = ch.transferTo(at, to - at, out);
+                if (n <= 0) {
+                    throw new IOException("cannot copy bytes " + at + ".." + to + " of " + id + SUFFIX + " to " + corrupt);
+                }
+                at += n;
+            }
+            if (readAt(ch, to - 1, 1)[0] != '\n') {
+                ByteBuffer newline = ByteBuffer.wrap(new byte[]{'\n'});
+                while (newline.hasRemaining()) {
+                    out.write(newline);
+                }
+            }
+            out.force(true);
+        }
+        AtomicFiles.syncDirectory(logDir);
+    }
+
     // ---- torn-tail repair -----------------------------------------------------------------------------------
 
     private void repairOnce(String id) {
-        if (repaired.contains(id)) {
-            return;
-        }
-        if (!Files.exists(logDir.resolve(id + SUFFIX))) {
-            // nothing to repair, and what this instance writes later is whole lines: no need to wait for ioLock,
-            // which the committer holds across a batch's fsyncs (a new conversation's first turn would wait)
-            repaired.add(id);
-            return;
-        }
-        synchronized (ioLock) {
-            if (!repaired.contains(id)) {
-                try {
-                    repair(id);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot check log of conversation " + id + ": " + e.getMessage(), e);
-                }
-                repaired.add(id);
+        Conversation c = conversation(id);
+        c.lock.lock();
+        try {
+            if (!c.checked) {
+                repair(id);
+                c.checked = true;
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check log of conversation " + id + ": " + e.getMessage(), e);
+        } finally {
+            c.lock.unlock();
         }
     }
 
@@ -564,28 +854,12 @@ public final class EventLog implements AutoCloseable {
             if (cut == size) {
                 return;
             }
-            byte[] torn = new byte[(int) Math.min(size - cut, Integer.MAX_VALUE - 16)];
-            ByteBuffer buf = ByteBuffer.wrap(torn);
-            while (buf.hasRemaining() && ch.read(buf, cut + buf.position()) > 0) {
-                // read the torn bytes
-            }
-            Path corrupt = logDir.resolve(id + CORRUPT_SUFFIX);
-            try (FileChannel out = FileChannel.open(corrupt, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.APPEND)) {
-                ByteBuffer data = ByteBuffer.wrap(torn);
-                ByteBuffer newline = ByteBuffer.wrap(torn.length > 0 && torn[torn.length - 1] == '\n'
-                        ? new byte[0] : new byte[]{'\n'});
-                while (data.hasRemaining() || newline.hasRemaining()) {
-                    out.write(new ByteBuffer[]{data, newline});
-                }
-                out.force(true);
-            }
-            AtomicFiles.syncDirectory(logDir);
+            moveToCorrupt(id, ch, cut, size);
             ch.truncate(cut);
             ch.force(true);
             LOG.log(System.Logger.Level.WARNING, "event log {0}: moved a torn tail of {1} bytes ({2}) to {3}",
                     file, size - cut, goodEnd == size ? "last line does not parse" : "no trailing newline",
-                    corrupt.getFileName());
+                    id + CORRUPT_SUFFIX);
         }
     }
 

@@ -9,14 +9,15 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Child process of {@link EventLogCrashTest}: appends to one conversation from a few threads until killed,
  * printing each event id to stdout only after {@link EventLog#append} has returned (i.e. acknowledged).
- * Args: logDir conversationId threads.
+ * Args: logDir conversationId threads [journal segment bytes].
  */
 public final class CrashAppender {
     private CrashAppender() {
     }
 
     public static void main(String[] args) {
-        EventLog log = new EventLog(Path.of(args[0]));
+        long segmentSize = args.length > 3 ? Long.parseLong(args[3]) : Journal.DEFAULT_SEGMENT_SIZE;
+        EventLog log = new EventLog(Path.of(args[0]), EventLog.DEFAULT_MAX_OPEN_FILES, segmentSize);
         String conversation = args[1];
         int threads = Integer.parseInt(args[2]);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true);

@@ -19,7 +19,10 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** SIGKILLs a child JVM that appends in a loop, at random points, and checks what survives. */
+/**
+ * SIGKILLs a child JVM that appends in a loop, at random points, and checks what survives. The child's journal
+ * segments are small (256 KiB, events up to 12 KiB), so kills also land during segment rollovers and checkpoints.
+ */
 class EventLogCrashTest {
     private static final int ROUNDS = 20;
 
@@ -37,7 +40,7 @@ class EventLogCrashTest {
             int killAfter = 1 + random.nextInt(round % 2 == 0 ? 20 : 400);
             Process child = new ProcessBuilder(javaCommand(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
                     "-cp", System.getProperty("java.class.path"), CrashAppender.class.getName(),
-                    logs.toString(), conversation, "3")
+                    logs.toString(), conversation, "3", Integer.toString(256 * 1024))
                     .redirectError(ProcessBuilder.Redirect.DISCARD)
                     .start();
             int seen = 0;
@@ -76,6 +79,9 @@ class EventLogCrashTest {
                 }
                 assertEquals(List.of(), bad, "round " + round + ": malformed lines in the live log");
                 assertEquals(present.size(), lines.size());
+                try (var segments = Files.list(logs.resolve(Journal.DIR))) {
+                    assertEquals(List.of(), segments.toList(), "round " + round + ": the replayed journal is dropped");
+                }
                 Event after = log.append(Event.create(conversation, EventType.ERROR, Visibility.INTERNAL, null));
                 assertEquals(after, log.tail(conversation, 1).get(0));
                 acknowledged.add(after.id());

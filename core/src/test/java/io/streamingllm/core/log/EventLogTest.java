@@ -246,6 +246,24 @@ class EventLogTest {
     }
 
     @Test
+    void anInterruptedAppenderStillAppendsAndKeepsItsInterruptStatus() throws Exception {
+        EventLog l = open();
+        Event first = l.append(user("intr", "before"));
+        Event interrupted;
+        Thread.currentThread().interrupt(); // e.g. a cancelled request's thread: the shared channel must survive it
+        try {
+            interrupted = l.append(user("intr", "while interrupted"));
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status is kept for the caller");
+        } finally {
+            Thread.interrupted();
+        }
+        Event after = l.append(user("intr", "after"));
+        assertEquals(List.of(first, interrupted, after), l.read("intr").toList());
+        l.close();
+        assertEquals(3, rawLines(dir.resolve("logs/intr.jsonl")).size());
+    }
+
+    @Test
     void sixtyFourThreadsOnOneConversationLoseNothingAndNeverInterleave() throws Exception {
         EventLog l = open();
         int threads = 64;

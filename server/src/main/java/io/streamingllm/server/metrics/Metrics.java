@@ -19,7 +19,7 @@ public final class Metrics {
     private final Histogram ttft = new Histogram("streamingllm_time_to_first_token_seconds",
             "Time from accepting a turn to relaying its first token.", LATENCY_BOUNDS);
     private final Histogram fsync = new Histogram("streamingllm_event_log_fsync_seconds",
-            "Time the event log spent in fsync per group commit.", LATENCY_BOUNDS);
+            "Time the event log spent writing and fsyncing its journal per group commit.", LATENCY_BOUNDS);
 
     public void streamStarted() {
         streamsActive.incrementAndGet();
