@@ -1,5 +1,6 @@
 package io.streamingllm.server;
 
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsConfig;
@@ -74,6 +75,9 @@ public final class SidecarServer implements AutoCloseable {
                 .shutdownHook(false)
                 .featuresDiscoverServices(false)
                 .maxPayloadSize(Limits.MAX_BODY_BYTES)
+                // token frames are small writes: with Nagle's algorithm a frame waits for the ACK of the one
+                // before, which a client may delay by up to 40 ms (a whole turn's `done` arrived ~40 ms late)
+                .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .directHandlers(Errors.directHandlers())
                 .addProtocol(WsConfig.builder().name("websocket").origins(cors.webSocketOrigins())
                         .maxFrameLength(Limits.MAX_BODY_BYTES).build())
