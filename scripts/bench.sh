@@ -5,7 +5,8 @@
 #   ws    N concurrent WebSocket sessions through the sidecar jar to the fake Ollama upstream vs. straight to it:
 #         relayed tokens/s, TTFT added (p50/p99), sidecar RSS, CPU s per M tokens (sidecar; and the bench's own
 #         JVM, i.e. the WebSocket clients plus the fake upstream, which share the machine with it)
-#         (args: [sessions csv, default 1,50,200,1000] [ms/token csv, default 0,20] [turns, 3] [tokens per reply, 32])
+#         (args: [sessions csv, default 1,50,200,1000] [ms/token csv, default 0,20] [turns, 3] [tokens per reply, 32]
+#         [arrivals: lockstep (default, every session starts at once) | staggered (starts spread over one reply)])
 #         env BENCH_SIDECAR_JAVA_OPTS adds JVM options to the sidecar (e.g. -XX:StartFlightRecording=filename=/tmp/s.jfr)
 #   session  per-turn overhead of log, window and summary at turns 10, 1,000, 10,000 (echo engine, 0 ms/token)
 #         and heap per resident conversation with a full window (args: [turns, 10000] [conversations, 400])

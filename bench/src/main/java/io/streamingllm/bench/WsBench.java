@@ -34,7 +34,15 @@ public final class WsBench {
     private static final String JAR = "server/target/streaming-llm-server.jar";
     private static final jakarta.json.spi.JsonProvider JSON = jakarta.json.spi.JsonProvider.provider();
 
-    record Scenario(int sessions, int delayMs, int turns, int tokensPerReply) {
+    record Scenario(int sessions, int delayMs, int turns, int tokensPerReply, boolean staggered) {
+        /**
+         * When session {@code i} starts: at once in lockstep (every session's turns start and end together, the
+         * worst case for time to first token), or spread evenly over one reply's duration when staggered, as
+         * independent users arrive.
+         */
+        long startOffsetNanos(int session) {
+            return staggered ? (long) session * delayMs * tokensPerReply * 1_000_000L / sessions : 0;
+        }
     }
 
     record Outcome(long tokens, int errors, double seconds, long[] ttftNanos) {
@@ -53,9 +61,15 @@ public final class WsBench {
         int[] delays = ints(args.length > 1 ? args[1] : "0,20");
         int turns = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        String arrivals = args.length > 4 ? args[4] : "lockstep";
+        if (!arrivals.equals("lockstep") && !arrivals.equals("staggered")) {
+            throw new IllegalArgumentException("arrivals must be lockstep or staggered, not " + arrivals);
+        }
+        boolean staggered = arrivals.equals("staggered");
         if (!Files.isRegularFile(Path.of(JAR))) {
             throw new IllegalStateException(JAR + " is missing: build with mvn -B -q -pl bench -am package -DskipTests");
         }
+        System.out.println("session arrivals: " + arrivals);
         System.out.println("| sessions | ms/token | relayed tok/s | errors | TTFT direct p50/p99 ms | TTFT sidecar p50/p99 ms | added p50/p99 ms | sidecar RSS MiB | CPU s per M tokens | bench CPU s per M tokens |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         try (FakeOllama upstream = FakeOllama.start("llama3.2:latest").recording(false)) {
@@ -67,11 +81,11 @@ public final class WsBench {
                 upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delay)));
                 // one sidecar per upstream speed, warmed up (JIT, pools) before anything is measured
                 try (Sidecar sidecar = Sidecar.start(upstream.baseUri())) {
-                    Scenario warmup = new Scenario(200, delay, 10, tokens);
+                    Scenario warmup = new Scenario(200, delay, 10, tokens, false);
                     direct(upstream.baseUri(), warmup);
                     viaWebSocket(sidecar.port, warmup);
                     for (int n : sessions) {
-                        Scenario s = new Scenario(n, delay, turns, tokens);
+                        Scenario s = new Scenario(n, delay, turns, tokens, staggered);
                         Outcome direct = direct(upstream.baseUri(), s);
                         long cpuBefore = sidecar.cpuNanos();
                         long benchCpuBefore = benchCpuNanos();
@@ -105,7 +119,7 @@ public final class WsBench {
         AtomicLong tokens = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         long start = System.nanoTime();
-        runSessions(s.sessions, session -> {
+        runSessions(s, session -> {
             for (int t = 0; t < s.turns; t++) {
                 String body = "{\"model\":\"llama3.2:latest\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello "
                         + session + "\"}]}";
@@ -140,7 +154,7 @@ public final class WsBench {
         AtomicLong tokens = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         long start = System.nanoTime();
-        runSessions(s.sessions, session -> {
+        runSessions(s, session -> {
             TurnListener listener = new TurnListener(tokens);
             WebSocket ws;
             try {
@@ -231,11 +245,12 @@ public final class WsBench {
         void run(int index) throws Exception;
     }
 
-    private static void runSessions(int n, Session body) throws InterruptedException {
+    private static void runSessions(Scenario s, Session body) throws InterruptedException {
         try (var exec = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < s.sessions; i++) {
                 int index = i;
                 exec.submit(() -> {
+                    Thread.sleep(Duration.ofNanos(s.startOffsetNanos(index))); // load shaping, not synchronisation
                     body.run(index);
                     return null;
                 });
