@@ -37,6 +37,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -100,11 +102,20 @@ public final class OllamaEngine implements ModelEngine {
                 // pool thread per read cost more than the records' parsing
                 .executor(Runnable::run)
                 .build();
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "ollama-idle-watchdog");
             t.setDaemon(true);
             return t;
         });
+        // a settled generation cancels its timers; removing them at once lets it be collected now rather than
+        // when the idle timeout (minutes) would have fired: under load that is tens of thousands of finished turns
+        timers.setRemoveOnCancelPolicy(true);
+        this.watchdog = timers;
+    }
+
+    /** Timers still queued (idle and drain checks); a settled generation leaves none behind. For tests. */
+    int pendingTimers() {
+        return ((ScheduledThreadPoolExecutor) watchdog).getQueue().size();
     }
 
     @Override
@@ -356,6 +367,8 @@ public final class OllamaEngine implements ModelEngine {
         private int deltas;
         private GenerationResult last;
         private volatile boolean settled;
+        private volatile ScheduledFuture<?> idleCheck;
+        private volatile ScheduledFuture<?> drainCheck;
 
         OllamaGeneration(TokenSink sink) {
             this.sink = sink;
@@ -437,7 +450,10 @@ public final class OllamaEngine implements ModelEngine {
 
         private void scheduleWatchdog(long delayNanos) {
             try {
-                watchdog.schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
+                idleCheck = watchdog.schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
+                if (settled) {
+                    cancelTimer(idleCheck); // settled while this was being scheduled
+                }
             } catch (java.util.concurrent.RejectedExecutionException closed) {
                 stopWith(Stop.CANCELLED);
             }
@@ -575,12 +591,15 @@ public final class OllamaEngine implements ModelEngine {
         /** The end of the body normally follows the final record at once; if it does not, the result is not held up. */
         private void drainGuard() {
             try {
-                watchdog.schedule(() -> {
+                drainCheck = watchdog.schedule(() -> {
                     if (!settled) {
                         abort();
                         failedWith(null);
                     }
                 }, DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+                if (settled) {
+                    cancelTimer(drainCheck);
+                }
             } catch (java.util.concurrent.RejectedExecutionException closed) {
                 // the engine is closing: the exchange is torn down with it
             }
@@ -609,6 +628,8 @@ public final class OllamaEngine implements ModelEngine {
                 return;
             }
             settled = true;
+            cancelTimer(idleCheck);
+            cancelTimer(drainCheck);
             Thread.ofVirtual().name("ollama-result").start(() -> {
                 if (failure != null) {
                     result.completeExceptionally(failure);
@@ -616,6 +637,12 @@ public final class OllamaEngine implements ModelEngine {
                     result.complete(r);
                 }
             });
+        }
+
+        private static void cancelTimer(ScheduledFuture<?> timer) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
         }
 
         /** A non-200 answer: its body (bounded) becomes the error message. */

@@ -80,6 +80,22 @@ class OllamaEngineTest {
     }
 
     @Test
+    void finishedGenerationsLeaveNoTimerBehind() throws Exception {
+        // each generation arms an idle timer (STREAMING_LLM_TOKEN_TIMEOUT_S); one left queued after the turn keeps
+        // the whole exchange reachable until it fires: minutes of finished turns held in memory under load
+        ollama.reply(Reply.tokens(List.of("a", "b", "c")));
+        for (int i = 0; i < 20; i++) {
+            assertEquals("abc", await(engine.generate(HELLO, GenerationOptions.DEFAULTS, delta -> { })).text());
+        }
+        CountDownLatch first = new CountDownLatch(1);
+        ollama.reply(Reply.tokens(List.of("x", "y")).tokenDelay(Duration.ofSeconds(5)));
+        Generation cancelled = engine.generate(HELLO, GenerationOptions.DEFAULTS, delta -> first.countDown());
+        cancelled.cancel();
+        assertEquals(FinishReason.CANCELLED, await(cancelled).finishReason());
+        assertEquals(0, engine.pendingTimers(), "timers still queued after every generation settled");
+    }
+
+    @Test
     void requestCarriesModelMessagesStreamAndMappedOptions() throws Exception {
         GenerationOptions options = new GenerationOptions(0.2, 7, 42L, List.of("\n\n", "User:"), 4096, 24);
         await(engine.generate(HELLO, options, d -> { }));
