@@ -7,7 +7,8 @@
 #         JVM, i.e. the WebSocket clients plus the fake upstream, which share the machine with it)
 #         (args: [sessions csv, default 1,50,200,1000] [ms/token csv, default 0,20] [turns, 3] [tokens per reply, 32]
 #         [arrivals: lockstep (default, every session starts at once) | staggered (starts spread over one reply)])
-#         env BENCH_SIDECAR_JAVA_OPTS adds JVM options to the sidecar (e.g. -XX:StartFlightRecording=filename=/tmp/s.jfr)
+#         env BENCH_SIDECAR_JAVA_OPTS adds JVM options to the sidecar (e.g. -XX:StartFlightRecording=filename=/tmp/s.jfr),
+#         BENCH_JAVA_OPTS to the bench JVM; each sidecar is first warmed up until JIT compilation has settled
 #   session  per-turn overhead of log, window and summary at turns 10, 1,000, 10,000 (echo engine, 0 ms/token)
 #         and heap per resident conversation with a full window (args: [turns, 10000] [conversations, 400])
 set -euo pipefail
@@ -32,4 +33,4 @@ source scripts/lib/find-java.sh
 
 JAVA="$(find_java)" || { echo "bench: no JDK 22+ found (JAVA_HOME, PATH, /usr/lib/jvm/*); install one" >&2; exit 1; }
 mvn -B -q -pl bench -am package -DskipTests
-exec "$JAVA" -cp "bench/target/classes:bench/target/libs/*" "$main" "$@"
+exec "$JAVA" ${BENCH_JAVA_OPTS:-} -cp "bench/target/classes:bench/target/libs/*" "$main" "$@"
