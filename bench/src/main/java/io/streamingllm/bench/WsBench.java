@@ -10,7 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,13 +18,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * N concurrent WebSocket sessions, several turns each, through the sidecar (a child process running the
@@ -151,133 +148,77 @@ public final class WsBench {
                 .getProcessCpuTime();
     }
 
-    /** The baseline: the same sessions calling the upstream's streaming /api/chat directly. */
+    /** The baseline: the same sessions calling the upstream's streaming /api/chat directly, one connection each. */
     private static Outcome direct(URI upstream, Scenario s) throws Exception {
-        HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
         ConcurrentLinkedQueue<Long> ttft = new ConcurrentLinkedQueue<>();
         AtomicLong tokens = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         long start = System.nanoTime();
         runSessions(s, session -> {
-            for (int t = 0; t < s.turns; t++) {
-                String body = "{\"model\":\"llama3.2:latest\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello "
-                        + session + "\"}]}";
-                long t0 = System.nanoTime();
-                try {
-                    HttpResponse<Stream<String>> r = http.send(HttpRequest.newBuilder(upstream.resolve("/api/chat"))
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofLines());
-                    boolean first = true;
-                    for (String line : (Iterable<String>) r.body()::iterator) {
-                        if (line.contains("\"done\":false")) {
-                            if (first) {
-                                ttft.add(System.nanoTime() - t0);
-                                first = false;
+            try (LeanChatClient client = new LeanChatClient(upstream, 30_000)) {
+                for (int t = 0; t < s.turns; t++) {
+                    String body = "{\"model\":\"llama3.2:latest\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello "
+                            + session + "\"}]}";
+                    long t0 = System.nanoTime();
+                    LeanChatClient.Reply reply = client.chat(body);
+                    tokens.addAndGet(reply.tokens());
+                    if (reply.tokens() > 0) {
+                        ttft.add(reply.firstTokenNanos() - t0);
+                    }
+                }
+            } catch (IOException e) {
+                errors.incrementAndGet();
+            }
+        });
+        return new Outcome(tokens.get(), (int) errors.get(), (System.nanoTime() - start) / 1e9,
+                ttft.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    private static final byte[] TOKEN_FRAME = "{\"type\":\"token\"".getBytes(StandardCharsets.US_ASCII);
+
+    /** Each session: one WebSocket, {@code turns} turns in a row, each read to its done frame. */
+    private static Outcome viaWebSocket(int port, Scenario s) throws Exception {
+        ConcurrentLinkedQueue<Long> ttft = new ConcurrentLinkedQueue<>();
+        AtomicLong tokens = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        long start = System.nanoTime();
+        runSessions(s, session -> {
+            try (LeanWebSocket ws = LeanWebSocket.connect("127.0.0.1", port, "/ws/chat", 60_000)) {
+                for (int t = 0; t < s.turns; t++) {
+                    long t0 = System.nanoTime();
+                    ws.sendText("{\"agent_id\":\"planner\",\"conversation_id\":\"" + s.conversationPrefix + session
+                            + "\",\"user_message\":\"hello " + t + "\"}");
+                    long first = 0;
+                    String end = null;
+                    while (end == null) {
+                        int op = ws.next();
+                        if (op == LeanWebSocket.TEXT && ws.startsWith(TOKEN_FRAME)) {
+                            // the server writes "type" first; token frames are counted, not parsed
+                            if (first == 0) {
+                                first = System.nanoTime();
                             }
                             tokens.incrementAndGet();
+                        } else if (op == LeanWebSocket.TEXT) {
+                            JsonObject json = JSON.createReader(new StringReader(ws.text())).readObject();
+                            end = json.getString("type", "").equals("done") ? "done" : "error: " + ws.text();
+                        } else {
+                            end = "unexpected frame " + op + ": " + ws.text();
                         }
                     }
-                } catch (IOException | InterruptedException e) {
-                    errors.incrementAndGet();
-                }
-            }
-        });
-        return new Outcome(tokens.get(), (int) errors.get(), (System.nanoTime() - start) / 1e9,
-                ttft.stream().mapToLong(Long::longValue).toArray());
-    }
-
-    /** Each session: one WebSocket, {@code turns} turns in a row, each waiting for its done frame. */
-    private static Outcome viaWebSocket(int port, Scenario s) throws Exception {
-        HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
-        URI uri = URI.create("ws://127.0.0.1:" + port + "/ws/chat");
-        ConcurrentLinkedQueue<Long> ttft = new ConcurrentLinkedQueue<>();
-        AtomicLong tokens = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        long start = System.nanoTime();
-        runSessions(s, session -> {
-            TurnListener listener = new TurnListener(tokens);
-            WebSocket ws;
-            try {
-                ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30)).buildAsync(uri, listener)
-                        .get(60, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                errors.incrementAndGet();
-                return;
-            }
-            try {
-                for (int t = 0; t < s.turns; t++) {
-                    CompletableFuture<String> done = listener.next();
-                    long t0 = System.nanoTime();
-                    listener.sentAt = t0;
-                    ws.sendText("{\"agent_id\":\"planner\",\"conversation_id\":\"" + s.conversationPrefix + session
-                            + "\",\"user_message\":\"hello " + t + "\"}", true).get(30, TimeUnit.SECONDS);
-                    String end = done.get(300, TimeUnit.SECONDS);
-                    if (!end.equals("done")) {
+                    if (!end.equals("done") || first == 0) {
+                        System.err.println("  session " + session + " turn " + t + ": " + end);
                         errors.incrementAndGet();
-                        break;
+                        return;
                     }
-                    ttft.add(listener.firstTokenAt - t0);
+                    ttft.add(first - t0);
                 }
-                ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(30, TimeUnit.SECONDS);
-            } catch (Exception e) {
+            } catch (IOException e) {
+                System.err.println("  session " + session + ": " + e);
                 errors.incrementAndGet();
-                ws.abort();
             }
         });
         return new Outcome(tokens.get(), (int) errors.get(), (System.nanoTime() - start) / 1e9,
                 ttft.stream().mapToLong(Long::longValue).toArray());
-    }
-
-    private static final class TurnListener implements WebSocket.Listener {
-        private final AtomicLong tokens;
-        private final StringBuilder partial = new StringBuilder();
-        private volatile CompletableFuture<String> turn = new CompletableFuture<>();
-        volatile long sentAt;
-        volatile long firstTokenAt;
-        private boolean sawToken;
-
-        TurnListener(AtomicLong tokens) {
-            this.tokens = tokens;
-        }
-
-        CompletableFuture<String> next() {
-            sawToken = false;
-            turn = new CompletableFuture<>();
-            return turn;
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                // the server writes "type" first; token frames are counted without parsing them, so the load
-                // generator (which shares the machine) spends as little CPU as it can
-                String frame = partial.toString();
-                partial.setLength(0);
-                if (frame.startsWith("{\"type\":\"token\"")) {
-                    if (!sawToken) {
-                        firstTokenAt = System.nanoTime();
-                        sawToken = true;
-                    }
-                    tokens.incrementAndGet();
-                } else {
-                    JsonObject json = JSON.createReader(new StringReader(frame)).readObject();
-                    turn.complete(json.getString("type", "").equals("done") ? "done" : "error: " + frame);
-                }
-            }
-            ws.request(1);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            turn.complete("error: " + error);
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
-            turn.complete("closed: " + status + " " + reason);
-            return null;
-        }
     }
 
     private interface Session {
