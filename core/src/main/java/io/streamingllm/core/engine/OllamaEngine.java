@@ -1,12 +1,9 @@
 package io.streamingllm.core.engine;
 
 import jakarta.json.Json;
-import jakarta.json.JsonArrayBuilder;
-import jakarta.json.JsonBuilderFactory;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonReaderFactory;
 import jakarta.json.JsonString;
@@ -54,7 +51,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class OllamaEngine implements ModelEngine {
     private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
-    private static final JsonBuilderFactory BUILDERS = Json.createBuilderFactory(Map.of());
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(3);
     private static final Duration FORWARD_TIMEOUT = Duration.ofSeconds(30);
@@ -135,53 +131,15 @@ public final class OllamaEngine implements ModelEngine {
     @Override
     public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
         Objects.requireNonNull(sink, "sink");
-        byte[] body = chatRequest(model, messages, options == null ? GenerationOptions.DEFAULTS : options);
+        ChatRequestJson body = ChatRequestJson.write(model, messages, options == null ? GenerationOptions.DEFAULTS : options);
         HttpRequest request = HttpRequest.newBuilder(chatUri)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/x-ndjson")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .POST(body.publisher())
                 .build();
         OllamaGeneration generation = new OllamaGeneration(sink);
         generation.start(request);
         return generation;
-    }
-
-    /** The {@code /api/chat} request body: model, messages, {@code stream: true}, options without nulls. */
-    static byte[] chatRequest(String model, List<ChatMessage> messages, GenerationOptions o) {
-        JsonArrayBuilder msgs = BUILDERS.createArrayBuilder();
-        for (ChatMessage m : messages) {
-            msgs.add(BUILDERS.createObjectBuilder().add("role", m.role().wireName()).add("content", m.content()));
-        }
-        JsonObjectBuilder opts = BUILDERS.createObjectBuilder();
-        if (o.maxNewTokens() != null) {
-            opts.add("num_predict", o.maxNewTokens());
-        }
-        if (o.temperature() != null) {
-            opts.add("temperature", o.temperature());
-        }
-        if (o.seed() != null) {
-            opts.add("seed", o.seed());
-        }
-        if (!o.stop().isEmpty()) {
-            JsonArrayBuilder stop = BUILDERS.createArrayBuilder();
-            o.stop().forEach(stop::add);
-            opts.add("stop", stop);
-        }
-        if (o.contextTokens() != null) {
-            opts.add("num_ctx", o.contextTokens());
-        }
-        if (o.keepTokens() != null) {
-            opts.add("num_keep", o.keepTokens());
-        }
-        JsonObjectBuilder req = BUILDERS.createObjectBuilder()
-                .add("model", model)
-                .add("messages", msgs)
-                .add("stream", true);
-        JsonObject built = opts.build();
-        if (!built.isEmpty()) {
-            req.add("options", built);
-        }
-        return req.build().toString().getBytes(StandardCharsets.UTF_8);
     }
 
     @Override

@@ -1,0 +1,208 @@
+package io.streamingllm.core.engine;
+
+import java.math.BigDecimal;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Writes the Ollama {@code /api/chat} request body as UTF-8 JSON in one pass over its strings, straight from
+ * chars into a byte array sized from the inputs. It runs once per turn over the whole prompt window, where a
+ * JSON builder, its generator and the String-then-bytes round trip cost a tenth of the sidecar's CPU.
+ *
+ * <p>Strings are escaped as RFC 8259 requires ({@code "}, {@code \}, control chars) and nothing more, like
+ * Parsson. An unpaired surrogate becomes U+FFFD, which is what a JSON reader makes of it; the bytes are then
+ * always valid UTF-8.
+ */
+final class ChatRequestJson {
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    /** Room for the object's keys, punctuation, roles and numbers; strings are sized from their lengths. */
+    private static final int FIXED_BYTES = 256;
+    private static final int MESSAGE_BYTES = 40;
+    private static final int MAX_BYTES_PER_CHAR = 6;
+
+    private byte[] buf;
+    private int len;
+
+    private ChatRequestJson(int capacity) {
+        this.buf = new byte[capacity];
+    }
+
+    /** The request body: model, messages [{role, content}], {@code stream: true}, options without nulls. */
+    static ChatRequestJson write(String model, List<ChatMessage> messages, GenerationOptions o) {
+        long chars = model.length();
+        for (ChatMessage m : messages) {
+            chars += m.content().length();
+        }
+        for (String s : o.stop()) {
+            chars += s.length();
+        }
+        // mostly ASCII text with some newlines, quotes and non-ASCII letters: 1/8 slack covers it without growing
+        long estimate = FIXED_BYTES + (long) MESSAGE_BYTES * messages.size() + chars + chars / 8;
+        ChatRequestJson json = new ChatRequestJson((int) Math.min(estimate, Integer.MAX_VALUE - 8));
+
+        json.ascii("{\"model\":");
+        json.string(model);
+        json.ascii(",\"messages\":[");
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage m = messages.get(i);
+            json.ascii(i == 0 ? "{\"role\":\"" : ",{\"role\":\"");
+            json.ascii(m.role().wireName());
+            json.ascii("\",\"content\":");
+            json.string(m.content());
+            json.ascii("}");
+        }
+        json.ascii("],\"stream\":true");
+        json.options(o);
+        json.ascii("}");
+        return json;
+    }
+
+    /** The body for an HTTP request, without copying it. */
+    HttpRequest.BodyPublisher publisher() {
+        return HttpRequest.BodyPublishers.ofByteArray(buf, 0, len);
+    }
+
+    /** A copy of the body's bytes. */
+    byte[] toByteArray() {
+        return Arrays.copyOf(buf, len);
+    }
+
+    private void options(GenerationOptions o) {
+        int start = len;
+        ascii(",\"options\":{");
+        int empty = len;
+        if (o.maxNewTokens() != null) {
+            key(empty, "num_predict");
+            ascii(Integer.toString(o.maxNewTokens()));
+        }
+        if (o.temperature() != null) {
+            double t = o.temperature();
+            if (!Double.isFinite(t)) {
+                throw new IllegalArgumentException("temperature must be a finite number, got " + t);
+            }
+            key(empty, "temperature");
+            // what Parsson prints for a double, so the body stays as before: 0.7, 1.0, 0.000010, 1.0E-7
+            ascii(BigDecimal.valueOf(t).toString());
+        }
+        if (o.seed() != null) {
+            key(empty, "seed");
+            ascii(Long.toString(o.seed()));
+        }
+        if (!o.stop().isEmpty()) {
+            key(empty, "stop");
+            ascii("[");
+            for (int i = 0; i < o.stop().size(); i++) {
+                if (i > 0) {
+                    ascii(",");
+                }
+                string(o.stop().get(i));
+            }
+            ascii("]");
+        }
+        if (o.contextTokens() != null) {
+            key(empty, "num_ctx");
+            ascii(Integer.toString(o.contextTokens()));
+        }
+        if (o.keepTokens() != null) {
+            key(empty, "num_keep");
+            ascii(Integer.toString(o.keepTokens()));
+        }
+        if (len == empty) {
+            len = start; // no option set: no "options" key at all
+        } else {
+            ascii("}");
+        }
+    }
+
+    private void key(int firstKeyAt, String name) {
+        if (len != firstKeyAt) {
+            ascii(",");
+        }
+        ascii("\"");
+        ascii(name);
+        ascii("\":");
+    }
+
+    /** Appends text known to be plain ASCII that needs no escaping: keys, punctuation, roles, numbers. */
+    private void ascii(String s) {
+        int n = s.length();
+        ensure(n);
+        for (int i = 0; i < n; i++) {
+            buf[len++] = (byte) s.charAt(i);
+        }
+    }
+
+    /** Appends {@code s} as a quoted, escaped JSON string in UTF-8. */
+    private void string(String s) {
+        int n = s.length();
+        ensure(n + 2);
+        byte[] b = buf;
+        int p = len;
+        b[p++] = '"';
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (b.length - p < MAX_BYTES_PER_CHAR + 1) { // room for this char's longest form and the closing quote
+                len = p;
+                ensure(MAX_BYTES_PER_CHAR + 1 + (n - i));
+                b = buf;
+            }
+            if (c >= 0x20 && c < 0x80) {
+                if (c == '"' || c == '\\') {
+                    b[p++] = '\\';
+                }
+                b[p++] = (byte) c;
+            } else if (c < 0x20) {
+                p = control(b, p, c);
+            } else if (c < 0x800) {
+                b[p++] = (byte) (0xC0 | c >> 6);
+                b[p++] = (byte) (0x80 | c & 0x3F);
+            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                int cp = Character.toCodePoint(c, s.charAt(++i));
+                b[p++] = (byte) (0xF0 | cp >> 18);
+                b[p++] = (byte) (0x80 | cp >> 12 & 0x3F);
+                b[p++] = (byte) (0x80 | cp >> 6 & 0x3F);
+                b[p++] = (byte) (0x80 | cp & 0x3F);
+            } else {
+                if (Character.isSurrogate(c)) {
+                    c = '\uFFFD'; // unpaired: not encodable, a reader would substitute it the same way
+                }
+                b[p++] = (byte) (0xE0 | c >> 12);
+                b[p++] = (byte) (0x80 | c >> 6 & 0x3F);
+                b[p++] = (byte) (0x80 | c & 0x3F);
+            }
+        }
+        b[p++] = '"';
+        len = p;
+    }
+
+    private static int control(byte[] b, int p, char c) {
+        b[p++] = '\\';
+        switch (c) {
+            case '\n' -> b[p++] = 'n';
+            case '\r' -> b[p++] = 'r';
+            case '\t' -> b[p++] = 't';
+            case '\b' -> b[p++] = 'b';
+            case '\f' -> b[p++] = 'f';
+            default -> {
+                b[p++] = 'u';
+                b[p++] = '0';
+                b[p++] = '0';
+                b[p++] = HEX[c >> 4];
+                b[p++] = HEX[c & 0xF];
+            }
+        }
+        return p;
+    }
+
+    private void ensure(int extra) {
+        if (buf.length - len < extra) {
+            int needed = len + extra;
+            if (needed < 0) {
+                throw new IllegalArgumentException("chat request is too large to encode");
+            }
+            buf = Arrays.copyOf(buf, Math.max(needed, (int) Math.min(2L * buf.length, Integer.MAX_VALUE - 8)));
+        }
+    }
+}
