@@ -78,7 +78,7 @@ public final class WsBench {
                 }
                 // one sidecar per upstream speed, warmed up (JIT, pools) before anything is measured
                 try (Sidecar sidecar = Sidecar.start(upstream.baseUri())) {
-                    warmUp(upstream, sidecar, reply);
+                    warmUp(upstream, sidecar, reply, delay);
                     upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delay)));
                     for (int n : sessions) {
                         Scenario s = new Scenario(n, delay, turns, tokens, staggered, "bench-" + n + "-");
@@ -106,17 +106,26 @@ public final class WsBench {
     }
 
     /**
-     * Rounds of 200 sessions at full speed until the JIT compilers of both JVMs have settled: C2 keeps compiling the
-     * relay's paths for about a million tokens on this machine, and measuring before then measures the compiler.
-     * Stops when compiler threads took under 5% of the CPU of a round (at least 3 rounds, at most 40).
+     * Warms both JVMs up until their JIT compilers have settled: C2 keeps compiling the relay's paths for about a
+     * million tokens on this machine, and measuring before then measures the compiler. Rounds of 200 sessions at
+     * full speed first (quick to run), then, for a paced upstream, shorter rounds at that pace, whose timer and
+     * wake-up paths full speed never takes. Each phase ends when compiler threads took under 5% of a round's CPU.
      */
-    private static void warmUp(FakeOllama upstream, Sidecar sidecar, List<String> reply) throws Exception {
+    private static void warmUp(FakeOllama upstream, Sidecar sidecar, List<String> reply, int delayMs) throws Exception {
         upstream.reply(FakeOllama.Reply.tokens(reply));
-        Scenario round = new Scenario(200, 0, 10, reply.size(), false, "warmup-");
+        warmUpPhase(upstream, sidecar, new Scenario(200, 0, 10, reply.size(), false, "warmup-"), 3, 40);
+        if (delayMs > 0) {
+            upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delayMs)));
+            warmUpPhase(upstream, sidecar, new Scenario(200, delayMs, 2, reply.size(), true, "warmup-paced-"), 2, 15);
+        }
+    }
+
+    private static void warmUpPhase(FakeOllama upstream, Sidecar sidecar, Scenario round, int minRounds, int maxRounds)
+            throws Exception {
         long started = System.nanoTime();
         double share = 1;
         int rounds = 0;
-        while (rounds < 40 && (rounds < 3 || share >= 0.05)) {
+        while (rounds < maxRounds && (rounds < minRounds || share >= 0.05)) {
             Map<String, Long> before = cpuByThreadKind(sidecar.process.pid());
             cpuByThreadKind(ProcessHandle.current().pid()).forEach((k, v) -> before.merge(k, v, Long::sum));
             direct(upstream.baseUri(), round);
@@ -135,8 +144,8 @@ public final class WsBench {
             share = total == 0 ? 1 : (double) jit / total;
             rounds++;
         }
-        System.err.printf("  warm-up: %d rounds of 200 sessions x 10 turns in %.0f s; JIT share of CPU in the last: %.1f%%%n",
-                rounds, (System.nanoTime() - started) / 1e9, share * 100);
+        System.err.printf("  warm-up: %d rounds of %d sessions x %d turns at %d ms/token in %.0f s; JIT share of CPU in the last: %.1f%%%n",
+                rounds, round.sessions, round.turns, round.delayMs, (System.nanoTime() - started) / 1e9, share * 100);
     }
 
     /**
