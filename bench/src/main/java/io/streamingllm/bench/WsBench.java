@@ -71,6 +71,7 @@ public final class WsBench {
         System.out.println("| sessions | ms/token | relayed tok/s | errors | TTFT direct p50/p99 ms | TTFT sidecar p50/p99 ms | added p50/p99 ms | sidecar RSS MiB | CPU s per M tokens | bench CPU s per M tokens |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         try (FakeOllama upstream = FakeOllama.start("llama3.2:latest").recording(false)) {
+            int scenarioCount = 0; // every scenario starts its own conversations
             for (int delay : delays) {
                 List<String> reply = new ArrayList<>();
                 for (int i = 0; i < tokens; i++) {
@@ -81,7 +82,7 @@ public final class WsBench {
                     warmUp(upstream, sidecar, reply, delay);
                     upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delay)));
                     for (int n : sessions) {
-                        Scenario s = new Scenario(n, delay, turns, tokens, staggered, "bench-" + n + "-");
+                        Scenario s = new Scenario(n, delay, turns, tokens, staggered, "bench-" + (++scenarioCount) + "-");
                         Outcome direct = direct(upstream.baseUri(), s);
                         long cpuBefore = sidecar.cpuNanos();
                         Map<String, Long> threadsBefore = cpuByThreadKind(sidecar.process.pid());

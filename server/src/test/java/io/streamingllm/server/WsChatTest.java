@@ -148,6 +148,38 @@ class WsChatTest {
     }
 
     @Test
+    void aFullSpeedReplyArrivesAsOneFrameATokenWhateverTheTokensSize() throws Exception {
+        // at full speed the server writes the frames it has pending together; each must still be its own frame,
+        // with every length encoding (7-bit, 16-bit, 64-bit) and multi-byte UTF-8 intact
+        List<String> tokens = new java.util.ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            tokens.add(switch (i % 7) {
+                case 0 -> " w" + i;
+                case 1 -> " für";
+                case 2 -> " — \"q\" \\ \n";
+                case 3 -> " 😀" + i;
+                default -> " 東京" + i;
+            });
+        }
+        tokens.add(1000, "x".repeat(125));
+        tokens.add(1500, "y".repeat(126));
+        tokens.add(2000, "é".repeat(40_000)); // 80,000 bytes
+        try (FakeOllama fake = FakeOllama.start(); TestSidecar s = TestSidecar.ollama(dir, fake);
+             WsClient ws = WsClient.connect(s.base, "")) {
+            fake.reply(FakeOllama.Reply.tokens(tokens));
+            ws.send("{\"agent_id\":\"planner\",\"user_message\":\"go\",\"conversation_id\":\"fast-1\","
+                    + "\"options\":{\"max_new_tokens\":4000}}");
+            for (int i = 0; i < tokens.size(); i++) {
+                JsonObject frame = ws.next();
+                assertEquals("token", frame.getString("type"), "frame " + i);
+                assertEquals(tokens.get(i), frame.getString("token"), "token " + i);
+                assertEquals("fast-1", frame.getString("conversation_id"));
+            }
+            assertEquals("done", ws.next().getString("type"));
+        }
+    }
+
+    @Test
     void disconnectMidStreamCancelsTheUpstreamRequest() throws Exception {
         try (FakeOllama fake = FakeOllama.start(); TestSidecar s = TestSidecar.ollama(dir, fake)) {
             fake.reply(FakeOllama.Reply.tokens("one", " two", " three").stallAfter(2));

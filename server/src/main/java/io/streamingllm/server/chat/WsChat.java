@@ -1,8 +1,10 @@
 package io.streamingllm.server.chat;
 
 import io.helidon.common.buffers.BufferData;
+import io.helidon.common.buffers.DataWriter;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
+import io.helidon.webserver.ConnectionContext;
 import io.helidon.websocket.WsCloseCodes;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
@@ -22,6 +24,8 @@ import io.streamingllm.server.json.JsonText;
 import io.streamingllm.server.metrics.Metrics;
 import jakarta.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,6 +46,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class WsChat implements WsListener {
     private static final Object CLOSE = new Object();
+    private static final int MAX_FRAMES_PER_WRITE = 256;
+    private static final int MAX_BYTES_PER_WRITE = 64 * 1024;
 
     private final ChatService chat;
     private final EngineGate gate;
@@ -245,28 +251,58 @@ public final class WsChat implements WsListener {
         }
     }
 
+    /**
+     * Writes the outbox in order. Frames that are already waiting go out together in one socket write (at full
+     * speed a connection has dozens pending); Helidon's {@link WsSession#send} writes each frame on its own, so
+     * text frames are framed here and written through the connection's {@link DataWriter}, the same one Helidon
+     * uses (a write is atomic on the socket, so they never interleave with Helidon's pongs). Pings and the close
+     * still go through the session.
+     */
     private void writeLoop(WsSession session) {
+        DataWriter socket = session.socketContext() instanceof ConnectionContext ctx ? ctx.dataWriter() : null;
+        TextFrames frames = new TextFrames();
+        List<Object> batch = new ArrayList<>();
         try {
             while (true) {
-                Object item = outbox.poll(pingNanos, TimeUnit.NANOSECONDS);
-                if (item == null) {
+                Object first = outbox.poll(pingNanos, TimeUnit.NANOSECONDS);
+                if (first == null) {
                     session.ping(BufferData.empty());
                     continue;
                 }
-                if (item == CLOSE) {
-                    if (closeCode > 0) {
-                        session.close(closeCode, closeReason);
+                batch.add(first);
+                outbox.drainTo(batch, MAX_FRAMES_PER_WRITE - 1);
+                for (Object item : batch) {
+                    if (item == CLOSE) {
+                        flush(frames, socket);
+                        if (closeCode > 0) {
+                            session.close(closeCode, closeReason);
+                        }
+                        return;
                     }
-                    return;
+                    pending.decrementAndGet();
+                    if (socket == null) {
+                        session.send((String) item, true);
+                    } else {
+                        frames.add((String) item);
+                        if (frames.size() >= MAX_BYTES_PER_WRITE) {
+                            flush(frames, socket);
+                        }
+                    }
                 }
-                pending.decrementAndGet();
-                session.send((String) item, true);
+                batch.clear();
+                flush(frames, socket);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             // the connection broke while writing
             gone();
+        }
+    }
+
+    private static void flush(TextFrames frames, DataWriter socket) {
+        if (frames.size() > 0) {
+            socket.writeNow(frames.take());
         }
     }
 }
