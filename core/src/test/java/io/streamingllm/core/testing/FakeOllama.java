@@ -43,6 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -516,11 +517,19 @@ public final class FakeOllama implements AutoCloseable {
         private final CompletableFuture<Long> clientGone = new CompletableFuture<>();
         private volatile Exchange current;
         private volatile boolean serverClosing;
+        /** The writer thread waiting out a token delay, woken when the client goes. */
+        private volatile Thread pacedWriter;
 
         Connection(Socket socket) throws IOException {
             this.socket = socket;
             this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
             this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+            clientGone.whenComplete((t, e) -> {
+                Thread w = pacedWriter;
+                if (w != null) {
+                    LockSupport.unpark(w);
+                }
+            });
         }
 
         void readLoop() {
@@ -973,19 +982,32 @@ public final class FakeOllama implements AutoCloseable {
         }
 
         /** Waits {@code delay} (null: until the client or the fake closes); true when the client is gone. */
+        /**
+         * Waits {@code delay} (or forever when null) unless the client goes away first; true when it did. A timed
+         * wait parks instead of timing out a future get, which would cost an exception per token.
+         */
         private boolean waitForClient(Duration delay) throws InterruptedException {
-            try {
-                if (delay == null) {
+            if (delay == null) {
+                try {
                     clientGone.get();
-                } else {
-                    clientGone.get(delay.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (ExecutionException e) {
+                    // gone either way
                 }
                 return true;
-            } catch (TimeoutException e) {
-                return false;
-            } catch (ExecutionException e) {
-                return true;
             }
+            pacedWriter = Thread.currentThread();
+            long deadline = System.nanoTime() + delay.toNanos();
+            while (!clientGone.isDone()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, left);
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+            }
+            return true;
         }
 
         private void head(int status, String contentType, int length) throws IOException {
