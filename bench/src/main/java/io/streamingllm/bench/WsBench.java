@@ -109,24 +109,24 @@ public final class WsBench {
     /**
      * Warms both JVMs up until their JIT compilers have settled: C2 keeps compiling the relay's paths for about a
      * million tokens on this machine, and measuring before then measures the compiler. Rounds of 200 sessions at
-     * full speed first (quick to run), then, for a paced upstream, shorter rounds at that pace, whose timer and
-     * wake-up paths full speed never takes. Each phase ends when compiler threads took under 5% of a round's CPU.
+     * full speed first (quick to run) until compiler threads take under 5% of a round's CPU, then, for a paced
+     * upstream, shorter rounds at that pace, whose timer and wake-up paths full speed never takes, until under 3%.
      */
     private static void warmUp(FakeOllama upstream, Sidecar sidecar, List<String> reply, int delayMs) throws Exception {
         upstream.reply(FakeOllama.Reply.tokens(reply));
-        warmUpPhase(upstream, sidecar, new Scenario(200, 0, 10, reply.size(), false, "warmup-"), 3, 40);
+        warmUpPhase(upstream, sidecar, new Scenario(200, 0, 10, reply.size(), false, "warmup-"), 3, 40, 0.05);
         if (delayMs > 0) {
             upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delayMs)));
-            warmUpPhase(upstream, sidecar, new Scenario(200, delayMs, 2, reply.size(), true, "warmup-paced-"), 2, 15);
+            warmUpPhase(upstream, sidecar, new Scenario(200, delayMs, 2, reply.size(), true, "warmup-paced-"), 3, 20, 0.03);
         }
     }
 
-    private static void warmUpPhase(FakeOllama upstream, Sidecar sidecar, Scenario round, int minRounds, int maxRounds)
-            throws Exception {
+    private static void warmUpPhase(FakeOllama upstream, Sidecar sidecar, Scenario round, int minRounds, int maxRounds,
+            double settledShare) throws Exception {
         long started = System.nanoTime();
         double share = 1;
         int rounds = 0;
-        while (rounds < maxRounds && (rounds < minRounds || share >= 0.05)) {
+        while (rounds < maxRounds && (rounds < minRounds || share >= settledShare)) {
             Map<String, Long> before = cpuByThreadKind(sidecar.process.pid());
             cpuByThreadKind(ProcessHandle.current().pid()).forEach((k, v) -> before.merge(k, v, Long::sum));
             direct(upstream.baseUri(), round);
