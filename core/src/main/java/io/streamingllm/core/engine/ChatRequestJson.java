@@ -24,6 +24,7 @@ final class ChatRequestJson {
 
     private byte[] buf;
     private int len;
+    private final char[] chunk = new char[1024];
 
     private ChatRequestJson(int capacity) {
         this.buf = new byte[capacity];
@@ -134,47 +135,60 @@ final class ChatRequestJson {
         }
     }
 
-    /** Appends {@code s} as a quoted, escaped JSON string in UTF-8. */
+    /**
+     * Appends {@code s} as a quoted, escaped JSON string in UTF-8. The chars are copied out a chunk at a time and
+     * room for a chunk's worst case is made once, so the per-char loop does no bounds bookkeeping and plain ASCII
+     * (nearly all of a prompt) takes one compare and one store.
+     */
     private void string(String s) {
         int n = s.length();
-        ensure(n + 2);
-        byte[] b = buf;
-        int p = len;
-        b[p++] = '"';
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (b.length - p < MAX_BYTES_PER_CHAR + 1) { // room for this char's longest form and the closing quote
-                len = p;
-                ensure(MAX_BYTES_PER_CHAR + 1 + (n - i));
-                b = buf;
+        ensure(1);
+        buf[len++] = '"';
+        char[] c = chunk;
+        for (int from = 0; from < n; ) {
+            int to = Math.min(n, from + c.length);
+            if (to < n && Character.isHighSurrogate(s.charAt(to - 1))) {
+                to--; // keep a surrogate pair in one chunk
             }
-            if (c >= 0x20 && c < 0x80) {
-                if (c == '"' || c == '\\') {
-                    b[p++] = '\\';
+            int count = to - from;
+            s.getChars(from, to, c, 0);
+            ensure(MAX_BYTES_PER_CHAR * count + 1);
+            byte[] b = buf;
+            int p = len;
+            for (int i = 0; i < count; i++) {
+                char ch = c[i];
+                if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+                    b[p++] = (byte) ch;
+                } else if (ch < 0x80) {
+                    p = ch < 0x20 ? control(b, p, ch) : escaped(b, p, ch);
+                } else if (ch < 0x800) {
+                    b[p++] = (byte) (0xC0 | ch >> 6);
+                    b[p++] = (byte) (0x80 | ch & 0x3F);
+                } else if (Character.isHighSurrogate(ch) && i + 1 < count && Character.isLowSurrogate(c[i + 1])) {
+                    int cp = Character.toCodePoint(ch, c[++i]);
+                    b[p++] = (byte) (0xF0 | cp >> 18);
+                    b[p++] = (byte) (0x80 | cp >> 12 & 0x3F);
+                    b[p++] = (byte) (0x80 | cp >> 6 & 0x3F);
+                    b[p++] = (byte) (0x80 | cp & 0x3F);
+                } else {
+                    if (Character.isSurrogate(ch)) {
+                        ch = '\uFFFD'; // unpaired: not encodable, a reader would substitute it the same way
+                    }
+                    b[p++] = (byte) (0xE0 | ch >> 12);
+                    b[p++] = (byte) (0x80 | ch >> 6 & 0x3F);
+                    b[p++] = (byte) (0x80 | ch & 0x3F);
                 }
-                b[p++] = (byte) c;
-            } else if (c < 0x20) {
-                p = control(b, p, c);
-            } else if (c < 0x800) {
-                b[p++] = (byte) (0xC0 | c >> 6);
-                b[p++] = (byte) (0x80 | c & 0x3F);
-            } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                int cp = Character.toCodePoint(c, s.charAt(++i));
-                b[p++] = (byte) (0xF0 | cp >> 18);
-                b[p++] = (byte) (0x80 | cp >> 12 & 0x3F);
-                b[p++] = (byte) (0x80 | cp >> 6 & 0x3F);
-                b[p++] = (byte) (0x80 | cp & 0x3F);
-            } else {
-                if (Character.isSurrogate(c)) {
-                    c = '\uFFFD'; // unpaired: not encodable, a reader would substitute it the same way
-                }
-                b[p++] = (byte) (0xE0 | c >> 12);
-                b[p++] = (byte) (0x80 | c >> 6 & 0x3F);
-                b[p++] = (byte) (0x80 | c & 0x3F);
             }
+            len = p;
+            from = to;
         }
-        b[p++] = '"';
-        len = p;
+        buf[len++] = '"';
+    }
+
+    private static int escaped(byte[] b, int p, char c) {
+        b[p++] = '\\';
+        b[p++] = (byte) c;
+        return p;
     }
 
     private static int control(byte[] b, int p, char c) {

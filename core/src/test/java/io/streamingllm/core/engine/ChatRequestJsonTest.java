@@ -159,6 +159,17 @@ class ChatRequestJsonTest {
     }
 
     @Test
+    void pairsAndEscapesAtEveryPositionOfLongTexts() {
+        // the writer copies chars out in chunks; a pair, a lone surrogate or an escape may fall on any boundary
+        for (String special : List.of("\ud83d\ude00", "\ud83d", "\ude00", "\ud83d\ud83d\ude00", "\"", "\u0001", "\u00e9", "\u4e16")) {
+            for (int at = 1; at < 4200; at += at % 1024 > 1015 || at % 1024 < 8 ? 1 : 97) {
+                String text = "a".repeat(at) + special + "b".repeat(3);
+                assertSameAsParsson(MODEL, List.of(ChatMessage.user(text)), GenerationOptions.DEFAULTS);
+            }
+        }
+    }
+
+    @Test
     void randomTextMatchesParsson() {
         Random random = new Random(20240611L);
         for (int round = 0; round < 3000; round++) {
@@ -166,7 +177,7 @@ class ChatRequestJsonTest {
             int count = random.nextInt(4);
             for (int i = 0; i < count; i++) {
                 ChatMessage.Role role = ChatMessage.Role.values()[random.nextInt(3)];
-                messages.add(new ChatMessage(role, randomText(random, random.nextInt(300))));
+                messages.add(new ChatMessage(role, randomText(random, random.nextInt(round % 10 == 0 ? 5000 : 300))));
             }
             List<String> stop = new ArrayList<>();
             for (int i = random.nextInt(3); i > 0; i--) {
