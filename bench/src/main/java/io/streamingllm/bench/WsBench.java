@@ -110,14 +110,14 @@ public final class WsBench {
      * Warms both JVMs up until their JIT compilers have settled: C2 keeps compiling the relay's paths for about a
      * million tokens on this machine, and measuring before then measures the compiler. Rounds of 200 sessions at
      * full speed first (quick to run) until compiler threads take under 5% of a round's CPU, then, for a paced
-     * upstream, shorter rounds at that pace, whose timer and wake-up paths full speed never takes, until under 3%.
+     * upstream, shorter rounds at that pace, whose timer and wake-up paths full speed never takes, until under 1%.
      */
     private static void warmUp(FakeOllama upstream, Sidecar sidecar, List<String> reply, int delayMs) throws Exception {
         upstream.reply(FakeOllama.Reply.tokens(reply));
         warmUpPhase(upstream, sidecar, new Scenario(200, 0, 10, reply.size(), false, "warmup-"), 3, 40, 0.05);
         if (delayMs > 0) {
             upstream.reply(FakeOllama.Reply.tokens(reply).tokenDelay(Duration.ofMillis(delayMs)));
-            warmUpPhase(upstream, sidecar, new Scenario(200, delayMs, 2, reply.size(), true, "warmup-paced-"), 3, 20, 0.03);
+            warmUpPhase(upstream, sidecar, new Scenario(200, delayMs, 4, reply.size(), true, "warmup-paced-"), 3, 20, 0.01);
         }
     }
 
