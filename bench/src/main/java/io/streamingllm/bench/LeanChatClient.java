@@ -1,14 +1,11 @@
 package io.streamingllm.bench;
 
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -16,27 +13,28 @@ import java.util.Locale;
  * connection, the chunked NDJSON body scanned in place. As lean as {@link LeanWebSocket}, so the two paths are
  * measured with clients that cost the same.
  */
-final class LeanChatClient implements AutoCloseable {
+final class LeanChatClient extends SocketInput implements AutoCloseable {
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] HEAD_END = {'\r', '\n', '\r', '\n'};
     private static final byte[] NOT_DONE = "\"done\":false".getBytes(StandardCharsets.US_ASCII);
 
     private final URI base;
     private final Socket socket;
-    private final InputStream in;
     private final OutputStream out;
-    private byte[] buf = new byte[16 * 1024];
-    private int pos;
-    private int limit;
 
-    LeanChatClient(URI base, int timeoutMillis) throws IOException {
+    private LeanChatClient(URI base, Socket socket) throws IOException {
+        super(socket.getInputStream());
         this.base = base;
-        this.socket = new Socket();
+        this.socket = socket;
+        this.out = socket.getOutputStream();
+    }
+
+    static LeanChatClient connect(URI base, int timeoutMillis) throws IOException {
+        Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), timeoutMillis);
-            in = socket.getInputStream();
-            out = socket.getOutputStream();
+            return new LeanChatClient(base, socket);
         } catch (IOException e) {
             socket.close();
             throw e;
@@ -55,10 +53,7 @@ final class LeanChatClient implements AutoCloseable {
                 + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(body);
         out.flush();
-        int end;
-        while ((end = LeanWebSocket.indexOf(buf, pos, limit, HEAD_END)) < 0) {
-            fill();
-        }
+        int end = readUntil(HEAD_END);
         String head = new String(buf, pos, end - pos, StandardCharsets.ISO_8859_1);
         pos = end + 4;
         if (!head.startsWith("HTTP/1.1 200")) {
@@ -70,10 +65,7 @@ final class LeanChatClient implements AutoCloseable {
         int tokens = 0;
         long first = 0;
         while (true) {
-            int lineEnd;
-            while ((lineEnd = LeanWebSocket.indexOf(buf, pos, limit, CRLF)) < 0) {
-                fill();
-            }
+            int lineEnd = readUntil(CRLF);
             int size = Integer.parseInt(new String(buf, pos, lineEnd - pos, StandardCharsets.US_ASCII).trim(), 16);
             pos = lineEnd + 2;
             need(size + 2);
@@ -84,7 +76,7 @@ final class LeanChatClient implements AutoCloseable {
             // a chunk holds whole records here (the fake writes a record per chunk); count the unfinished ones
             int at = pos;
             int stop = pos + size;
-            while ((at = LeanWebSocket.indexOf(buf, at, stop, NOT_DONE)) >= 0) {
+            while ((at = indexOf(buf, at, stop, NOT_DONE)) >= 0) {
                 if (tokens++ == 0) {
                     first = System.nanoTime();
                 }
@@ -92,29 +84,6 @@ final class LeanChatClient implements AutoCloseable {
             }
             pos = stop + 2;
         }
-    }
-
-    private void need(int n) throws IOException {
-        while (limit - pos < n) {
-            fill();
-        }
-    }
-
-    /** Reads more bytes after {@code limit}, moving the unread ones to the front first (pos becomes 0). */
-    private void fill() throws IOException {
-        if (pos > 0) {
-            System.arraycopy(buf, pos, buf, 0, limit - pos);
-            limit -= pos;
-            pos = 0;
-        }
-        if (limit == buf.length) {
-            buf = Arrays.copyOf(buf, buf.length * 2);
-        }
-        int r = in.read(buf, limit, buf.length - limit);
-        if (r < 0) {
-            throw new EOFException("the upstream closed the connection");
-        }
-        limit += r;
     }
 
     @Override

@@ -1,9 +1,7 @@
 package io.streamingllm.bench;
 
 import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -21,7 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * Server frames arrive unmasked; client frames are masked as the protocol requires. Ping is answered with pong;
  * fragmented messages are put back together.
  */
-final class LeanWebSocket implements AutoCloseable {
+final class LeanWebSocket extends SocketInput implements AutoCloseable {
     static final int TEXT = 1;
     static final int BINARY = 2;
     static final int CLOSE = 8;
@@ -31,11 +29,7 @@ final class LeanWebSocket implements AutoCloseable {
     private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     private final Socket socket;
-    private final InputStream in;
     private final OutputStream out;
-    private byte[] buf = new byte[16 * 1024];
-    private int pos;
-    private int limit;
     private final ByteArrayOutputStream fragments = new ByteArrayOutputStream();
     private int fragmentedOpcode = -1;
 
@@ -46,8 +40,8 @@ final class LeanWebSocket implements AutoCloseable {
     private int payloadEnd;
 
     private LeanWebSocket(Socket socket) throws IOException {
+        super(socket.getInputStream());
         this.socket = socket;
-        this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
     }
 
@@ -75,10 +69,7 @@ final class LeanWebSocket implements AutoCloseable {
         out.write(("GET " + path + " HTTP/1.1\r\nHost: " + hostPort + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        int end;
-        while ((end = indexOf(buf, pos, limit, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII))) < 0) {
-            fill();
-        }
+        int end = readUntil("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         String head = new String(buf, pos, end - pos, StandardCharsets.ISO_8859_1);
         pos = end + 4;
         String[] lines = head.split("\r\n");
@@ -239,42 +230,5 @@ final class LeanWebSocket implements AutoCloseable {
         } finally {
             socket.close();
         }
-    }
-
-    /** Makes at least {@code n} unread bytes available at {@code pos}. */
-    private void need(int n) throws IOException {
-        while (limit - pos < n) {
-            fill();
-        }
-    }
-
-    /** Reads more bytes after {@code limit}, moving the unread ones to the front first (pos becomes 0). */
-    private void fill() throws IOException {
-        if (pos > 0) {
-            System.arraycopy(buf, pos, buf, 0, limit - pos);
-            limit -= pos;
-            pos = 0;
-        }
-        if (limit == buf.length) {
-            buf = Arrays.copyOf(buf, buf.length * 2);
-        }
-        int r = in.read(buf, limit, buf.length - limit);
-        if (r < 0) {
-            throw new EOFException("the server closed the connection");
-        }
-        limit += r;
-    }
-
-    static int indexOf(byte[] a, int from, int to, byte[] needle) {
-        outer:
-        for (int i = from; i <= to - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (a[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 }

@@ -165,7 +165,7 @@ public final class WsBench {
         AtomicLong errors = new AtomicLong();
         long start = System.nanoTime();
         runSessions(s, session -> {
-            try (LeanChatClient client = new LeanChatClient(upstream, 30_000)) {
+            try (LeanChatClient client = LeanChatClient.connect(upstream, 30_000)) {
                 for (int t = 0; t < s.turns; t++) {
                     String body = "{\"model\":\"llama3.2:latest\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello "
                             + session + "\"}]}";
