@@ -57,7 +57,7 @@ public final class WsBench {
     public static void main(String[] args) throws Exception {
         int[] sessions = ints(args.length > 0 ? args[0] : "1,50,200,1000");
         int[] delays = ints(args.length > 1 ? args[1] : "0,20");
-        int turns = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int turns = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         String arrivals = args.length > 4 ? args[4] : "lockstep";
         if (!arrivals.equals("lockstep") && !arrivals.equals("staggered")) {
