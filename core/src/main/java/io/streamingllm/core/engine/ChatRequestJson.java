@@ -21,10 +21,11 @@ final class ChatRequestJson {
     private static final int FIXED_BYTES = 256;
     private static final int MESSAGE_BYTES = 40;
     private static final int MAX_BYTES_PER_CHAR = 6;
+    private static final int CHUNK_CHARS = 1024;
 
     private byte[] buf;
     private int len;
-    private final char[] chunk = new char[1024];
+    private final char[] chunk = new char[CHUNK_CHARS];
 
     private ChatRequestJson(int capacity) {
         this.buf = new byte[capacity];
@@ -39,8 +40,10 @@ final class ChatRequestJson {
         for (String s : o.stop()) {
             chars += s.length();
         }
-        // mostly ASCII text with some newlines, quotes and non-ASCII letters: 1/8 slack covers it without growing
-        long estimate = FIXED_BYTES + (long) MESSAGE_BYTES * messages.size() + chars + chars / 8;
+        // mostly ASCII text with some newlines, quotes and non-ASCII letters: 1/8 slack covers it, and one chunk's
+        // worst case more lets the last chunk make its room without growing the array
+        long estimate = FIXED_BYTES + (long) MESSAGE_BYTES * messages.size() + chars + chars / 8
+                + (long) MAX_BYTES_PER_CHAR * CHUNK_CHARS;
         ChatRequestJson json = new ChatRequestJson((int) Math.min(estimate, Integer.MAX_VALUE - 8));
 
         json.ascii("{\"model\":");

@@ -43,8 +43,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /**
@@ -981,10 +981,9 @@ public final class FakeOllama implements AutoCloseable {
             return sb.toString();
         }
 
-        /** Waits {@code delay} (null: until the client or the fake closes); true when the client is gone. */
         /**
-         * Waits {@code delay} (or forever when null) unless the client goes away first; true when it did. A timed
-         * wait parks instead of timing out a future get, which would cost an exception per token.
+         * Waits {@code delay} (null: until the client or the fake closes); true when the client is gone. A timed wait
+         * parks, woken when the client goes, instead of timing out a future get, which would cost an exception per token.
          */
         private boolean waitForClient(Duration delay) throws InterruptedException {
             if (delay == null) {
