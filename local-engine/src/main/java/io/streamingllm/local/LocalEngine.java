@@ -11,7 +11,7 @@ import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenCounter;
-import io.streamingllm.core.engine.TokenSink;
+import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.local.gguf.GgufException;
 import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.model.LoadedModel;
@@ -43,7 +43,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * window (capped so the cache never exceeds the model's trained context), so a long prompt or answer
  * never fails for lack of context; while everything fits it is exact dense attention.
  *
- * <p><b>Sessions keep their cache.</b> {@link #generate(String, List, GenerationOptions, TokenSink)} keeps
+ * <p><b>Sessions keep their cache.</b> {@link #generate(String, List, GenerationOptions, TokenListener)} keeps
  * the conversation's KV cache between turns (at most {@code maxSessions} conversations, least recently
  * used dropped first), with the dialogue messages whose tokens it holds. When those messages end with the
  * new prompt's leading dialogue messages (the system/summary message is ignored after the first turn:
@@ -189,14 +189,14 @@ public final class LocalEngine implements ModelEngine {
     }
 
     @Override
-    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
-        return generate(null, messages, options, sink);
+    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenListener listener) {
+        return generate(null, messages, options, listener);
     }
 
     @Override
-    public Generation generate(String sessionKey, List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+    public Generation generate(String sessionKey, List<ChatMessage> messages, GenerationOptions options, TokenListener listener) {
         LocalGeneration g = new LocalGeneration(sessionKey, List.copyOf(messages),
-                options == null ? GenerationOptions.DEFAULTS : options, sink);
+                options == null ? GenerationOptions.DEFAULTS : options, listener);
         try {
             worker.execute(g::run);
         } catch (RejectedExecutionException e) {
@@ -314,14 +314,14 @@ public final class LocalEngine implements ModelEngine {
         private final String sessionKey;
         private final List<ChatMessage> messages;
         private final GenerationOptions options;
-        private final TokenSink sink;
+        private final TokenListener listener;
         private volatile boolean cancelled;
 
-        LocalGeneration(String sessionKey, List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+        LocalGeneration(String sessionKey, List<ChatMessage> messages, GenerationOptions options, TokenListener listener) {
             this.sessionKey = sessionKey;
             this.messages = messages;
             this.options = options;
-            this.sink = sink;
+            this.listener = listener;
         }
 
         @Override
@@ -398,7 +398,7 @@ public final class LocalEngine implements ModelEngine {
                     }
                     generated++;
                     unfed = token;
-                    if (text.append(decoder.accept(token), sink)) {
+                    if (text.append(decoder.accept(token), listener)) {
                         finish = FinishReason.STOP;
                         break;
                     }
@@ -408,9 +408,9 @@ public final class LocalEngine implements ModelEngine {
                     }
                 }
                 if (finish != FinishReason.STOP || !text.stopped()) {
-                    text.append(decoder.flush(), sink);
+                    text.append(decoder.flush(), listener);
                 }
-                text.flush(sink);
+                text.flush(listener);
                 if (session != null) {
                     if (finish == FinishReason.CANCELLED && cache.rollback(mark)) {
                         session.pending = pendingBefore;
@@ -421,10 +421,10 @@ public final class LocalEngine implements ModelEngine {
                     }
                 }
                 complete(text.text(), finish, prompt.length, generated, start, start, evalStart, wholePrompt);
-            } catch (SinkFailure e) {
+            } catch (ListenerFailure e) {
                 forgetFailedTurn(session, mark, pendingBefore);
                 result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
-                        "token sink failed: " + e.getCause().getMessage(), e.getCause()));
+                        "token listener failed: " + e.getCause().getMessage(), e.getCause()));
             } catch (RuntimeException | Error e) {
                 forgetFailedTurn(session, mark, pendingBefore);
                 result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
@@ -453,15 +453,15 @@ public final class LocalEngine implements ModelEngine {
         }
     }
 
-    /** A failure thrown by the caller's sink, kept apart from the engine's own failures. */
-    private static final class SinkFailure extends RuntimeException {
-        SinkFailure(RuntimeException cause) {
+    /** A failure thrown by the caller's listener, kept apart from the engine's own failures. */
+    private static final class ListenerFailure extends RuntimeException {
+        ListenerFailure(RuntimeException cause) {
             super(cause);
         }
     }
 
     /**
-     * Accumulates generated text and forwards it to the sink, holding back any tail that could be the
+     * Accumulates generated text and forwards it to the listener, holding back any tail that could be the
      * start of a stop string; on a stop string the text ends just before it.
      */
     static final class StopMatcher {
@@ -475,7 +475,7 @@ public final class LocalEngine implements ModelEngine {
         }
 
         /** Adds a delta; true when a stop string completed (the text is then cut before it). */
-        boolean append(String delta, TokenSink sink) {
+        boolean append(String delta, TokenListener listener) {
             if (stopped || delta.isEmpty()) {
                 return stopped;
             }
@@ -491,15 +491,15 @@ public final class LocalEngine implements ModelEngine {
             if (cut >= 0) {
                 text.setLength(cut);
                 stopped = true;
-                emit(cut, sink);
+                emit(cut, listener);
                 return true;
             }
-            emit(text.length() - heldBack(), sink);
+            emit(text.length() - heldBack(), listener);
             return false;
         }
 
-        void flush(TokenSink sink) {
-            emit(text.length(), sink);
+        void flush(TokenListener listener) {
+            emit(text.length(), listener);
         }
 
         boolean stopped() {
@@ -510,14 +510,14 @@ public final class LocalEngine implements ModelEngine {
             return text.toString();
         }
 
-        private void emit(int upTo, TokenSink sink) {
+        private void emit(int upTo, TokenListener listener) {
             if (upTo > emitted) {
                 String delta = text.substring(emitted, upTo);
                 emitted = upTo;
                 try {
-                    sink.onToken(delta);
+                    listener.onToken(delta);
                 } catch (RuntimeException e) {
-                    throw new SinkFailure(e);
+                    throw new ListenerFailure(e);
                 }
             }
         }

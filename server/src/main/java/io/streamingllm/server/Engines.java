@@ -1,9 +1,10 @@
 package io.streamingllm.server;
 
+import io.streamingllm.core.config.ConfigException;
 import io.streamingllm.core.config.SidecarConfig;
-import io.streamingllm.core.engine.EchoEngine;
+import io.streamingllm.core.engine.echo.EchoEngine;
 import io.streamingllm.core.engine.ModelEngine;
-import io.streamingllm.core.engine.OllamaEngine;
+import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.local.LocalEngine;
 
 /** The engine {@code STREAMING_LLM_MODEL} names. */

@@ -42,7 +42,7 @@ public final class Main {
                 + server.port() + ")");
         EngineHealth health = server.probe();
         System.err.println("streaming-llm: engine " + engine.engineName() + " model " + engine.model() + ": "
-                + (health.ready() ? "ready" : health.status() + " - " + health.message()));
+                + (health.ready() ? "ready" : health.status().wireName() + " - " + health.message()));
     }
 
     /** {@code --host H --port P} override the environment (the run script passes them). */

@@ -9,7 +9,7 @@ import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.ModelEngine;
-import io.streamingllm.core.engine.OllamaEngine;
+import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.summary.SummaryStore;

@@ -1,7 +1,7 @@
 package io.streamingllm.server;
 
 import io.streamingllm.core.config.SidecarConfig;
-import io.streamingllm.core.engine.EchoEngine;
+import io.streamingllm.core.engine.echo.EchoEngine;
 import io.streamingllm.server.http.StreamSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

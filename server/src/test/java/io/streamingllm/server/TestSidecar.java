@@ -1,9 +1,9 @@
 package io.streamingllm.server;
 
 import io.streamingllm.core.config.SidecarConfig;
-import io.streamingllm.core.engine.EchoEngine;
+import io.streamingllm.core.engine.echo.EchoEngine;
 import io.streamingllm.core.engine.ModelEngine;
-import io.streamingllm.core.engine.OllamaEngine;
+import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.core.testing.FakeOllama;
 import io.streamingllm.server.http.StreamSettings;
 import jakarta.json.Json;

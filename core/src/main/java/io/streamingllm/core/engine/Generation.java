@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 public interface Generation {
     /**
      * Completes with the result (finish reason stop, length or cancelled) or exceptionally with an
-     * {@link EngineException}. Completes only after the last {@link TokenSink#onToken} call returned.
+     * {@link EngineException}. Completes only after the last {@link TokenListener#onToken} call returned.
      */
     CompletableFuture<GenerationResult> result();
 

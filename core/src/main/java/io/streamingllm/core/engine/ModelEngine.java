@@ -15,10 +15,10 @@ public interface ModelEngine extends AutoCloseable {
     String model();
 
     /**
-     * Starts streaming a generation. Deltas go to {@code sink} as they arrive. Never throws for engine
+     * Starts streaming a generation. Deltas go to {@code listener} as they arrive. Never throws for engine
      * failures: they complete {@link Generation#result()} exceptionally with {@link EngineException}.
      */
-    Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink);
+    Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenListener listener);
 
     /**
      * A generation that continues conversation {@code sessionKey}. Engines that keep per-session state
@@ -26,8 +26,8 @@ public interface ModelEngine extends AutoCloseable {
      * key; the others ignore it. The messages are still the whole windowed prompt.
      */
     default Generation generate(String sessionKey, List<ChatMessage> messages, GenerationOptions options,
-                                TokenSink sink) {
-        return generate(messages, options, sink);
+                                TokenListener listener) {
+        return generate(messages, options, listener);
     }
 
     /** Forgets any state kept for {@code sessionKey} (conversation archived or left memory). */

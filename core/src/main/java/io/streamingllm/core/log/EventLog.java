@@ -94,12 +94,12 @@ public final class EventLog implements AutoCloseable {
     private final Journal journal;
     private volatile boolean closed;
     /** Every conversation this instance touched; entries stay, so that one lock always guards one file. */
-    private final ConcurrentHashMap<String, Conversation> conversations = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConversationFile> conversations = new ConcurrentHashMap<>();
     private final ReentrantLock channelsLock = new ReentrantLock();
     /** Conversations with an open write channel, in clock order (second chance for recently used ones). */
-    private final ArrayDeque<Conversation> open = new ArrayDeque<>(); // guarded by channelsLock
+    private final ArrayDeque<ConversationFile> open = new ArrayDeque<>(); // guarded by channelsLock
 
-    private static final class Conversation {
+    private static final class ConversationFile {
         final String id;
         final ReentrantLock lock = new ReentrantLock();
         /** Lines waiting for the next holder of {@link #lock} to write them. */
@@ -113,7 +113,7 @@ public final class EventLog implements AutoCloseable {
         /** The file's tail was checked for a torn line. Guarded by lock. */
         boolean checked;
 
-        Conversation(String id) {
+        ConversationFile(String id) {
             this.id = id;
         }
     }
@@ -303,7 +303,7 @@ public final class EventLog implements AutoCloseable {
      */
     public boolean archive(String conversationId, Path archiveDir) {
         Path file = file(conversationId);
-        Conversation c = conversation(conversationId);
+        ConversationFile c = conversation(conversationId);
         boolean interrupted = Thread.interrupted(); // file I/O below must not be cut by an interrupt
         c.lock.lock();
         try {
@@ -382,7 +382,7 @@ public final class EventLog implements AutoCloseable {
     private void closeChannels() {
         channelsLock.lock();
         try {
-            for (Conversation c : open) {
+            for (ConversationFile c : open) {
                 FileChannel ch = c.channel;
                 c.channel = null;
                 if (ch != null) {
@@ -397,13 +397,13 @@ public final class EventLog implements AutoCloseable {
 
     // ---- writing ------------------------------------------------------------------------------------------
 
-    private Conversation conversation(String id) {
-        Conversation c = conversations.get(id);
+    private ConversationFile conversation(String id) {
+        ConversationFile c = conversations.get(id);
         if (c != null) {
             return c;
         }
         Ids.require("conversation", id);
-        return conversations.computeIfAbsent(id, Conversation::new);
+        return conversations.computeIfAbsent(id, ConversationFile::new);
     }
 
     /** One appender's lines, waiting in its conversation's queue until a lock holder writes them. */
@@ -425,7 +425,7 @@ public final class EventLog implements AutoCloseable {
      * conversation cost a few writes, not 64 writes handed from one to the next). Returns the durability.
      */
     private CompletableFuture<Void> write(String id, byte[] bytes) {
-        Conversation c = conversation(id);
+        ConversationFile c = conversation(id);
         Write own = new Write(bytes);
         c.queued.add(own);
         // an interrupt would close the shared channel under a write (ClosedByInterruptException): the write
@@ -449,7 +449,7 @@ public final class EventLog implements AutoCloseable {
     }
 
     /** Writes every queued line of the conversation at the end of its file and journals them. Holds c.lock. */
-    private void writeQueued(Conversation c, boolean[] interrupted) {
+    private void writeQueued(ConversationFile c, boolean[] interrupted) {
         List<Write> group = new ArrayList<>();
         int length = 0;
         for (Write w; (w = c.queued.poll()) != null; ) {
@@ -484,7 +484,7 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<Void> writeAndJournal(Conversation c, byte[] bytes, boolean[] interrupted) {
+    private CompletableFuture<Void> writeAndJournal(ConversationFile c, byte[] bytes, boolean[] interrupted) {
         if (closed) {
             throw new IllegalStateException("event log " + logDir + " is closed");
         }
@@ -518,7 +518,7 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
-    private UncheckedIOException failedWrite(Conversation c, long offset, IOException e) {
+    private UncheckedIOException failedWrite(ConversationFile c, long offset, IOException e) {
         if (offset >= 0) {
             cut(c, offset);
         }
@@ -526,7 +526,7 @@ public final class EventLog implements AutoCloseable {
     }
 
     /** Undoes a write that will not be acknowledged: the file is cut back to {@code offset}. Holds c.lock. */
-    private void cut(Conversation c, long offset) {
+    private void cut(ConversationFile c, long offset) {
         try (FileChannel ch = FileChannel.open(logDir.resolve(c.id + SUFFIX), StandardOpenOption.WRITE)) {
             ch.truncate(offset);
             c.end = offset;
@@ -540,7 +540,7 @@ public final class EventLog implements AutoCloseable {
     }
 
     /** The conversation's write channel, opened (tail checked first) and admitted to the open set as needed. */
-    private FileChannel writable(Conversation c) throws IOException {
+    private FileChannel writable(ConversationFile c) throws IOException {
         FileChannel ch = c.channel;
         if (ch != null) {
             if (ch.isOpen()) {
@@ -575,7 +575,7 @@ public final class EventLog implements AutoCloseable {
     }
 
     /** Makes room in the open set (closing an idle channel not used since the clock last passed) and adds c. */
-    private void admit(Conversation c) {
+    private void admit(ConversationFile c) {
         channelsLock.lock();
         try {
             if (closed) {
@@ -583,7 +583,7 @@ public final class EventLog implements AutoCloseable {
             }
             int passed = 0;
             while (open.size() >= maxOpenFiles) {
-                Conversation victim = open.pollFirst();
+                ConversationFile victim = open.pollFirst();
                 // a busy victim (its writer holds the lock) is passed over, never waited for: that writer may be
                 // waiting for channelsLock itself
                 if (victim.referenced || !victim.lock.tryLock()) {
@@ -615,7 +615,7 @@ public final class EventLog implements AutoCloseable {
     }
 
     /** Closes the conversation's channel and drops it from the open set. Holds c.lock. */
-    private void release(Conversation c) {
+    private void release(ConversationFile c) {
         FileChannel ch = c.channel;
         c.channel = null;
         channelsLock.lock();
@@ -667,7 +667,7 @@ public final class EventLog implements AutoCloseable {
     }
 
     private void forceFile(String id) throws IOException {
-        Conversation c = conversations.get(id);
+        ConversationFile c = conversations.get(id);
         FileChannel ch = c == null ? null : c.channel;
         if (ch != null) {
             try {
@@ -816,7 +816,7 @@ public final class EventLog implements AutoCloseable {
     // ---- torn-tail repair -----------------------------------------------------------------------------------
 
     private void repairOnce(String id) {
-        Conversation c = conversation(id);
+        ConversationFile c = conversation(id);
         c.lock.lock();
         try {
             if (!c.checked) {

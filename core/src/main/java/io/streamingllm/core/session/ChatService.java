@@ -11,7 +11,7 @@ import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.ModelEngine;
-import io.streamingllm.core.engine.TokenSink;
+import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.log.EventType;
@@ -46,7 +46,7 @@ import java.util.stream.Stream;
 
 /**
  * Endless conversations at constant cost: each turn's prompt is
- * {@code [sink][summary][recent turns][new user turn]} within the configured budget.
+ * {@code [listener][summary][recent turns][new user turn]} within the configured budget.
  * One turn at a time per conversation. Thread-safe.
  *
  * <p>The log is the source of truth: a conversation's resident state (window and summary) is rebuilt
@@ -70,7 +70,7 @@ public final class ChatService implements AutoCloseable {
     private final SummaryStore summaries;
     private final TokenEstimator tokens;
     private final int maxResident;
-    private final ConcurrentHashMap<String, Conversation> resident = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConversationState> resident = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> lastUsed = new ConcurrentHashMap<>();
     private final AtomicLong clock = new AtomicLong();
     private final Set<RunningTurn> running = ConcurrentHashMap.newKeySet();
@@ -96,10 +96,10 @@ public final class ChatService implements AutoCloseable {
 
     /**
      * Starts a turn: logs the user message durably, builds the windowed prompt and streams the reply to
-     * {@code sink}. Throws {@link SessionException} (busy, unknown agent, bad request) or
+     * {@code listener}. Throws {@link SessionException} (busy, unknown agent, bad request) or
      * {@link io.streamingllm.core.InvalidIdException} before anything is logged.
      */
-    public Turn startTurn(TurnRequest request, TokenSink sink) {
+    public Turn startTurn(TurnRequest request, TokenListener listener) {
         if (request == null) {
             throw new SessionException(SessionException.Kind.BAD_REQUEST, "missing turn request");
         }
@@ -111,9 +111,9 @@ public final class ChatService implements AutoCloseable {
                 SessionException.Kind.UNKNOWN_AGENT, "unknown agent: " + agentId));
         String text = requireMessage(request.userMessage());
         String conversationId = conversationIdOrNew(request.conversationId());
-        Conversation c = acquire(conversationId, agentId, true);
+        ConversationState c = acquire(conversationId, agentId, true);
         try {
-            return begin(c, agentId, sinkText(agent), text, null, request.options(), sink);
+            return begin(c, agentId, sinkText(agent), text, null, request.options(), listener);
         } catch (RuntimeException e) {
             release(c);
             throw e;
@@ -121,7 +121,7 @@ public final class ChatService implements AutoCloseable {
     }
 
     /** Ollama-compatible call: applies the window to the client's messages; logs when it names a conversation. */
-    public Turn relay(RelayRequest request, TokenSink sink) {
+    public Turn relay(RelayRequest request, TokenListener listener) {
         if (request == null || request.messages() == null || request.messages().isEmpty()) {
             throw new SessionException(SessionException.Kind.BAD_REQUEST, "messages must not be empty");
         }
@@ -143,12 +143,12 @@ public final class ChatService implements AutoCloseable {
         List<ChatMessage> prompt = windowClientMessages(sinkText.toString(), dialogue);
         String lastUser = dialogue.get(dialogue.size() - 1).content();
         if (request.conversationId() == null) {
-            return startUnlogged(prompt, request.options(), sinkText.toString(), sink);
+            return startUnlogged(prompt, request.options(), sinkText.toString(), listener);
         }
         String conversationId = Ids.require("conversation", request.conversationId());
-        Conversation c = acquire(conversationId, RELAY_AGENT, false);
+        ConversationState c = acquire(conversationId, RELAY_AGENT, false);
         try {
-            return begin(c, c.agentId, sinkText.toString(), lastUser, prompt, request.options(), sink);
+            return begin(c, c.agentId, sinkText.toString(), lastUser, prompt, request.options(), listener);
         } catch (RuntimeException e) {
             release(c);
             throw e;
@@ -159,7 +159,7 @@ public final class ChatService implements AutoCloseable {
     public List<ConversationInfo> conversations() {
         List<ConversationInfo> out = new ArrayList<>();
         for (String id : log.conversationIds()) {
-            Conversation c = resident.get(id);
+            ConversationState c = resident.get(id);
             ConversationInfo info = c != null ? c.info() : peek(id);
             if (info != null) {
                 out.add(info);
@@ -189,14 +189,14 @@ public final class ChatService implements AutoCloseable {
             }
         }
         if (lastUser == null || lastAssistant == null || lastAssistant.payload().getJsonObject("window") == null) {
-            Conversation c = load(conversationId);
+            ConversationState c = load(conversationId);
             return c == null ? null : c.info();
         }
         if (summaryRef == null && summaries.exists(conversationId)) {
             try {
                 summaryRef = summaries.read(conversationId).map(Summary::summaryRef).orElse(null);
             } catch (RuntimeException unreadableOrTampered) {
-                Conversation c = load(conversationId); // rebuilds the summary from the log
+                ConversationState c = load(conversationId); // rebuilds the summary from the log
                 return c == null ? null : c.info();
             }
         }
@@ -209,13 +209,13 @@ public final class ChatService implements AutoCloseable {
 
     public Optional<ConversationInfo> conversation(String conversationId) {
         Ids.require("conversation", conversationId);
-        return Optional.ofNullable(resident(conversationId)).map(Conversation::info);
+        return Optional.ofNullable(resident(conversationId)).map(ConversationState::info);
     }
 
     /** The conversation's summary (after an llm-mode rewrite under way has finished); empty before its first eviction. */
     public Optional<Summary> summary(String conversationId) {
         Ids.require("conversation", conversationId);
-        Conversation c = resident(conversationId);
+        ConversationState c = resident(conversationId);
         if (c == null) {
             return Optional.empty();
         }
@@ -229,7 +229,7 @@ public final class ChatService implements AutoCloseable {
     /** Moves log and summary to the archive; false if unknown; {@link SessionException} BUSY mid-turn. */
     public boolean archive(String conversationId) {
         Ids.require("conversation", conversationId);
-        Conversation c = resident(conversationId);
+        ConversationState c = resident(conversationId);
         if (c == null) {
             return false;
         }
@@ -305,8 +305,8 @@ public final class ChatService implements AutoCloseable {
 
     // ---------------------------------------------------------------- turns
 
-    private Turn begin(Conversation c, String agentId, String sinkText, String userText,
-                       List<ChatMessage> clientPrompt, GenerationOptions requested, TokenSink sink) {
+    private Turn begin(ConversationState c, String agentId, String sinkText, String userText,
+                       List<ChatMessage> clientPrompt, GenerationOptions requested, TokenListener listener) {
         c.pendingSummary.join();
         int userTokens = tokens.count(userText);
         if (config.streamingEnabled() && userTokens > config.recentSize()) {
@@ -342,21 +342,21 @@ public final class ChatService implements AutoCloseable {
             log.appendAll(firstEvents);
         }, background);
         return run(c, turn, userEvent, userText, userTokens, window, !evicted.isEmpty(), prompt, options,
-                firstDurable, sink);
+                firstDurable, listener);
     }
 
-    private Turn run(Conversation c, int turn, Event userEvent, String userText, int userTokens, WindowState window,
+    private Turn run(ConversationState c, int turn, Event userEvent, String userText, int userTokens, WindowState window,
                      boolean evictedNow, List<ChatMessage> prompt, GenerationOptions options,
-                     CompletableFuture<Void> firstDurable, TokenSink sink) {
+                     CompletableFuture<Void> firstDurable, TokenListener listener) {
         RunningTurn rt = new RunningTurn(c.id);
         running.add(rt);
         StringBuilder text = new StringBuilder();
-        TokenSink relay = delta -> {
+        TokenListener relay = delta -> {
             text.append(delta);
             try {
-                sink.onToken(delta);
+                listener.onToken(delta);
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.DEBUG, "client sink failed, cancelling turn of " + c.id, e);
+                LOG.log(System.Logger.Level.DEBUG, "client listener failed, cancelling turn of " + c.id, e);
                 rt.cancel();
             }
         };
@@ -385,7 +385,7 @@ public final class ChatService implements AutoCloseable {
         return rt;
     }
 
-    private TurnResult finish(Conversation c, int turn, Event userEvent, String userText, int userTokens,
+    private TurnResult finish(ConversationState c, int turn, Event userEvent, String userText, int userTokens,
                               WindowState window, boolean evictedNow, List<ChatMessage> prompt, String partial,
                               GenerationResult res, Throwable err, long nanos, CompletableFuture<Void> firstDurable) {
         FinishReason reason = err != null ? FinishReason.ERROR : res.finishReason();
@@ -441,7 +441,7 @@ public final class ChatService implements AutoCloseable {
     }
 
     /** A relayed call that names no conversation: nothing is logged. */
-    private Turn startUnlogged(List<ChatMessage> prompt, GenerationOptions requested, String sinkText, TokenSink sink) {
+    private Turn startUnlogged(List<ChatMessage> prompt, GenerationOptions requested, String sinkText, TokenListener listener) {
         if (shuttingDown) {
             throw new SessionException(SessionException.Kind.SHUTTING_DOWN, "the sidecar is shutting down");
         }
@@ -449,7 +449,7 @@ public final class ChatService implements AutoCloseable {
         running.add(rt);
         Generation g = engine.generate(prompt, effectiveOptions(requested, tokens.count(sinkText), prompt), delta -> {
             try {
-                sink.onToken(delta);
+                listener.onToken(delta);
             } catch (RuntimeException e) {
                 rt.cancel();
             }
@@ -469,7 +469,7 @@ public final class ChatService implements AutoCloseable {
 
     // ---------------------------------------------------------------- window and summary
 
-    private List<ChatMessage> prompt(Conversation c, String sinkText, String userText) {
+    private List<ChatMessage> prompt(ConversationState c, String sinkText, String userText) {
         List<ChatMessage> messages = new ArrayList<>(2 + 2 * c.recent.size() + 1);
         String system = systemMessage(sinkText, c.summary);
         if (!system.isEmpty()) {
@@ -491,7 +491,7 @@ public final class ChatService implements AutoCloseable {
     }
 
     /** Folds evicted turns into the conversation's summary and returns the SUMMARY_REFRESH event. */
-    private Event foldIntoSummary(Conversation c, List<RecentTurn> evicted) {
+    private Event foldIntoSummary(ConversationState c, List<RecentTurn> evicted) {
         List<EvictedTurn> folded = evicted.stream().map(t -> new EvictedTurn(t.turn(), t.user(), t.assistant())).toList();
         c.summary = ExtractiveSummarizer.fold(c.summary, folded, config.summarySize(), tokens);
         c.summaryRef = SummaryStore.sha256Hex(c.summary);
@@ -507,7 +507,7 @@ public final class ChatService implements AutoCloseable {
     }
 
     /** llm mode: after a turn that evicted, the model rewrites the summary within its budget. */
-    private void rewriteSummaryWithModel(Conversation c) {
+    private void rewriteSummaryWithModel(ConversationState c) {
         String current = c.summary;
         if (current == null || current.isEmpty()) {
             return;
@@ -611,14 +611,14 @@ public final class ChatService implements AutoCloseable {
 
     // ---------------------------------------------------------------- residency
 
-    private Conversation acquire(String conversationId, String agentIfNew, boolean agentMustMatch) {
+    private ConversationState acquire(String conversationId, String agentIfNew, boolean agentMustMatch) {
         while (true) {
             if (shuttingDown) {
                 throw new SessionException(SessionException.Kind.SHUTTING_DOWN, "the sidecar is shutting down");
             }
-            Conversation c = resident.computeIfAbsent(conversationId, id -> {
-                Conversation loaded = load(id);
-                return loaded != null ? loaded : new Conversation(id, agentIfNew);
+            ConversationState c = resident.computeIfAbsent(conversationId, id -> {
+                ConversationState loaded = load(id);
+                return loaded != null ? loaded : new ConversationState(id, agentIfNew);
             });
             if (agentMustMatch && !c.agentId.equals(agentIfNew)) {
                 throw new SessionException(SessionException.Kind.AGENT_MISMATCH, "conversation " + conversationId
@@ -640,13 +640,13 @@ public final class ChatService implements AutoCloseable {
         }
     }
 
-    private void release(Conversation c) {
+    private void release(ConversationState c) {
         c.busy.set(false);
     }
 
     /** The resident state of an existing conversation, loading it from the log when needed; null if unknown. */
-    private Conversation resident(String conversationId) {
-        Conversation c = resident.get(conversationId);
+    private ConversationState resident(String conversationId) {
+        ConversationState c = resident.get(conversationId);
         if (c != null) {
             touch(conversationId);
             return c;
@@ -678,7 +678,7 @@ public final class ChatService implements AutoCloseable {
             if (excess <= 0) {
                 break;
             }
-            Conversation c = resident.get(e.getKey());
+            ConversationState c = resident.get(e.getKey());
             if (c != null && c.pendingSummary.isDone() && c.busy.compareAndSet(false, true)) {
                 resident.remove(e.getKey(), c);
                 lastUsed.remove(e.getKey());
@@ -688,8 +688,8 @@ public final class ChatService implements AutoCloseable {
     }
 
     /** Rebuilds a conversation's state from its log (and summary file); null when it has no turns. */
-    Conversation load(String conversationId) {
-        Conversation c = null;
+    ConversationState load(String conversationId) {
+        ConversationState c = null;
         Event pendingUser = null;
         try (Stream<Event> events = log.read(conversationId)) {
             for (Iterator<Event> it = events.iterator(); it.hasNext(); ) {
@@ -698,7 +698,7 @@ public final class ChatService implements AutoCloseable {
                 switch (e.type()) {
                     case USER_MESSAGE -> {
                         if (c == null) {
-                            c = new Conversation(conversationId, p.getString("agent_id", RELAY_AGENT));
+                            c = new ConversationState(conversationId, p.getString("agent_id", RELAY_AGENT));
                         }
                         c.turns = Math.max(c.turns, p.getInt("turn", c.turns + 1));
                         pendingUser = e;
@@ -745,7 +745,7 @@ public final class ChatService implements AutoCloseable {
     }
 
     /** The stored summary when it matches the log; otherwise rebuilt from the log (extractive summaries replay exactly). */
-    private String readSummary(Conversation c) {
+    private String readSummary(ConversationState c) {
         try {
             Optional<Summary> s = summaries.read(c.id);
             if (s.isPresent() && s.get().summaryRef().equals(c.summaryRef)) {

@@ -2,7 +2,7 @@ package io.streamingllm.core.example;
 
 import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.SidecarConfig;
-import io.streamingllm.core.engine.EchoEngine;
+import io.streamingllm.core.engine.echo.EchoEngine;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.session.Turn;

@@ -4,7 +4,7 @@ import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.FinishReason;
-import io.streamingllm.core.engine.OllamaEngine;
+import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.log.EventType;
@@ -37,7 +37,6 @@ class ChatServiceOllamaTest {
     private FakeOllama ollama;
     private EventLog log;
     private ChatService chat;
-
 
     @BeforeEach
     void start() {

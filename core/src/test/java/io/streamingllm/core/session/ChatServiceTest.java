@@ -5,7 +5,7 @@ import io.streamingllm.core.agent.Agent;
 import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.ChatMessage;
-import io.streamingllm.core.engine.EchoEngine;
+import io.streamingllm.core.engine.echo.EchoEngine;
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.TokenCounter;

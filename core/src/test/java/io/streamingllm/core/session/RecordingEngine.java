@@ -6,7 +6,7 @@ import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenCounter;
-import io.streamingllm.core.engine.TokenSink;
+import io.streamingllm.core.engine.TokenListener;
 
 import java.util.List;
 import java.util.Optional;
@@ -39,9 +39,9 @@ final class RecordingEngine implements ModelEngine {
     }
 
     @Override
-    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenListener listener) {
         calls.add(new Call(List.copyOf(messages), options));
-        return delegate.generate(messages, options, sink);
+        return delegate.generate(messages, options, listener);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.streamingllm.core.testing;
 
-import io.streamingllm.core.engine.WordTokens;
+import io.streamingllm.core.engine.echo.WordTokens;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonException;

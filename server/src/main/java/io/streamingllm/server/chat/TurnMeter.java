@@ -1,22 +1,22 @@
 package io.streamingllm.server.chat;
 
 import io.streamingllm.core.engine.FinishReason;
-import io.streamingllm.core.engine.TokenSink;
+import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.metrics.Metrics;
 
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Wraps a turn's sink to feed the metrics: stream count, tokens relayed, time to first token, turn outcomes.
+ * Wraps a turn's listener to feed the metrics: stream count, tokens relayed, time to first token, turn outcomes.
  */
-public final class TurnMeter implements TokenSink {
+public final class TurnMeter implements TokenListener {
     private final Metrics metrics;
-    private final TokenSink downstream;
+    private final TokenListener downstream;
     private final long startNanos = System.nanoTime();
     private boolean first = true;
 
-    public TurnMeter(Metrics metrics, TokenSink downstream) {
+    public TurnMeter(Metrics metrics, TokenListener downstream) {
         this.metrics = metrics;
         this.downstream = downstream;
         metrics.streamStarted();

@@ -35,7 +35,7 @@ public final class EngineGate {
         try {
             h = engine.health();
         } catch (RuntimeException e) {
-            h = new EngineHealth(EngineHealth.ERROR, "engine probe failed: " + e.getMessage());
+            h = new EngineHealth(EngineHealth.Status.ERROR, "engine probe failed: " + e.getMessage());
         }
         last = h;
         lastProbeNanos = clock.getAsLong();
@@ -66,7 +66,7 @@ public final class EngineGate {
 
     /** A call found the engine unavailable: stop trusting the last ready probe. */
     public void markUnavailable(String message) {
-        last = new EngineHealth(EngineHealth.UNREACHABLE, message);
+        last = new EngineHealth(EngineHealth.Status.UNREACHABLE, message);
         lastProbeNanos = clock.getAsLong();
     }
 }

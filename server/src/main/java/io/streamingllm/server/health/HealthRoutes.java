@@ -33,7 +33,7 @@ public final class HealthRoutes implements HttpService {
         String body = "{\"status\":" + JsonText.quote(h.ready() ? "ready" : "not_ready")
                 + ",\"engine\":" + JsonText.quote(engine.engineName())
                 + ",\"model\":" + JsonText.quote(engine.model())
-                + ",\"engine_status\":" + JsonText.quote(h.status())
+                + ",\"engine_status\":" + JsonText.quote(h.status().wireName())
                 + ",\"detail\":" + JsonText.quote(h.message() == null ? "" : h.message()) + "}";
         Responses.json(res, h.ready() ? 200 : 503, body);
     }

@@ -3,7 +3,7 @@ package io.streamingllm.server.http;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.engine.FinishReason;
-import io.streamingllm.core.engine.TokenSink;
+import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.session.Turn;
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;
@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * writes them, batching what is queued into one flush, and sends heartbeats while idle so that a client that went
  * away is noticed and its turn cancelled upstream, also before the first token.
  */
-public final class TurnStreamer implements TokenSink {
+public final class TurnStreamer implements TokenListener {
     private static final Object FINISHED = new Object();
     private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger pending = new AtomicInteger();

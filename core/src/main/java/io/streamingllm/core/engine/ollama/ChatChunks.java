@@ -1,4 +1,4 @@
-package io.streamingllm.core.engine;
+package io.streamingllm.core.engine.ollama;
 
 import java.nio.charset.StandardCharsets;
 

@@ -1,5 +1,12 @@
-package io.streamingllm.core.engine;
+package io.streamingllm.core.engine.ollama;
 
+import io.streamingllm.core.engine.EngineHealth;
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.testing.FakeOllama;
 import io.streamingllm.core.testing.FakeOllama.Exchange;
 import io.streamingllm.core.testing.FakeOllama.Reply;
@@ -62,10 +69,10 @@ class OllamaEngineTest {
     void deltasReachTheSinkInOrderAsTheyAreSent() throws Exception {
         List<String> tokens = List.of("Hel", "lo", ",", " wor", "ld", " <b>&</b>");
         List<CountDownLatch> seen = tokens.stream().map(t -> new CountDownLatch(1)).toList();
-        // the fake writes token i only once the sink has received token i-1
+        // the fake writes token i only once the listener has received token i-1
         ollama.reply(Reply.tokens(tokens).gate(i -> {
             if (i > 0 && !seen.get(i - 1).await(5, TimeUnit.SECONDS)) {
-                throw new InterruptedException("sink never saw token " + (i - 1));
+                throw new InterruptedException("listener never saw token " + (i - 1));
             }
         }));
         List<String> received = new CopyOnWriteArrayList<>();
@@ -296,7 +303,7 @@ class OllamaEngineTest {
         ollama.reply(Reply.tokens(java.util.Collections.nCopies(1_000, " w")).tokenDelay(Duration.ofMillis(1)));
         java.util.concurrent.atomic.AtomicReference<Generation> self = new java.util.concurrent.atomic.AtomicReference<>();
         CountDownLatch started = new CountDownLatch(1);
-        List<String> settledInsideTheSink = new CopyOnWriteArrayList<>();
+        List<String> settledInsideTheListener = new CopyOnWriteArrayList<>();
         List<String> got = new CopyOnWriteArrayList<>();
         Generation g = engine.generate(HELLO, GenerationOptions.DEFAULTS, d -> {
             try {
@@ -307,14 +314,14 @@ class OllamaEngineTest {
             got.add(d);
             self.get().cancel();
             if (self.get().result().isDone()) {
-                settledInsideTheSink.add(d);
+                settledInsideTheListener.add(d);
             }
         });
         self.set(g);
         started.countDown();
         GenerationResult r = await(g);
         assertEquals(FinishReason.CANCELLED, r.finishReason());
-        assertEquals(List.of(), settledInsideTheSink, "the result completes only after the sink returned");
+        assertEquals(List.of(), settledInsideTheListener, "the result completes only after the listener returned");
         assertEquals(List.of(" w"), got, "no delta after the cancel");
         assertEquals(" w", r.text());
         ollama.awaitExchange("/api/chat", 0, WAIT).awaitClientClosed(WAIT);
@@ -393,7 +400,7 @@ class OllamaEngineTest {
     void healthSaysPullWhenTheModelIsMissing() {
         ollama.models("qwen2.5:0.5b", "llama3.2:1b");
         EngineHealth h = engine.health();
-        assertEquals(EngineHealth.MODEL_MISSING, h.status());
+        assertEquals(EngineHealth.Status.MODEL_MISSING, h.status());
         assertTrue(h.message().contains("ollama pull llama3.2:latest"), h.message());
     }
 
@@ -402,7 +409,7 @@ class OllamaEngineTest {
         URI dead = deadPort();
         try (OllamaEngine down = new OllamaEngine(dead, "llama3.2:latest", Duration.ofSeconds(5))) {
             EngineHealth h = down.health();
-            assertEquals(EngineHealth.UNREACHABLE, h.status());
+            assertEquals(EngineHealth.Status.UNREACHABLE, h.status());
             assertTrue(h.message().contains("start Ollama at " + dead), h.message());
         }
     }

@@ -1,4 +1,4 @@
-package io.streamingllm.core.engine;
+package io.streamingllm.core.engine.echo;
 
 import java.util.ArrayList;
 import java.util.List;

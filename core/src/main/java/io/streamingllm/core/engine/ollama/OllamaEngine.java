@@ -1,5 +1,14 @@
-package io.streamingllm.core.engine;
+package io.streamingllm.core.engine.ollama;
 
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.EngineHealth;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.engine.GenerationResult;
+import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.TokenListener;
 import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
@@ -41,13 +50,13 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Streams generations from an Ollama server ({@code POST /api/chat}, NDJSON) over {@code java.net.http}.
- * Each {@code message.content} delta reaches the sink as soon as its line arrives. A cancel aborts the
+ * Each {@code message.content} delta reaches the listener as soon as its line arrives. A cancel aborts the
  * HTTP exchange (before or after the response headers), so Ollama sees the connection close and stops
  * generating. Failures complete the result with a typed {@link EngineException} whose message says
  * what to do. One {@link HttpClient} serves all calls of an engine.
  *
- * <p>Responses are parsed on the HTTP client's selector thread, which serves every call: sinks are called there
- * and must not block (the server's sinks only enqueue). Results complete on a virtual thread of their own.
+ * <p>Responses are parsed on the HTTP client's selector thread, which serves every call: listeners are called there
+ * and must not block (the server's listeners only enqueue). Results complete on a virtual thread of their own.
  */
 public final class OllamaEngine implements ModelEngine {
     private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
@@ -93,7 +102,7 @@ public final class OllamaEngine implements ModelEngine {
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
-                // responses are handled on the client's selector thread: sinks only enqueue, and a hand-off to a
+                // responses are handled on the client's selector thread: listeners only enqueue, and a hand-off to a
                 // pool thread per read cost more than the records' parsing
                 .executor(Runnable::run)
                 .build();
@@ -129,15 +138,15 @@ public final class OllamaEngine implements ModelEngine {
     }
 
     @Override
-    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
-        Objects.requireNonNull(sink, "sink");
+    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenListener listener) {
+        Objects.requireNonNull(listener, "listener");
         ChatRequestJson body = ChatRequestJson.write(model, messages, options == null ? GenerationOptions.DEFAULTS : options);
         HttpRequest request = HttpRequest.newBuilder(chatUri)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/x-ndjson")
                 .POST(body.publisher())
                 .build();
-        OllamaGeneration generation = new OllamaGeneration(sink);
+        OllamaGeneration generation = new OllamaGeneration(listener);
         generation.start(request);
         return generation;
     }
@@ -151,13 +160,13 @@ public final class OllamaEngine implements ModelEngine {
             response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new EngineHealth(EngineHealth.ERROR, "probe of Ollama at " + base + " was interrupted");
+            return new EngineHealth(EngineHealth.Status.ERROR, "probe of Ollama at " + base + " was interrupted");
         } catch (IOException | RuntimeException e) {
-            return new EngineHealth(EngineHealth.UNREACHABLE, "Ollama is not reachable at " + base + " (" + describe(e)
+            return new EngineHealth(EngineHealth.Status.UNREACHABLE, "Ollama is not reachable at " + base + " (" + describe(e)
                     + "): start Ollama at " + base + " (`ollama serve`), or run without it: STREAMING_LLM_MODEL=echo or gguf:/path/model.gguf");
         }
         if (response.statusCode() != 200) {
-            return new EngineHealth(EngineHealth.ERROR, "Ollama at " + base + " answered GET /api/tags with HTTP "
+            return new EngineHealth(EngineHealth.Status.ERROR, "Ollama at " + base + " answered GET /api/tags with HTTP "
                     + response.statusCode() + ": " + errorMessage(response.body()));
         }
         try (JsonReader reader = READERS.createReader(new ByteArrayInputStream(response.body()), StandardCharsets.UTF_8)) {
@@ -169,10 +178,10 @@ public final class OllamaEngine implements ModelEngine {
                     return EngineHealth.ready("Ollama at " + base + " serves " + model);
                 }
             }
-            return new EngineHealth(EngineHealth.MODEL_MISSING, "model " + model + " is not pulled in Ollama at " + base
+            return new EngineHealth(EngineHealth.Status.MODEL_MISSING, "model " + model + " is not pulled in Ollama at " + base
                     + ": run `ollama pull " + model + "`");
         } catch (JsonException | ClassCastException | NullPointerException e) {
-            return new EngineHealth(EngineHealth.ERROR, "Ollama at " + base + " answered GET /api/tags with something that is not its model list");
+            return new EngineHealth(EngineHealth.Status.ERROR, "Ollama at " + base + " answered GET /api/tags with something that is not its model list");
         }
     }
 
@@ -307,15 +316,15 @@ public final class OllamaEngine implements ModelEngine {
 
     /**
      * One streaming call. The response body is parsed where it arrives (on the HTTP client's thread) and each
-     * delta goes straight to the sink. The result is settled (end of body, failure, cancel, idle timeout) only
-     * while no record is being handled, so it completes after the last {@link TokenSink#onToken} call returned.
+     * delta goes straight to the listener. The result is settled (end of body, failure, cancel, idle timeout) only
+     * while no record is being handled, so it completes after the last {@link TokenListener#onToken} call returned.
      */
     private final class OllamaGeneration implements Generation, NdjsonBody.Lines {
         private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         private final AtomicReference<Stop> stop = new AtomicReference<>();
         /** Held while a signal of the response is handled; a cancel or timeout settles once it is free. */
         private final ReentrantLock delivering = new ReentrantLock();
-        private final TokenSink sink;
+        private final TokenListener listener;
         private final StringBuilder text = new StringBuilder();
         private final long start = System.nanoTime();
         private volatile long lastActivity = start;
@@ -327,8 +336,8 @@ public final class OllamaEngine implements ModelEngine {
         private volatile ScheduledFuture<?> idleCheck;
         private volatile ScheduledFuture<?> drainCheck;
 
-        OllamaGeneration(TokenSink sink) {
-            this.sink = sink;
+        OllamaGeneration(TokenListener listener) {
+            this.listener = listener;
         }
 
         @Override
@@ -430,7 +439,7 @@ public final class OllamaEngine implements ModelEngine {
                 abort();
                 return false;
             } catch (RuntimeException e) {
-                finishExceptionally(new EngineException(EngineException.Kind.INTERNAL, "token sink failed: " + e.getMessage(), e));
+                finishExceptionally(new EngineException(EngineException.Kind.INTERNAL, "token listener failed: " + e.getMessage(), e));
                 abort();
                 return false;
             } finally {
@@ -541,7 +550,7 @@ public final class OllamaEngine implements ModelEngine {
             if (!delta.isEmpty()) {
                 text.append(delta);
                 deltas++;
-                sink.onToken(delta);
+                listener.onToken(delta);
             }
         }
 

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * summary), never its whole history, so memory per conversation is bounded by the window.
  * Mutated only by the turn that holds {@link #busy}.
  */
-final class Conversation {
+final class ConversationState {
     final String id;
     final String agentId;
     final AtomicBoolean busy = new AtomicBoolean();
@@ -26,7 +26,7 @@ final class Conversation {
     /** The llm-mode summary rewrite scheduled after a turn; the next turn waits for it. */
     CompletableFuture<Void> pendingSummary = CompletableFuture.completedFuture(null);
 
-    Conversation(String id, String agentId) {
+    ConversationState(String id, String agentId) {
         this.id = id;
         this.agentId = agentId;
     }

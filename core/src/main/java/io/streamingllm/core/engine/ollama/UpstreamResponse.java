@@ -1,4 +1,4 @@
-package io.streamingllm.core.engine;
+package io.streamingllm.core.engine.ollama;
 
 /**
  * An upstream HTTP answer relayed as is (the server passes Ollama's {@code /api/tags}, {@code /api/show}

@@ -1,4 +1,4 @@
-package io.streamingllm.core.engine;
+package io.streamingllm.core.engine.ollama;
 
 import jakarta.json.Json;
 import jakarta.json.JsonException;

@@ -1,5 +1,15 @@
-package io.streamingllm.core.engine;
+package io.streamingllm.core.engine.echo;
 
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.EngineHealth;
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.GenerationResult;
+import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.TokenCounter;
+import io.streamingllm.core.engine.TokenListener;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -50,11 +60,11 @@ public final class EchoEngine implements ModelEngine {
     }
 
     @Override
-    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenSink sink) {
+    public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenListener listener) {
         List<ChatMessage> prompt = List.copyOf(messages);
         GenerationOptions opts = options == null ? GenerationOptions.DEFAULTS : options;
         EchoGeneration generation = new EchoGeneration();
-        Thread.ofVirtual().name("echo-generation").start(() -> generation.run(prompt, opts, sink));
+        Thread.ofVirtual().name("echo-generation").start(() -> generation.run(prompt, opts, listener));
         return generation;
     }
 
@@ -82,7 +92,7 @@ public final class EchoEngine implements ModelEngine {
             cancelled.countDown();
         }
 
-        void run(List<ChatMessage> prompt, GenerationOptions options, TokenSink sink) {
+        void run(List<ChatMessage> prompt, GenerationOptions options, TokenListener listener) {
             long start = System.nanoTime();
             try {
                 int promptTokens = 0;
@@ -109,7 +119,7 @@ public final class EchoEngine implements ModelEngine {
                         break;
                     }
                     int next = WordTokens.next(last, pos);
-                    sink.onToken(last.substring(pos, next));
+                    listener.onToken(last.substring(pos, next));
                     emitted++;
                     end = next;
                     pos = next;
@@ -122,7 +132,7 @@ public final class EchoEngine implements ModelEngine {
                 result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL, "echo generation interrupted", e));
             } catch (RuntimeException e) {
                 result.completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
-                        "token sink failed: " + e.getMessage(), e));
+                        "token listener failed: " + e.getMessage(), e));
             }
         }
     }

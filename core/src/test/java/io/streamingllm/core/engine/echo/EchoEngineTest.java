@@ -1,5 +1,12 @@
-package io.streamingllm.core.engine;
+package io.streamingllm.core.engine.echo;
 
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.GenerationResult;
+import io.streamingllm.core.engine.TokenCounter;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -1,5 +1,7 @@
-package io.streamingllm.core.engine;
+package io.streamingllm.core.engine.ollama;
 
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.GenerationOptions;
 import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
