@@ -10,6 +10,7 @@ import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenCounter;
 import io.streamingllm.core.engine.TokenListener;
+
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;

@@ -1,15 +1,15 @@
 package io.streamingllm.core.engine.ollama;
 
-import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
-import io.streamingllm.core.testing.FakeOllama;
 import io.streamingllm.core.testing.FakeOllama.Exchange;
 import io.streamingllm.core.testing.FakeOllama.Reply;
+import io.streamingllm.core.testing.FakeOllama;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;

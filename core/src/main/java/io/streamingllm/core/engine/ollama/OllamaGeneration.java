@@ -1,0 +1,365 @@
+package io.streamingllm.core.engine.ollama;
+
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.engine.GenerationResult;
+import io.streamingllm.core.engine.TokenListener;
+import jakarta.json.Json;
+import jakarta.json.JsonException;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonReaderFactory;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One streaming call. The response body is parsed where it arrives (on the HTTP client's thread) and each
+ * delta goes straight to the listener. The result is settled (end of body, failure, cancel, idle timeout) only
+ * while no record is being handled, so it completes after the last {@link TokenListener#onToken} call returned.
+ */
+final class OllamaGeneration implements Generation, NdjsonBody.Lines {
+    private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
+    private static final int MAX_ERROR_BODY = 64 * 1024;
+    /** How long the end of the body may lag behind the final record before the result is settled anyway. */
+    private static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
+
+    private enum Stop { CANCELLED, TIMEOUT, FINISHED }
+
+    private final HttpClient http;
+    private final ScheduledExecutorService watchdog;
+    private final OllamaErrors errors;
+    private final long idleTimeoutNanos;
+    private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+    private final AtomicReference<Stop> stop = new AtomicReference<>();
+    /** Held while a signal of the response is handled; a cancel or timeout settles once it is free. */
+    private final ReentrantLock delivering = new ReentrantLock();
+    private final TokenListener listener;
+    private final StringBuilder text = new StringBuilder();
+    private final long start = System.nanoTime();
+    private volatile long lastActivity = start;
+    private volatile CompletableFuture<HttpResponse<Void>> exchange;
+    private volatile NdjsonBody body;
+    private int deltas;
+    private GenerationResult last;
+    private volatile boolean settled;
+    private volatile ScheduledFuture<?> idleCheck;
+    private volatile ScheduledFuture<?> drainCheck;
+
+    OllamaGeneration(HttpClient http, ScheduledExecutorService timers, OllamaErrors errors, long idleTimeoutNanos,
+                     TokenListener listener) {
+        this.http = http;
+        this.watchdog = timers;
+        this.errors = errors;
+        this.idleTimeoutNanos = idleTimeoutNanos;
+        this.listener = listener;
+    }
+
+    @Override
+    public CompletableFuture<GenerationResult> result() {
+        return result;
+    }
+
+    @Override
+    public void cancel() {
+        stopWith(Stop.CANCELLED);
+    }
+
+    void start(HttpRequest request) {
+        scheduleWatchdog(idleTimeoutNanos);
+        CompletableFuture<HttpResponse<Void>> ex;
+        try {
+            ex = http.sendAsync(request, this::bodyFor);
+        } catch (RuntimeException e) {
+            failedWith(e);
+            return;
+        }
+        exchange = ex;
+        if (stop.get() != null) {
+            ex.cancel(true);
+        }
+        ex.whenComplete((r, e) -> {
+            if (e != null) {
+                failedWith(e);
+            }
+        });
+    }
+
+    private HttpResponse.BodySubscriber<Void> bodyFor(HttpResponse.ResponseInfo info) {
+        lastActivity = System.nanoTime();
+        if (info.statusCode() != 200) {
+            int status = info.statusCode();
+            return new ErrorBody(MAX_ERROR_BODY, bytes -> failedWithStatus(status, bytes), this::failedWith);
+        }
+        NdjsonBody b = new NdjsonBody(this);
+        body = b;
+        if (stop.get() != null) {
+            b.cancel();
+        }
+        return b;
+    }
+
+    private void stopWith(Stop reason) {
+        if (stop.compareAndSet(null, reason)) {
+            abort();
+            settleIfStopped();
+        }
+    }
+
+    /** Aborts the exchange: before the headers by cancelling it, after them by cancelling the body too. */
+    private void abort() {
+        CompletableFuture<HttpResponse<Void>> ex = exchange;
+        if (ex != null) {
+            ex.cancel(true);
+        }
+        NdjsonBody b = body;
+        if (b != null) {
+            b.cancel();
+        }
+    }
+
+    private void checkIdle() {
+        if (stop.get() != null) {
+            return;
+        }
+        long idle = System.nanoTime() - lastActivity;
+        if (idle >= idleTimeoutNanos) {
+            stopWith(Stop.TIMEOUT);
+        } else {
+            scheduleWatchdog(idleTimeoutNanos - idle);
+        }
+    }
+
+    private void scheduleWatchdog(long delayNanos) {
+        try {
+            idleCheck = watchdog.schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
+            if (settled) {
+                cancelTimer(idleCheck); // settled while this was being scheduled
+            }
+        } catch (RejectedExecutionException closed) {
+            stopWith(Stop.CANCELLED);
+        }
+    }
+
+    @Override
+    public boolean line(byte[] bytes, int offset, int length) {
+        delivering.lock();
+        try {
+            if (stop.get() != null) {
+                return last != null; // after the final record the rest is read (and ignored) so the connection is reused
+            }
+            lastActivity = System.nanoTime();
+            return record(bytes, offset, length);
+        } catch (EngineException e) {
+            finishExceptionally(e); // before the abort, whose own failure signal then finds the result settled
+            abort();
+            return false;
+        } catch (RuntimeException e) {
+            finishExceptionally(new EngineException(EngineException.Kind.INTERNAL, "token listener failed: " + e.getMessage(), e));
+            abort();
+            return false;
+        } finally {
+            delivering.unlock();
+            settleIfStopped();
+        }
+    }
+
+    @Override
+    public void end() {
+        failedWith(null);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        failedWith(cause);
+    }
+
+    /** The body ended (cause null) or the exchange failed: the final record's result, or the failure. */
+    private void failedWith(Throwable cause) {
+        delivering.lock();
+        try {
+            if (last != null) {
+                settle(last, null); // a broken tail after the final record only costs the pooled connection
+                return;
+            }
+            Stop reason = stop.get();
+            if (reason == Stop.CANCELLED || reason == Stop.TIMEOUT || settled) {
+                return;
+            }
+            Throwable e = cause == null ? new IOException("stream ended")
+                    : cause instanceof CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+            if (OllamaErrors.isUnreachable(e)) {
+                finishExceptionally(errors.unreachable(e));
+            } else if (e instanceof IOException || e instanceof CancellationException) {
+                finishExceptionally(new EngineException(EngineException.Kind.DROPPED, "Ollama at " + errors.base()
+                        + " dropped the connection before the final record (" + OllamaErrors.describe(e) + ", after " + deltas + " tokens)", e));
+            } else {
+                finishExceptionally(new EngineException(EngineException.Kind.INTERNAL, "calling Ollama failed: " + OllamaErrors.describe(e), e));
+            }
+        } finally {
+            delivering.unlock();
+            settleIfStopped();
+        }
+    }
+
+    /** After a cancel or timeout: settles the result unless a record is being handled (its thread settles then). */
+    private void settleIfStopped() {
+        Stop reason = stop.get();
+        if (reason != Stop.CANCELLED && reason != Stop.TIMEOUT || settled
+                || delivering.isHeldByCurrentThread() || !delivering.tryLock()) {
+            return;
+        }
+        try {
+            if (reason == Stop.CANCELLED) {
+                finishCancelled();
+            } else {
+                settle(null, new EngineException(EngineException.Kind.TIMEOUT, "Ollama at " + errors.base()
+                        + " sent nothing for " + Duration.ofNanos(idleTimeoutNanos).toMillis() + " ms ("
+                        + (deltas == 0 ? "no token yet" : "after " + deltas + " tokens") + "); the request was aborted"));
+            }
+        } finally {
+            delivering.unlock();
+        }
+    }
+
+    /** Handles one NDJSON line; false once the stream is over (a failure was raised instead). */
+    private boolean record(byte[] line, int offset, int len) {
+        String plain = ChatChunks.delta(line, offset, len);
+        if (plain != null) {
+            deliver(plain);
+            return true;
+        }
+        JsonObject rec;
+        // a String source spares Parsson a charset decoder per line: ~4x the records/s of a byte stream source
+        try (JsonReader reader = READERS.createReader(new StringReader(new String(line, offset, len, StandardCharsets.UTF_8)))) {
+            rec = reader.readObject();
+        } catch (JsonException | IllegalStateException e) {
+            String shown = new String(line, offset, Math.min(len, 200), StandardCharsets.UTF_8);
+            throw new EngineException(EngineException.Kind.PROTOCOL, "Ollama at " + errors.base()
+                    + " sent a line that is not a JSON record: " + shown, e);
+        }
+        if (rec.get("error") instanceof JsonValue err) {
+            throw errors.errorRecord(err instanceof JsonString s ? s.getString() : err.toString());
+        }
+        if (rec.get("message") instanceof JsonObject message && message.get("content") instanceof JsonString content) {
+            deliver(content.getString());
+        }
+        if (rec.getBoolean("done", false)) {
+            if (!stop.compareAndSet(null, Stop.FINISHED)) {
+                return false; // cancelled or timed out meanwhile: settled as such
+            }
+            String doneReason = rec.getString("done_reason", "stop");
+            FinishReason finish = "length".equals(doneReason) ? FinishReason.LENGTH : FinishReason.STOP;
+            int promptTokens = (int) longOr(rec, "prompt_eval_count", -1);
+            int evalCount = (int) longOr(rec, "eval_count", -1);
+            long total = longOr(rec, "total_duration", 0);
+            last = new GenerationResult(text.toString(), finish, promptTokens, evalCount,
+                    total > 0 ? total : System.nanoTime() - start,
+                    longOr(rec, "load_duration", 0), longOr(rec, "prompt_eval_duration", 0),
+                    longOr(rec, "eval_duration", 0), promptTokens > 0);
+            drainGuard();
+        }
+        return true;
+    }
+
+    private void deliver(String delta) {
+        if (!delta.isEmpty()) {
+            text.append(delta);
+            deltas++;
+            listener.onToken(delta);
+        }
+    }
+
+    /** The end of the body normally follows the final record at once; if it does not, the result is not held up. */
+    private void drainGuard() {
+        try {
+            drainCheck = watchdog.schedule(() -> {
+                if (!settled) {
+                    abort();
+                    failedWith(null);
+                }
+            }, DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            if (settled) {
+                cancelTimer(drainCheck);
+            }
+        } catch (RejectedExecutionException closed) {
+            // the engine is closing: the exchange is torn down with it
+        }
+    }
+
+    private void finishCancelled() {
+        settle(new GenerationResult(text.toString(), FinishReason.CANCELLED, -1, deltas,
+                System.nanoTime() - start, 0, 0, 0, false), null);
+    }
+
+    private void finishExceptionally(EngineException e) {
+        stop.compareAndSet(null, Stop.FINISHED);
+        if (stop.get() == Stop.CANCELLED && e.kind() != EngineException.Kind.INTERNAL) {
+            finishCancelled();
+            return;
+        }
+        settle(null, e);
+    }
+
+    /**
+     * Completes the result once, from a fresh virtual thread: what callers chain on it must never run on (and
+     * could block) the HTTP client's selector thread, which serves every call of the engine.
+     */
+    private void settle(GenerationResult r, Throwable failure) {
+        if (settled) {
+            return;
+        }
+        settled = true;
+        cancelTimer(idleCheck);
+        cancelTimer(drainCheck);
+        Thread.ofVirtual().name("ollama-result").start(() -> {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+            } else {
+                result.complete(r);
+            }
+        });
+    }
+
+    private static void cancelTimer(ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    /** A non-200 answer: its (bounded) body becomes the failure, settled once no record is being handled. */
+    private void failedWithStatus(int status, byte[] body) {
+        delivering.lock();
+        try {
+            if (!settled) {
+                finishExceptionally(errors.httpError(status, body));
+            }
+        } finally {
+            delivering.unlock();
+            settleIfStopped();
+        }
+    }
+
+    private static long longOr(JsonObject o, String key, long fallback) {
+        return o.get(key) instanceof JsonNumber n ? n.longValue() : fallback;
+    }
+}

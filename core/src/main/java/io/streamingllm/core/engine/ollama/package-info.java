@@ -1,0 +1,15 @@
+/**
+ * The Ollama engine: {@code POST /api/chat} streamed as NDJSON over {@code java.net.http}, plus the relay of
+ * Ollama's other routes ({@code /api/tags}, {@code /api/show}, {@code /api/version}).
+ *
+ * <p>{@link io.streamingllm.core.engine.ollama.ChatRequestJson} writes the request body in one pass;
+ * {@link io.streamingllm.core.engine.ollama.NdjsonBody} splits the response into lines where the bytes arrive and
+ * {@link io.streamingllm.core.engine.ollama.ChatChunks} reads plain chat chunks without a JSON parser (anything else
+ * goes to Parsson); {@link io.streamingllm.core.engine.ollama.OllamaGeneration} is one call's lifecycle (cancel, idle
+ * timeout, final record, settle once); {@code OllamaErrors} turns failures into typed messages that say what to do.
+ *
+ * <p>Threads: one {@link java.net.http.HttpClient} per engine with an inline executor, so every response of every
+ * stream is parsed on the client's selector thread and listeners are called there (they must only enqueue). One
+ * scheduler thread runs the idle and drain timers. Results complete on a fresh virtual thread each.
+ */
+package io.streamingllm.core.engine.ollama;
