@@ -144,9 +144,9 @@ public final class EventLog implements AutoCloseable {
         Path journalDir = this.logDir.resolve(Journal.DIR);
         long firstSeq;
         try {
-            Journal.Recovered recovered = Journal.recover(journalDir);
-            replay(recovered.entries());
-            Journal.discard(journalDir, recovered.segments());
+            JournalRecovery.Recovered recovered = JournalRecovery.recover(journalDir);
+            replay(recovered.records());
+            JournalRecovery.discard(journalDir, recovered.segments());
             firstSeq = recovered.nextSeq();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot replay the event log journal " + journalDir + ": " + e.getMessage(), e);
@@ -695,19 +695,19 @@ public final class EventLog implements AutoCloseable {
     // ---- journal replay -------------------------------------------------------------------------------------
 
     /** Puts every record of a crashed instance's journal back into the conversation files (see the class comment). */
-    private void replay(List<Journal.Entry> entries) throws IOException {
+    private void replay(List<JournalRecord> entries) throws IOException {
         if (entries.isEmpty()) {
             return;
         }
         Map<String, Long> archivedAt = new HashMap<>();
-        for (Journal.Entry e : entries) {
-            if (e.kind() == Journal.ARCHIVED) {
+        for (JournalRecord e : entries) {
+            if (e.kind() == JournalRecord.ARCHIVED) {
                 archivedAt.merge(e.conversationId(), e.seq(), Math::max);
             }
         }
-        Map<String, List<Journal.Entry>> byConversation = new LinkedHashMap<>();
-        for (Journal.Entry e : entries) {
-            if (e.kind() == Journal.LINES && e.seq() > archivedAt.getOrDefault(e.conversationId(), 0L)) {
+        Map<String, List<JournalRecord>> byConversation = new LinkedHashMap<>();
+        for (JournalRecord e : entries) {
+            if (e.kind() == JournalRecord.LINES && e.seq() > archivedAt.getOrDefault(e.conversationId(), 0L)) {
                 if (Ids.isValid(e.conversationId())) {
                     byConversation.computeIfAbsent(e.conversationId(), k -> new ArrayList<>()).add(e);
                 } else {
@@ -718,7 +718,7 @@ public final class EventLog implements AutoCloseable {
         }
         Map<Path, FileChannel> segments = new HashMap<>();
         try {
-            for (Map.Entry<String, List<Journal.Entry>> conversation : byConversation.entrySet()) {
+            for (Map.Entry<String, List<JournalRecord>> conversation : byConversation.entrySet()) {
                 replay(conversation.getKey(), conversation.getValue(), segments);
             }
         } finally {
@@ -727,19 +727,19 @@ public final class EventLog implements AutoCloseable {
         AtomicFiles.syncDirectory(logDir);
     }
 
-    private void replay(String id, List<Journal.Entry> entries, Map<Path, FileChannel> segments) throws IOException {
+    private void replay(String id, List<JournalRecord> entries, Map<Path, FileChannel> segments) throws IOException {
         Path file = logDir.resolve(id + SUFFIX);
         int restored = 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
             long shift = 0; // after a gap, where the file's offsets stand against the journal's
-            for (Journal.Entry e : entries) {
+            for (JournalRecord e : entries) {
                 FileChannel segment = segments.get(e.segment());
                 if (segment == null) {
                     segment = FileChannel.open(e.segment(), StandardOpenOption.READ);
                     segments.put(e.segment(), segment);
                 }
-                byte[] bytes = Journal.read(segment, e);
+                byte[] bytes = e.readBytes(segment);
                 long at = e.offset() + shift;
                 long size = ch.size();
                 if (size > at) {

@@ -384,7 +384,7 @@ class EventLogJournalTest {
         byte[] id = conv.getBytes(StandardCharsets.US_ASCII);
         int bodyLength = 8 + 8 + 1 + 1 + id.length + line.length;
         ByteBuffer buf = ByteBuffer.allocate(8 + bodyLength);
-        buf.putInt(bodyLength).putInt(0).putLong(seq).putLong(offset).put(Journal.LINES).put((byte) id.length)
+        buf.putInt(bodyLength).putInt(0).putLong(seq).putLong(offset).put(JournalRecord.LINES).put((byte) id.length)
                 .put(id).put(line);
         CRC32C crc = new CRC32C();
         crc.update(buf.array(), 8, bodyLength);
