@@ -2,17 +2,9 @@ package io.streamingllm.core.log;
 
 import io.streamingllm.core.AtomicFiles;
 import io.streamingllm.core.Ids;
-import jakarta.json.Json;
-import jakarta.json.JsonException;
-import jakarta.json.JsonReader;
-import jakarta.json.JsonReaderFactory;
-import jakarta.json.JsonWriter;
-import jakarta.json.JsonWriterFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -83,8 +75,6 @@ public final class EventLog implements AutoCloseable {
     static final String CORRUPT_SUFFIX = ".jsonl.corrupt";
 
     private static final System.Logger LOG = System.getLogger(EventLog.class.getName());
-    private static final JsonWriterFactory WRITERS = Json.createWriterFactory(Map.of());
-    private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
     /** File mtimes come from a coarse kernel clock; don't let it hide events from {@link #since}. */
     private static final long MTIME_SLACK_MS = 2_000;
     private static final int CHECKPOINT_LANES = 16;
@@ -181,7 +171,7 @@ public final class EventLog implements AutoCloseable {
                 throw new IllegalArgumentException("appendAll takes events of one conversation; got "
                         + conversationId + " and " + e.conversationId());
             }
-            lines.append(toLine(e)).append('\n');
+            lines.append(EventCodec.toLine(e)).append('\n');
         }
         CompletableFuture<Void> durable = write(conversationId, lines.toString().getBytes(StandardCharsets.UTF_8));
         try {
@@ -218,7 +208,7 @@ public final class EventLog implements AutoCloseable {
             BackwardLines lines = new BackwardLines(ch, ch.size());
             byte[] line;
             while (newestFirst.size() < limit && (line = lines.previous()) != null) {
-                Event e = parse(line, file);
+                Event e = EventCodec.fromLineOrSkip(line, file);
                 if (e != null) {
                     newestFirst.add(e);
                 }
@@ -848,7 +838,7 @@ public final class EventLog implements AutoCloseable {
             long cut = lines.endOfLastCompleteLine();
             long goodEnd = cut;
             byte[] last = lines.previous();
-            if (last != null && parse(last, null) == null) {
+            if (last != null && !parses(last)) {
                 cut = lines.position();
             }
             if (cut == size) {
@@ -863,31 +853,19 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
+    private static boolean parses(byte[] line) {
+        try {
+            EventCodec.fromLine(line);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     // ---- reading --------------------------------------------------------------------------------------------
 
     private Path file(String conversationId) {
         return logDir.resolve(Ids.require("conversation", conversationId) + SUFFIX);
-    }
-
-    private static String toLine(Event e) {
-        StringWriter out = new StringWriter(256);
-        try (JsonWriter w = WRITERS.createWriter(out)) {
-            w.write(e.toJson());
-        }
-        return out.toString();
-    }
-
-    /** Parses one line; a malformed line is logged (when {@code file} is given) and yields null. */
-    private static Event parse(byte[] line, Path file) {
-        String text = new String(line, StandardCharsets.UTF_8);
-        try (JsonReader r = READERS.createReader(new StringReader(text))) {
-            return Event.fromJson(r.readObject());
-        } catch (JsonException | IllegalArgumentException | IllegalStateException e) {
-            if (file != null) {
-                LOG.log(System.Logger.Level.WARNING, "event log {0}: skipping a malformed line: {1}", file, e.getMessage());
-            }
-            return null;
-        }
     }
 
     /** A lazy stream of a file's parsable complete lines; an unterminated last fragment is ignored. */
@@ -914,7 +892,7 @@ public final class EventLog implements AutoCloseable {
                     if (l == null) {
                         return false;
                     }
-                    next = parse(l, file);
+                    next = EventCodec.fromLineOrSkip(l, file);
                 }
                 return true;
             }
