@@ -4,7 +4,6 @@ import io.streamingllm.core.AtomicFiles;
 import io.streamingllm.core.Ids;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -17,18 +16,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Set;
-import java.util.Spliterator;
-import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,7 +33,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
 
 /**
  * Durable per-conversation JSONL event logs under one directory ({@code LOG_DIR/{conversation_id}.jsonl}).
@@ -71,8 +61,6 @@ import java.util.stream.StreamSupport;
  */
 public final class EventLog implements AutoCloseable {
     public static final int DEFAULT_MAX_OPEN_FILES = 256;
-    static final String SUFFIX = ".jsonl";
-    static final String CORRUPT_SUFFIX = ".jsonl.corrupt";
 
     private static final System.Logger LOG = System.getLogger(EventLog.class.getName());
     /** File mtimes come from a coarse kernel clock; don't let it hide events from {@link #since}. */
@@ -80,6 +68,8 @@ public final class EventLog implements AutoCloseable {
     private static final int CHECKPOINT_LANES = 16;
 
     private final Path logDir;
+    private final LogLayout layout;
+    private final TailRepair repair;
     private final int maxOpenFiles;
     private final Journal journal;
     private volatile boolean closed;
@@ -126,16 +116,18 @@ public final class EventLog implements AutoCloseable {
         }
         this.logDir = logDir.toAbsolutePath().normalize();
         this.maxOpenFiles = maxOpenFiles;
+        this.layout = new LogLayout(this.logDir);
+        this.repair = new TailRepair(layout);
         try {
             Files.createDirectories(this.logDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create log directory " + this.logDir + ": " + e.getMessage(), e);
         }
-        Path journalDir = this.logDir.resolve(Journal.DIR);
+        Path journalDir = layout.journalDir();
         long firstSeq;
         try {
             JournalRecovery.Recovered recovered = JournalRecovery.recover(journalDir);
-            replay(recovered.records());
+            new JournalReplay(layout, repair).replay(recovered.records());
             JournalRecovery.discard(journalDir, recovered.segments());
             firstSeq = recovered.nextSeq();
         } catch (IOException e) {
@@ -188,9 +180,9 @@ public final class EventLog implements AutoCloseable {
 
     /** All events of a conversation, chronological, streamed from the file. Close the stream. */
     public Stream<Event> read(String conversationId) {
-        Path file = file(conversationId);
+        Path file = layout.requireFile(conversationId);
         repairOnce(conversationId);
-        return lines(file);
+        return ForwardLines.events(file);
     }
 
     /** The last {@code limit} events of a conversation, chronological; read backwards from the end. */
@@ -198,28 +190,12 @@ public final class EventLog implements AutoCloseable {
         if (limit < 0) {
             throw new IllegalArgumentException("limit must not be negative, got " + limit);
         }
-        Path file = file(conversationId);
+        Path file = layout.requireFile(conversationId);
         repairOnce(conversationId);
         if (limit == 0) {
             return List.of();
         }
-        List<Event> newestFirst = new ArrayList<>(Math.min(limit, 1024));
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            BackwardLines lines = new BackwardLines(ch, ch.size());
-            byte[] line;
-            while (newestFirst.size() < limit && (line = lines.previous()) != null) {
-                Event e = EventCodec.fromLineOrSkip(line, file);
-                if (e != null) {
-                    newestFirst.add(e);
-                }
-            }
-        } catch (NoSuchFileException e) {
-            return List.of();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
-        Collections.reverse(newestFirst);
-        return newestFirst;
+        return BackwardLines.lastEvents(file, limit);
     }
 
     /**
@@ -230,7 +206,7 @@ public final class EventLog implements AutoCloseable {
         List<Event> found = new ArrayList<>();
         long cutoff = instant.toEpochMilli() - MTIME_SLACK_MS;
         for (String id : conversationIds()) {
-            Path file = logDir.resolve(id + SUFFIX);
+            Path file = layout.file(id);
             try {
                 if (Files.getLastModifiedTime(file).toMillis() < cutoff) {
                     continue;
@@ -238,7 +214,7 @@ public final class EventLog implements AutoCloseable {
             } catch (IOException e) {
                 continue; // archived meanwhile
             }
-            try (Stream<Event> events = lines(file)) {
+            try (Stream<Event> events = ForwardLines.events(file)) {
                 events.filter(e -> !e.timestamp().isBefore(instant)).forEach(found::add);
             }
         }
@@ -253,7 +229,7 @@ public final class EventLog implements AutoCloseable {
     public Stream<Event> byType(Set<EventType> types, Visibility visibility) {
         boolean anyType = types == null || types.isEmpty();
         return conversationIds().stream()
-                .flatMap(id -> lines(logDir.resolve(id + SUFFIX)))
+                .flatMap(id -> ForwardLines.events(layout.file(id)))
                 .filter(e -> (anyType || types.contains(e.type())) && (visibility == null || e.visibility() == visibility));
     }
 
@@ -266,8 +242,8 @@ public final class EventLog implements AutoCloseable {
         try (Stream<Path> files = Files.list(logDir)) {
             files.forEach(p -> {
                 String name = p.getFileName().toString();
-                if (name.endsWith(SUFFIX)) {
-                    String id = name.substring(0, name.length() - SUFFIX.length());
+                if (name.endsWith(LogLayout.SUFFIX)) {
+                    String id = name.substring(0, name.length() - LogLayout.SUFFIX.length());
                     if (Ids.isValid(id)) {
                         ids.add(id);
                     }
@@ -283,7 +259,7 @@ public final class EventLog implements AutoCloseable {
     }
 
     public boolean exists(String conversationId) {
-        return Files.isRegularFile(file(conversationId));
+        return Files.isRegularFile(layout.requireFile(conversationId));
     }
 
     /**
@@ -292,7 +268,7 @@ public final class EventLog implements AutoCloseable {
      * forced and the journal told before it moves, so a replay never brings the archived lines back.
      */
     public boolean archive(String conversationId, Path archiveDir) {
-        Path file = file(conversationId);
+        Path file = layout.requireFile(conversationId);
         ConversationFile c = conversation(conversationId);
         boolean interrupted = Thread.interrupted(); // file I/O below must not be cut by an interrupt
         c.lock.lock();
@@ -308,11 +284,11 @@ public final class EventLog implements AutoCloseable {
                     ch.force(true);
                 }
                 awaitArchivedMarker(conversationId);
-                Path moved = AtomicFiles.moveToArchive(file, archiveDir, conversationId, SUFFIX);
-                Path corrupt = logDir.resolve(conversationId + CORRUPT_SUFFIX);
+                Path moved = AtomicFiles.moveToArchive(file, archiveDir, conversationId, LogLayout.SUFFIX);
+                Path corrupt = layout.corruptFile(conversationId);
                 if (Files.isRegularFile(corrupt)) {
                     String stem = moved.getFileName().toString();
-                    stem = stem.substring(0, stem.length() - SUFFIX.length());
+                    stem = stem.substring(0, stem.length() - LogLayout.SUFFIX.length());
                     AtomicFiles.moveToArchive(corrupt, archiveDir, stem, ".corrupt");
                 }
                 return true;
@@ -517,7 +493,7 @@ public final class EventLog implements AutoCloseable {
 
     /** Undoes a write that will not be acknowledged: the file is cut back to {@code offset}. Holds c.lock. */
     private void cut(ConversationFile c, long offset) {
-        try (FileChannel ch = FileChannel.open(logDir.resolve(c.id + SUFFIX), StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(layout.file(c.id), StandardOpenOption.WRITE)) {
             ch.truncate(offset);
             c.end = offset;
         } catch (IOException e) {
@@ -540,13 +516,13 @@ public final class EventLog implements AutoCloseable {
             release(c);
         }
         if (!c.checked) {
-            repair(c.id);
+            repair.repair(c.id);
             c.checked = true;
             c.end = -1;
         }
         admit(c);
         try {
-            ch = FileChannel.open(logDir.resolve(c.id + SUFFIX), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            ch = FileChannel.open(layout.file(c.id), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             long size = ch.size();
             if (c.end >= 0 && size > c.end) {
                 ch.truncate(c.end); // what a failed attempt wrote past the end
@@ -667,7 +643,7 @@ public final class EventLog implements AutoCloseable {
                 // evicted meanwhile: force through a new descriptor (fsync covers the whole file)
             }
         }
-        try (FileChannel f = FileChannel.open(logDir.resolve(id + SUFFIX), StandardOpenOption.WRITE)) {
+        try (FileChannel f = FileChannel.open(layout.file(id), StandardOpenOption.WRITE)) {
             f.force(false);
         } catch (NoSuchFileException e) {
             // archived meanwhile: archive forces the file before moving it
@@ -682,127 +658,6 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
-    // ---- journal replay -------------------------------------------------------------------------------------
-
-    /** Puts every record of a crashed instance's journal back into the conversation files (see the class comment). */
-    private void replay(List<JournalRecord> entries) throws IOException {
-        if (entries.isEmpty()) {
-            return;
-        }
-        Map<String, Long> archivedAt = new HashMap<>();
-        for (JournalRecord e : entries) {
-            if (e.kind() == JournalRecord.ARCHIVED) {
-                archivedAt.merge(e.conversationId(), e.seq(), Math::max);
-            }
-        }
-        Map<String, List<JournalRecord>> byConversation = new LinkedHashMap<>();
-        for (JournalRecord e : entries) {
-            if (e.kind() == JournalRecord.LINES && e.seq() > archivedAt.getOrDefault(e.conversationId(), 0L)) {
-                if (Ids.isValid(e.conversationId())) {
-                    byConversation.computeIfAbsent(e.conversationId(), k -> new ArrayList<>()).add(e);
-                } else {
-                    LOG.log(System.Logger.Level.WARNING, "event log journal: record {0} names an invalid "
-                            + "conversation id, skipped", e.seq());
-                }
-            }
-        }
-        Map<Path, FileChannel> segments = new HashMap<>();
-        try {
-            for (Map.Entry<String, List<JournalRecord>> conversation : byConversation.entrySet()) {
-                replay(conversation.getKey(), conversation.getValue(), segments);
-            }
-        } finally {
-            segments.values().forEach(EventLog::closeQuietly);
-        }
-        AtomicFiles.syncDirectory(logDir);
-    }
-
-    private void replay(String id, List<JournalRecord> entries, Map<Path, FileChannel> segments) throws IOException {
-        Path file = logDir.resolve(id + SUFFIX);
-        int restored = 0;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            long shift = 0; // after a gap, where the file's offsets stand against the journal's
-            for (JournalRecord e : entries) {
-                FileChannel segment = segments.get(e.segment());
-                if (segment == null) {
-                    segment = FileChannel.open(e.segment(), StandardOpenOption.READ);
-                    segments.put(e.segment(), segment);
-                }
-                byte[] bytes = e.readBytes(segment);
-                long at = e.offset() + shift;
-                long size = ch.size();
-                if (size > at) {
-                    if (size - at >= bytes.length && Arrays.equals(readAt(ch, at, bytes.length), bytes)) {
-                        continue; // already there
-                    }
-                    moveToCorrupt(id, ch, at, size);
-                    ch.truncate(at);
-                    LOG.log(System.Logger.Level.WARNING, "event log {0}: bytes at offset {1} differ from journal "
-                            + "record {2}; moved the {3} bytes from there to the end to {4} and wrote the record",
-                            file, at, e.seq(), size - at, id + CORRUPT_SUFFIX);
-                } else if (size < at) {
-                    LOG.log(System.Logger.Level.WARNING, "event log {0}: journal record {1} belongs at offset {2} "
-                            + "but the file ends at {3}: {4} earlier bytes are missing; the record is appended at {3}",
-                            file, e.seq(), at, size, at - size);
-                    shift -= at - size;
-                    at = size;
-                }
-                writeFully(ch, bytes, at);
-                restored++;
-            }
-            // even with nothing restored: what is there may exist only in the page cache of a killed process
-            ch.force(true);
-        }
-        if (restored > 0) {
-            LOG.log(System.Logger.Level.INFO, "event log {0}: restored {1} of {2} journal records", file, restored,
-                    entries.size());
-        }
-    }
-
-    private static byte[] readAt(FileChannel ch, long position, int length) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(length);
-        while (buf.hasRemaining()) {
-            if (ch.read(buf, position + buf.position()) < 0) {
-                break;
-            }
-        }
-        return buf.array();
-    }
-
-    private static void writeFully(FileChannel ch, byte[] bytes, long position) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-            ch.write(buf, position + buf.position());
-        }
-    }
-
-    /**
-     * Appends the bytes {@code [from, to)} of a conversation's file to its {@code .corrupt} file (with a newline
-     * when they lack one) and forces it: nothing cut from a live log is ever lost.
-     */
-    private void moveToCorrupt(String id, FileChannel ch, long from, long to) throws IOException {
-        Path corrupt = logDir.resolve(id + CORRUPT_SUFFIX);
-        try (FileChannel out = FileChannel.open(corrupt, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND)) {
-            for (long at = from; at < to; ) {
-                long n = ch.transferTo(at, to - at, out);
-                if (n <= 0) {
-                    throw new IOException("cannot copy bytes " + at + ".." + to + " of " + id + SUFFIX + " to " + corrupt);
-                }
-                at += n;
-            }
-            if (readAt(ch, to - 1, 1)[0] != '\n') {
-                ByteBuffer newline = ByteBuffer.wrap(new byte[]{'\n'});
-                while (newline.hasRemaining()) {
-                    out.write(newline);
-                }
-            }
-            out.force(true);
-        }
-        AtomicFiles.syncDirectory(logDir);
-    }
-
     // ---- torn-tail repair -----------------------------------------------------------------------------------
 
     private void repairOnce(String id) {
@@ -810,221 +665,13 @@ public final class EventLog implements AutoCloseable {
         c.lock.lock();
         try {
             if (!c.checked) {
-                repair(id);
+                repair.repair(id);
                 c.checked = true;
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot check log of conversation " + id + ": " + e.getMessage(), e);
         } finally {
             c.lock.unlock();
-        }
-    }
-
-    /**
-     * Moves a torn tail into {@code {id}.jsonl.corrupt} (fsync'd) and only then truncates the live file to the
-     * end of its last good line: bytes after the last newline, and a last line that does not parse.
-     */
-    private void repair(String id) throws IOException {
-        Path file = logDir.resolve(id + SUFFIX);
-        if (!Files.isRegularFile(file)) {
-            return;
-        }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            long size = ch.size();
-            if (size == 0) {
-                return;
-            }
-            BackwardLines lines = new BackwardLines(ch, size);
-            long cut = lines.endOfLastCompleteLine();
-            long goodEnd = cut;
-            byte[] last = lines.previous();
-            if (last != null && !parses(last)) {
-                cut = lines.position();
-            }
-            if (cut == size) {
-                return;
-            }
-            moveToCorrupt(id, ch, cut, size);
-            ch.truncate(cut);
-            ch.force(true);
-            LOG.log(System.Logger.Level.WARNING, "event log {0}: moved a torn tail of {1} bytes ({2}) to {3}",
-                    file, size - cut, goodEnd == size ? "last line does not parse" : "no trailing newline",
-                    id + CORRUPT_SUFFIX);
-        }
-    }
-
-    private static boolean parses(byte[] line) {
-        try {
-            EventCodec.fromLine(line);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    // ---- reading --------------------------------------------------------------------------------------------
-
-    private Path file(String conversationId) {
-        return logDir.resolve(Ids.require("conversation", conversationId) + SUFFIX);
-    }
-
-    /** A lazy stream of a file's parsable complete lines; an unterminated last fragment is ignored. */
-    private static Stream<Event> lines(Path file) {
-        InputStream in;
-        try {
-            in = Files.newInputStream(file);
-        } catch (NoSuchFileException e) {
-            return Stream.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
-        Iterator<Event> it = new Iterator<>() {
-            private final byte[] buf = new byte[64 * 1024];
-            private int pos;
-            private int len;
-            private byte[] line = new byte[1024];
-            private Event next;
-
-            @Override
-            public boolean hasNext() {
-                while (next == null) {
-                    byte[] l = readLine();
-                    if (l == null) {
-                        return false;
-                    }
-                    next = EventCodec.fromLineOrSkip(l, file);
-                }
-                return true;
-            }
-
-            @Override
-            public Event next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                Event e = next;
-                next = null;
-                return e;
-            }
-
-            private byte[] readLine() {
-                int n = 0;
-                while (true) {
-                    if (pos == len) {
-                        try {
-                            len = in.read(buf);
-                        } catch (IOException e) {
-                            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-                        }
-                        pos = 0;
-                        if (len <= 0) {
-                            len = 0;
-                            return null; // EOF: a fragment without newline is not a line (yet)
-                        }
-                    }
-                    int start = pos;
-                    while (pos < len && buf[pos] != '\n') {
-                        pos++;
-                    }
-                    int chunk = pos - start;
-                    if (n + chunk > line.length) {
-                        line = java.util.Arrays.copyOf(line, Math.max(line.length * 2, n + chunk));
-                    }
-                    System.arraycopy(buf, start, line, n, chunk);
-                    n += chunk;
-                    if (pos < len) {
-                        pos++; // the newline
-                        return java.util.Arrays.copyOf(line, n);
-                    }
-                }
-            }
-        };
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false)
-                .onClose(() -> {
-                    try {
-                        in.close();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
-    }
-
-    /** Walks a file's newline-terminated lines from the end towards the start through a read-back window. */
-    private static final class BackwardLines {
-        private static final int WINDOW = 64 * 1024;
-        private final FileChannel ch;
-        private final ByteBuffer window = ByteBuffer.allocate(WINDOW);
-        private long windowStart = -1;
-        private int windowLength;
-        private final long size;
-        /** Position just after the newline that ends the next line {@link #previous} returns. */
-        private long pos;
-
-        BackwardLines(FileChannel ch, long size) throws IOException {
-            this.ch = ch;
-            this.size = size;
-            this.pos = endOfLastCompleteLine();
-        }
-
-        /** Position after the file's last newline (0 when there is none). */
-        long endOfLastCompleteLine() throws IOException {
-            return lastNewlineBefore(size) + 1;
-        }
-
-        long position() {
-            return pos;
-        }
-
-        /** The line before the current position without its newline, or null at the start of the file. */
-        byte[] previous() throws IOException {
-            if (pos == 0) {
-                return null;
-            }
-            long newline = pos - 1;
-            long start = lastNewlineBefore(newline) + 1;
-            byte[] line = new byte[Math.toIntExact(newline - start)];
-            ByteBuffer dst = ByteBuffer.wrap(line);
-            while (dst.hasRemaining()) {
-                if (ch.read(dst, start + dst.position()) < 0) {
-                    throw new IOException("file shrank while reading");
-                }
-            }
-            pos = start;
-            return line;
-        }
-
-        /** Index of the last newline strictly before {@code end}, or -1. */
-        private long lastNewlineBefore(long end) throws IOException {
-            long i = end - 1;
-            while (i >= 0) {
-                if (i < windowStart || i >= windowStart + windowLength) {
-                    load(i);
-                }
-                int off = (int) (i - windowStart);
-                byte[] a = window.array();
-                while (off >= 0 && a[off] != '\n') {
-                    off--;
-                }
-                if (off >= 0) {
-                    return windowStart + off;
-                }
-                i = windowStart - 1;
-            }
-            return -1;
-        }
-
-        /** Loads the window so that it ends just after {@code index}. */
-        private void load(long index) throws IOException {
-            long start = Math.max(0, index + 1 - WINDOW);
-            window.clear();
-            window.limit((int) (index + 1 - start));
-            while (window.hasRemaining()) {
-                if (ch.read(window, start + window.position()) < 0) {
-                    break;
-                }
-            }
-            windowStart = start;
-            windowLength = window.position();
         }
     }
 }
