@@ -1,122 +1,54 @@
 package io.streamingllm.core.log;
 
-import io.streamingllm.core.AtomicFiles;
 import io.streamingllm.core.Ids;
-import jakarta.json.Json;
-import jakarta.json.JsonException;
-import jakarta.json.JsonReader;
-import jakarta.json.JsonReaderFactory;
-import jakarta.json.JsonWriter;
-import jakarta.json.JsonWriterFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Set;
-import java.util.Spliterator;
-import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
 
 /**
- * Durable per-conversation JSONL event logs under one directory ({@code LOG_DIR/{conversation_id}.jsonl}).
- * {@link #append} returns only after the event is on disk; concurrent appends share one fdatasync, whichever
- * conversations they go to (group commit).
+ * Durable per-conversation JSONL event logs under one directory ({@code LOG_DIR/{conversation_id}.jsonl}; layout,
+ * journal and durability contract in the package comment). {@link #append} returns only after the event is on
+ * disk; concurrent appends share one fdatasync, whichever conversations they go to.
  *
- * <p>Durability comes from a write-ahead journal under {@code LOG_DIR/.journal/} ({@link Journal}). An appender
- * serialises its line in its own thread and queues it on its conversation; holding the conversation's lock, one
- * appender writes every queued line at the end of the conversation's file (one write, page cache only) and
- * queues one journal record of them (conversation, file offset, bytes): lines never interleave, appends to
- * different conversations write in parallel, and a conversation's records are in the order of its file. The journal's
- * committer writes every queued record with one write and one {@code force(false)}, then releases the waiters.
- * When a journal segment is full, the conversation files it covers are forced and the segment is deleted; a
- * clean {@link #close} leaves no journal behind.
+ * <p>Group commit: an appender serialises its lines in its own thread and queues them on its conversation; holding
+ * the conversation's lock, one appender writes every queued line at the end of the conversation's file (one write,
+ * page cache only) and queues one journal record of them: lines never interleave, appends to different
+ * conversations write in parallel, and a conversation's records are in the order of its file. The {@link Journal}
+ * makes them durable.
  *
- * <p>On open, a journal left by a crash is replayed before anything else reads the files: a record whose bytes
- * the file already holds at its offset is skipped, one at the file's end is appended, and anything else found
- * at its offset (zeros of a lost page cache, other bytes) is moved to {@code {id}.jsonl.corrupt} before the
- * record's line is written there. Replay is idempotent; the files are forced before the journal is dropped.
- *
- * <p>At most {@code maxOpenFiles} write channels are open (least recently used are closed; the checkpoint
- * forces a closed one through a fresh descriptor). A torn last line left by a crash (bytes after the last
- * newline, or a last line that does not parse) is appended to {@code {id}.jsonl.corrupt} and cut from the live
- * file the first time this instance touches the conversation. Readers also skip any line that does not parse,
- * with a warning.
+ * <p>Thread-safe: a conversation's writes are serialised by its {@link ConversationFile#lock}; readers take no lock
+ * but the one-time tail check.
  */
 public final class EventLog implements AutoCloseable {
     public static final int DEFAULT_MAX_OPEN_FILES = 256;
-    static final String SUFFIX = ".jsonl";
-    static final String CORRUPT_SUFFIX = ".jsonl.corrupt";
 
     private static final System.Logger LOG = System.getLogger(EventLog.class.getName());
-    private static final JsonWriterFactory WRITERS = Json.createWriterFactory(Map.of());
-    private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
-    /** File mtimes come from a coarse kernel clock; don't let it hide events from {@link #since}. */
-    private static final long MTIME_SLACK_MS = 2_000;
-    private static final int CHECKPOINT_LANES = 16;
 
-    private final Path logDir;
-    private final int maxOpenFiles;
+    private final LogLayout layout;
+    private final WriteChannels channels;
+    private final TailRepair repair;
+    private final LogQueries queries;
     private final Journal journal;
+    private final LogArchiver archiver;
     private volatile boolean closed;
     /** Every conversation this instance touched; entries stay, so that one lock always guards one file. */
     private final ConcurrentHashMap<String, ConversationFile> conversations = new ConcurrentHashMap<>();
-    private final ReentrantLock channelsLock = new ReentrantLock();
-    /** Conversations with an open write channel, in clock order (second chance for recently used ones). */
-    private final ArrayDeque<ConversationFile> open = new ArrayDeque<>(); // guarded by channelsLock
-
-    private static final class ConversationFile {
-        final String id;
-        final ReentrantLock lock = new ReentrantLock();
-        /** Lines waiting for the next holder of {@link #lock} to write them. */
-        final ConcurrentLinkedQueue<Write> queued = new ConcurrentLinkedQueue<>();
-        /** Written holding {@link #lock}; the checkpoint reads it without. */
-        volatile FileChannel channel;
-        /** Used since the eviction clock last passed; spares it once. */
-        volatile boolean referenced;
-        /** End of the file as this instance wrote it, -1 when not known. Guarded by lock. */
-        long end = -1;
-        /** The file's tail was checked for a torn line. Guarded by lock. */
-        boolean checked;
-
-        ConversationFile(String id) {
-            this.id = id;
-        }
-    }
 
     public EventLog(Path logDir) {
         this(logDir, DEFAULT_MAX_OPEN_FILES);
@@ -134,28 +66,27 @@ public final class EventLog implements AutoCloseable {
         if (segmentSize < 4096 || segmentSize > 1L << 30) {
             throw new IllegalArgumentException("journal segments must be 4 KiB to 1 GiB, got " + segmentSize);
         }
-        this.logDir = logDir.toAbsolutePath().normalize();
-        this.maxOpenFiles = maxOpenFiles;
+        this.layout = new LogLayout(logDir.toAbsolutePath().normalize());
+        this.repair = new TailRepair(layout);
+        this.channels = new WriteChannels(layout, repair, maxOpenFiles);
+        this.queries = new LogQueries(layout);
         try {
-            Files.createDirectories(this.logDir);
+            Files.createDirectories(layout.dir());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create log directory " + this.logDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot create log directory " + layout.dir() + ": " + e.getMessage(), e);
         }
-        Path journalDir = this.logDir.resolve(Journal.DIR);
+        Path journalDir = layout.journalDir();
         long firstSeq;
         try {
-            Journal.Recovered recovered = Journal.recover(journalDir);
-            replay(recovered.entries());
-            Journal.discard(journalDir, recovered.segments());
+            JournalRecovery.Recovered recovered = JournalRecovery.recover(journalDir);
+            new JournalReplay(layout, repair).replay(recovered.records());
+            JournalRecovery.discard(journalDir, recovered.segments());
             firstSeq = recovered.nextSeq();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot replay the event log journal " + journalDir + ": " + e.getMessage(), e);
         }
-        journal = new Journal(journalDir, segmentSize, firstSeq, this::forceFiles);
-    }
-
-    public Path directory() {
-        return logDir;
+        journal = new Journal(journalDir, segmentSize, firstSeq, new FileCheckpoint(layout, conversations));
+        archiver = new LogArchiver(layout, channels, journal);
     }
 
     /** Called after each group commit with the nanoseconds its journal write and fdatasync took (for metrics). */
@@ -181,7 +112,7 @@ public final class EventLog implements AutoCloseable {
                 throw new IllegalArgumentException("appendAll takes events of one conversation; got "
                         + conversationId + " and " + e.conversationId());
             }
-            lines.append(toLine(e)).append('\n');
+            lines.append(EventCodec.toLine(e)).append('\n');
         }
         CompletableFuture<Void> durable = write(conversationId, lines.toString().getBytes(StandardCharsets.UTF_8));
         try {
@@ -198,9 +129,9 @@ public final class EventLog implements AutoCloseable {
 
     /** All events of a conversation, chronological, streamed from the file. Close the stream. */
     public Stream<Event> read(String conversationId) {
-        Path file = file(conversationId);
+        Path file = layout.requireFile(conversationId);
         repairOnce(conversationId);
-        return lines(file);
+        return ForwardLines.events(file);
     }
 
     /** The last {@code limit} events of a conversation, chronological; read backwards from the end. */
@@ -208,28 +139,12 @@ public final class EventLog implements AutoCloseable {
         if (limit < 0) {
             throw new IllegalArgumentException("limit must not be negative, got " + limit);
         }
-        Path file = file(conversationId);
+        Path file = layout.requireFile(conversationId);
         repairOnce(conversationId);
         if (limit == 0) {
             return List.of();
         }
-        List<Event> newestFirst = new ArrayList<>(Math.min(limit, 1024));
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            BackwardLines lines = new BackwardLines(ch, ch.size());
-            byte[] line;
-            while (newestFirst.size() < limit && (line = lines.previous()) != null) {
-                Event e = parse(line, file);
-                if (e != null) {
-                    newestFirst.add(e);
-                }
-            }
-        } catch (NoSuchFileException e) {
-            return List.of();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
-        Collections.reverse(newestFirst);
-        return newestFirst;
+        return BackwardLines.lastEvents(file, limit);
     }
 
     /**
@@ -237,23 +152,7 @@ public final class EventLog implements AutoCloseable {
      * (files untouched since before {@code instant} are skipped); memory holds only the matching events.
      */
     public Stream<Event> since(Instant instant) {
-        List<Event> found = new ArrayList<>();
-        long cutoff = instant.toEpochMilli() - MTIME_SLACK_MS;
-        for (String id : conversationIds()) {
-            Path file = logDir.resolve(id + SUFFIX);
-            try {
-                if (Files.getLastModifiedTime(file).toMillis() < cutoff) {
-                    continue;
-                }
-            } catch (IOException e) {
-                continue; // archived meanwhile
-            }
-            try (Stream<Event> events = lines(file)) {
-                events.filter(e -> !e.timestamp().isBefore(instant)).forEach(found::add);
-            }
-        }
-        found.sort(Comparator.comparing(Event::timestamp));
-        return found.stream();
+        return queries.since(instant);
     }
 
     /**
@@ -261,10 +160,7 @@ public final class EventLog implements AutoCloseable {
      * conversation (ids sorted), each conversation's in order. Lazy: one file open at a time. Close the stream.
      */
     public Stream<Event> byType(Set<EventType> types, Visibility visibility) {
-        boolean anyType = types == null || types.isEmpty();
-        return conversationIds().stream()
-                .flatMap(id -> lines(logDir.resolve(id + SUFFIX)))
-                .filter(e -> (anyType || types.contains(e.type())) && (visibility == null || e.visibility() == visibility));
+        return queries.byType(types, visibility);
     }
 
     /**
@@ -272,28 +168,11 @@ public final class EventLog implements AutoCloseable {
      * journal directory ({@code .journal}, no id starts with a dot) and {@code .corrupt} files never do.
      */
     public List<String> conversationIds() {
-        List<String> ids = new ArrayList<>();
-        try (Stream<Path> files = Files.list(logDir)) {
-            files.forEach(p -> {
-                String name = p.getFileName().toString();
-                if (name.endsWith(SUFFIX)) {
-                    String id = name.substring(0, name.length() - SUFFIX.length());
-                    if (Ids.isValid(id)) {
-                        ids.add(id);
-                    }
-                }
-            });
-        } catch (NoSuchFileException e) {
-            return List.of();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + logDir + ": " + e.getMessage(), e);
-        }
-        Collections.sort(ids);
-        return ids;
+        return queries.conversationIds();
     }
 
     public boolean exists(String conversationId) {
-        return Files.isRegularFile(file(conversationId));
+        return Files.isRegularFile(layout.requireFile(conversationId));
     }
 
     /**
@@ -302,56 +181,7 @@ public final class EventLog implements AutoCloseable {
      * forced and the journal told before it moves, so a replay never brings the archived lines back.
      */
     public boolean archive(String conversationId, Path archiveDir) {
-        Path file = file(conversationId);
-        ConversationFile c = conversation(conversationId);
-        boolean interrupted = Thread.interrupted(); // file I/O below must not be cut by an interrupt
-        c.lock.lock();
-        try {
-            release(c);
-            c.checked = false;
-            c.end = -1;
-            if (!Files.isRegularFile(file)) {
-                return false;
-            }
-            try {
-                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                    ch.force(true);
-                }
-                awaitArchivedMarker(conversationId);
-                Path moved = AtomicFiles.moveToArchive(file, archiveDir, conversationId, SUFFIX);
-                Path corrupt = logDir.resolve(conversationId + CORRUPT_SUFFIX);
-                if (Files.isRegularFile(corrupt)) {
-                    String stem = moved.getFileName().toString();
-                    stem = stem.substring(0, stem.length() - SUFFIX.length());
-                    AtomicFiles.moveToArchive(corrupt, archiveDir, stem, ".corrupt");
-                }
-                return true;
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot archive " + file + " to " + archiveDir + ": " + e.getMessage(), e);
-            }
-        } finally {
-            c.lock.unlock();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private void awaitArchivedMarker(String conversationId) throws IOException {
-        CompletableFuture<Void> marker;
-        try {
-            marker = journal.archived(conversationId);
-        } catch (IllegalStateException closedJournal) {
-            return; // closed: its checkpoint covered every record, nothing is left to replay
-        }
-        try {
-            marker.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw e;
-        }
+        return archiver.archive(conversation(conversationId), archiveDir);
     }
 
     /** Commits queued appends, forces every file the journal covers, deletes the journal, closes every file. */
@@ -359,14 +189,14 @@ public final class EventLog implements AutoCloseable {
     public void close() {
         closed = true;
         journal.close();
-        closeChannels();
+        channels.closeAll();
     }
 
     /** Stops like a crash: queued appends are committed to the journal, but nothing is checkpointed (tests). */
     void halt() {
         closed = true;
         journal.halt();
-        closeChannels();
+        channels.closeAll();
     }
 
     /** Waits until every full journal segment is checkpointed (tests). */
@@ -379,23 +209,7 @@ public final class EventLog implements AutoCloseable {
         return journal.checkpoints();
     }
 
-    private void closeChannels() {
-        channelsLock.lock();
-        try {
-            for (ConversationFile c : open) {
-                FileChannel ch = c.channel;
-                c.channel = null;
-                if (ch != null) {
-                    closeQuietly(ch);
-                }
-            }
-            open.clear();
-        } finally {
-            channelsLock.unlock();
-        }
-    }
-
-    // ---- writing ------------------------------------------------------------------------------------------
+    // ---- group commit ---------------------------------------------------------------------------------------
 
     private ConversationFile conversation(String id) {
         ConversationFile c = conversations.get(id);
@@ -406,19 +220,6 @@ public final class EventLog implements AutoCloseable {
         return conversations.computeIfAbsent(id, ConversationFile::new);
     }
 
-    /** One appender's lines, waiting in its conversation's queue until a lock holder writes them. */
-    private static final class Write {
-        final byte[] bytes;
-        // set by the writer of the group, read by the appender after it holds the lock itself
-        boolean taken;
-        CompletableFuture<Void> durable;
-        RuntimeException failure;
-
-        Write(byte[] bytes) {
-            this.bytes = bytes;
-        }
-    }
-
     /**
      * Queues {@code bytes} for the end of the conversation's file and takes the conversation's lock; whoever holds
      * it writes every queued line with one write and queues one journal record for them (so 64 appenders of one
@@ -426,7 +227,7 @@ public final class EventLog implements AutoCloseable {
      */
     private CompletableFuture<Void> write(String id, byte[] bytes) {
         ConversationFile c = conversation(id);
-        Write own = new Write(bytes);
+        ConversationFile.Write own = new ConversationFile.Write(bytes);
         c.queued.add(own);
         // an interrupt would close the shared channel under a write (ClosedByInterruptException): the write
         // and any undo run with the status cleared, and it is restored after
@@ -450,9 +251,9 @@ public final class EventLog implements AutoCloseable {
 
     /** Writes every queued line of the conversation at the end of its file and journals them. Holds c.lock. */
     private void writeQueued(ConversationFile c, boolean[] interrupted) {
-        List<Write> group = new ArrayList<>();
+        List<ConversationFile.Write> group = new ArrayList<>();
         int length = 0;
-        for (Write w; (w = c.queued.poll()) != null; ) {
+        for (ConversationFile.Write w; (w = c.queued.poll()) != null; ) {
             w.taken = true;
             group.add(w);
             length += w.bytes.length;
@@ -466,7 +267,7 @@ public final class EventLog implements AutoCloseable {
         } else {
             bytes = new byte[length];
             int at = 0;
-            for (Write w : group) {
+            for (ConversationFile.Write w : group) {
                 System.arraycopy(w.bytes, 0, bytes, at, w.bytes.length);
                 at += w.bytes.length;
             }
@@ -478,7 +279,7 @@ public final class EventLog implements AutoCloseable {
         } catch (RuntimeException e) {
             failure = e;
         }
-        for (Write w : group) {
+        for (ConversationFile.Write w : group) {
             w.durable = durable;
             w.failure = failure;
         }
@@ -486,23 +287,20 @@ public final class EventLog implements AutoCloseable {
 
     private CompletableFuture<Void> writeAndJournal(ConversationFile c, byte[] bytes, boolean[] interrupted) {
         if (closed) {
-            throw new IllegalStateException("event log " + logDir + " is closed");
+            throw new IllegalStateException("event log " + layout.dir() + " is closed");
         }
         long offset = -1;
         for (int attempt = 1; ; attempt++) {
             try {
-                FileChannel ch = writable(c);
+                FileChannel ch = channels.writable(c);
                 offset = c.end;
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf, offset + buf.position());
-                }
+                ChannelIo.writeFully(ch, ByteBuffer.wrap(bytes), offset);
                 c.end = offset + bytes.length;
                 break;
             } catch (ClosedChannelException e) {
                 // closed under the write by an interrupt: reopen (which cuts a partial write) and retry
                 interrupted[0] |= Thread.interrupted();
-                release(c);
+                channels.release(c);
                 if (attempt == 3) {
                     throw failedWrite(c, offset, e);
                 }
@@ -527,11 +325,11 @@ public final class EventLog implements AutoCloseable {
 
     /** Undoes a write that will not be acknowledged: the file is cut back to {@code offset}. Holds c.lock. */
     private void cut(ConversationFile c, long offset) {
-        try (FileChannel ch = FileChannel.open(logDir.resolve(c.id + SUFFIX), StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(layout.file(c.id), StandardOpenOption.WRITE)) {
             ch.truncate(offset);
             c.end = offset;
         } catch (IOException e) {
-            release(c);
+            channels.release(c);
             c.end = -1;
             c.checked = false; // the tail check on the next use moves any partial line aside
             LOG.log(System.Logger.Level.WARNING, "event log {0}: cannot cut an unacknowledged write: {1}", c.id,
@@ -539,514 +337,19 @@ public final class EventLog implements AutoCloseable {
         }
     }
 
-    /** The conversation's write channel, opened (tail checked first) and admitted to the open set as needed. */
-    private FileChannel writable(ConversationFile c) throws IOException {
-        FileChannel ch = c.channel;
-        if (ch != null) {
-            if (ch.isOpen()) {
-                c.referenced = true;
-                return ch;
-            }
-            release(c);
-        }
-        if (!c.checked) {
-            repair(c.id);
-            c.checked = true;
-            c.end = -1;
-        }
-        admit(c);
-        try {
-            ch = FileChannel.open(logDir.resolve(c.id + SUFFIX), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            long size = ch.size();
-            if (c.end >= 0 && size > c.end) {
-                ch.truncate(c.end); // what a failed attempt wrote past the end
-            } else {
-                c.end = size;
-            }
-        } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                closeQuietly(ch);
-            }
-            release(c);
-            throw e;
-        }
-        c.channel = ch;
-        return ch;
-    }
-
-    /** Makes room in the open set (closing an idle channel not used since the clock last passed) and adds c. */
-    private void admit(ConversationFile c) {
-        channelsLock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("event log " + logDir + " is closed");
-            }
-            int passed = 0;
-            while (open.size() >= maxOpenFiles) {
-                ConversationFile victim = open.pollFirst();
-                // a busy victim (its writer holds the lock) is passed over, never waited for: that writer may be
-                // waiting for channelsLock itself
-                if (victim.referenced || !victim.lock.tryLock()) {
-                    victim.referenced = false;
-                    open.addLast(victim);
-                    if (++passed > 2 * maxOpenFiles) {
-                        channelsLock.unlock(); // every channel busy: let their writers finish
-                        Thread.yield();
-                        channelsLock.lock();
-                        passed = 0;
-                    }
-                    continue;
-                }
-                try {
-                    FileChannel ch = victim.channel;
-                    victim.channel = null;
-                    victim.end = -1;
-                    if (ch != null) {
-                        closeQuietly(ch); // unforced is fine: the checkpoint forces through a new descriptor
-                    }
-                } finally {
-                    victim.lock.unlock();
-                }
-            }
-            open.addLast(c);
-        } finally {
-            channelsLock.unlock();
-        }
-    }
-
-    /** Closes the conversation's channel and drops it from the open set. Holds c.lock. */
-    private void release(ConversationFile c) {
-        FileChannel ch = c.channel;
-        c.channel = null;
-        channelsLock.lock();
-        try {
-            open.remove(c);
-        } finally {
-            channelsLock.unlock();
-        }
-        if (ch != null) {
-            closeQuietly(ch);
-        }
-    }
-
-    /**
-     * The checkpoint: forces the files a journal segment wrote to, then their directory (names of new files).
-     * Up to {@value #CHECKPOINT_LANES} forces run at once (on virtual threads, for this checkpoint only): the
-     * file system folds concurrent fsyncs into one commit, so 10,000 files take about as long as a few hundred.
-     */
-    private void forceFiles(Set<String> ids) throws IOException {
-        List<String> files = new ArrayList<>(ids);
-        AtomicInteger next = new AtomicInteger();
-        Callable<Void> lane = () -> {
-            for (int i; (i = next.getAndIncrement()) < files.size(); ) {
-                forceFile(files.get(i));
-            }
-            return null;
-        };
-        int lanes = Math.min(CHECKPOINT_LANES, files.size());
-        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Void>> running = new ArrayList<>();
-            for (int l = 0; l < lanes; l++) {
-                running.add(executor.submit(lane));
-            }
-            for (Future<Void> f : running) {
-                try {
-                    f.get();
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof IOException io) {
-                        throw io;
-                    }
-                    throw new IOException(e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("checkpoint interrupted", e);
-                }
-            }
-        }
-        AtomicFiles.syncDirectory(logDir);
-    }
-
-    private void forceFile(String id) throws IOException {
-        ConversationFile c = conversations.get(id);
-        FileChannel ch = c == null ? null : c.channel;
-        if (ch != null) {
-            try {
-                ch.force(false);
-                return;
-            } catch (ClosedChannelException e) {
-                // evicted meanwhile: force through a new descriptor (fsync covers the whole file)
-            }
-        }
-        try (FileChannel f = FileChannel.open(logDir.resolve(id + SUFFIX), StandardOpenOption.WRITE)) {
-            f.force(false);
-        } catch (NoSuchFileException e) {
-            // archived meanwhile: archive forces the file before moving it
-        }
-    }
-
-    private static void closeQuietly(FileChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // closing a channel that failed already
-        }
-    }
-
-    // ---- journal replay -------------------------------------------------------------------------------------
-
-    /** Puts every record of a crashed instance's journal back into the conversation files (see the class comment). */
-    private void replay(List<Journal.Entry> entries) throws IOException {
-        if (entries.isEmpty()) {
-            return;
-        }
-        Map<String, Long> archivedAt = new HashMap<>();
-        for (Journal.Entry e : entries) {
-            if (e.kind() == Journal.ARCHIVED) {
-                archivedAt.merge(e.conversationId(), e.seq(), Math::max);
-            }
-        }
-        Map<String, List<Journal.Entry>> byConversation = new LinkedHashMap<>();
-        for (Journal.Entry e : entries) {
-            if (e.kind() == Journal.LINES && e.seq() > archivedAt.getOrDefault(e.conversationId(), 0L)) {
-                if (Ids.isValid(e.conversationId())) {
-                    byConversation.computeIfAbsent(e.conversationId(), k -> new ArrayList<>()).add(e);
-                } else {
-                    LOG.log(System.Logger.Level.WARNING, "event log journal: record {0} names an invalid "
-                            + "conversation id, skipped", e.seq());
-                }
-            }
-        }
-        Map<Path, FileChannel> segments = new HashMap<>();
-        try {
-            for (Map.Entry<String, List<Journal.Entry>> conversation : byConversation.entrySet()) {
-                replay(conversation.getKey(), conversation.getValue(), segments);
-            }
-        } finally {
-            segments.values().forEach(EventLog::closeQuietly);
-        }
-        AtomicFiles.syncDirectory(logDir);
-    }
-
-    private void replay(String id, List<Journal.Entry> entries, Map<Path, FileChannel> segments) throws IOException {
-        Path file = logDir.resolve(id + SUFFIX);
-        int restored = 0;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            long shift = 0; // after a gap, where the file's offsets stand against the journal's
-            for (Journal.Entry e : entries) {
-                FileChannel segment = segments.get(e.segment());
-                if (segment == null) {
-                    segment = FileChannel.open(e.segment(), StandardOpenOption.READ);
-                    segments.put(e.segment(), segment);
-                }
-                byte[] bytes = Journal.read(segment, e);
-                long at = e.offset() + shift;
-                long size = ch.size();
-                if (size > at) {
-                    if (size - at >= bytes.length && Arrays.equals(readAt(ch, at, bytes.length), bytes)) {
-                        continue; // already there
-                    }
-                    moveToCorrupt(id, ch, at, size);
-                    ch.truncate(at);
-                    LOG.log(System.Logger.Level.WARNING, "event log {0}: bytes at offset {1} differ from journal "
-                            + "record {2}; moved the {3} bytes from there to the end to {4} and wrote the record",
-                            file, at, e.seq(), size - at, id + CORRUPT_SUFFIX);
-                } else if (size < at) {
-                    LOG.log(System.Logger.Level.WARNING, "event log {0}: journal record {1} belongs at offset {2} "
-                            + "but the file ends at {3}: {4} earlier bytes are missing; the record is appended at {3}",
-                            file, e.seq(), at, size, at - size);
-                    shift -= at - size;
-                    at = size;
-                }
-                writeFully(ch, bytes, at);
-                restored++;
-            }
-            // even with nothing restored: what is there may exist only in the page cache of a killed process
-            ch.force(true);
-        }
-        if (restored > 0) {
-            LOG.log(System.Logger.Level.INFO, "event log {0}: restored {1} of {2} journal records", file, restored,
-                    entries.size());
-        }
-    }
-
-    private static byte[] readAt(FileChannel ch, long position, int length) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(length);
-        while (buf.hasRemaining()) {
-            if (ch.read(buf, position + buf.position()) < 0) {
-                break;
-            }
-        }
-        return buf.array();
-    }
-
-    private static void writeFully(FileChannel ch, byte[] bytes, long position) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-            ch.write(buf, position + buf.position());
-        }
-    }
-
-    /**
-     * Appends the bytes {@code [from, to)} of a conversation's file to its {@code .corrupt} file (with a newline
-     * when they lack one) and forces it: nothing cut from a live log is ever lost.
-     */
-    private void moveToCorrupt(String id, FileChannel ch, long from, long to) throws IOException {
-        Path corrupt = logDir.resolve(id + CORRUPT_SUFFIX);
-        try (FileChannel out = FileChannel.open(corrupt, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND)) {
-            for (long at = from; at < to; ) {
-                long n = ch.transferTo(at, to - at, out);
-                if (n <= 0) {
-                    throw new IOException("cannot copy bytes " + at + ".." + to + " of " + id + SUFFIX + " to " + corrupt);
-                }
-                at += n;
-            }
-            if (readAt(ch, to - 1, 1)[0] != '\n') {
-                ByteBuffer newline = ByteBuffer.wrap(new byte[]{'\n'});
-                while (newline.hasRemaining()) {
-                    out.write(newline);
-                }
-            }
-            out.force(true);
-        }
-        AtomicFiles.syncDirectory(logDir);
-    }
-
-    // ---- torn-tail repair -----------------------------------------------------------------------------------
-
+    /** Checks the conversation's tail for a torn line the first time this instance touches it. */
     private void repairOnce(String id) {
         ConversationFile c = conversation(id);
         c.lock.lock();
         try {
             if (!c.checked) {
-                repair(id);
+                repair.repair(id);
                 c.checked = true;
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot check log of conversation " + id + ": " + e.getMessage(), e);
         } finally {
             c.lock.unlock();
-        }
-    }
-
-    /**
-     * Moves a torn tail into {@code {id}.jsonl.corrupt} (fsync'd) and only then truncates the live file to the
-     * end of its last good line: bytes after the last newline, and a last line that does not parse.
-     */
-    private void repair(String id) throws IOException {
-        Path file = logDir.resolve(id + SUFFIX);
-        if (!Files.isRegularFile(file)) {
-            return;
-        }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            long size = ch.size();
-            if (size == 0) {
-                return;
-            }
-            BackwardLines lines = new BackwardLines(ch, size);
-            long cut = lines.endOfLastCompleteLine();
-            long goodEnd = cut;
-            byte[] last = lines.previous();
-            if (last != null && parse(last, null) == null) {
-                cut = lines.position();
-            }
-            if (cut == size) {
-                return;
-            }
-            moveToCorrupt(id, ch, cut, size);
-            ch.truncate(cut);
-            ch.force(true);
-            LOG.log(System.Logger.Level.WARNING, "event log {0}: moved a torn tail of {1} bytes ({2}) to {3}",
-                    file, size - cut, goodEnd == size ? "last line does not parse" : "no trailing newline",
-                    id + CORRUPT_SUFFIX);
-        }
-    }
-
-    // ---- reading --------------------------------------------------------------------------------------------
-
-    private Path file(String conversationId) {
-        return logDir.resolve(Ids.require("conversation", conversationId) + SUFFIX);
-    }
-
-    private static String toLine(Event e) {
-        StringWriter out = new StringWriter(256);
-        try (JsonWriter w = WRITERS.createWriter(out)) {
-            w.write(e.toJson());
-        }
-        return out.toString();
-    }
-
-    /** Parses one line; a malformed line is logged (when {@code file} is given) and yields null. */
-    private static Event parse(byte[] line, Path file) {
-        String text = new String(line, StandardCharsets.UTF_8);
-        try (JsonReader r = READERS.createReader(new StringReader(text))) {
-            return Event.fromJson(r.readObject());
-        } catch (JsonException | IllegalArgumentException | IllegalStateException e) {
-            if (file != null) {
-                LOG.log(System.Logger.Level.WARNING, "event log {0}: skipping a malformed line: {1}", file, e.getMessage());
-            }
-            return null;
-        }
-    }
-
-    /** A lazy stream of a file's parsable complete lines; an unterminated last fragment is ignored. */
-    private static Stream<Event> lines(Path file) {
-        InputStream in;
-        try {
-            in = Files.newInputStream(file);
-        } catch (NoSuchFileException e) {
-            return Stream.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
-        Iterator<Event> it = new Iterator<>() {
-            private final byte[] buf = new byte[64 * 1024];
-            private int pos;
-            private int len;
-            private byte[] line = new byte[1024];
-            private Event next;
-
-            @Override
-            public boolean hasNext() {
-                while (next == null) {
-                    byte[] l = readLine();
-                    if (l == null) {
-                        return false;
-                    }
-                    next = parse(l, file);
-                }
-                return true;
-            }
-
-            @Override
-            public Event next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                Event e = next;
-                next = null;
-                return e;
-            }
-
-            private byte[] readLine() {
-                int n = 0;
-                while (true) {
-                    if (pos == len) {
-                        try {
-                            len = in.read(buf);
-                        } catch (IOException e) {
-                            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-                        }
-                        pos = 0;
-                        if (len <= 0) {
-                            len = 0;
-                            return null; // EOF: a fragment without newline is not a line (yet)
-                        }
-                    }
-                    int start = pos;
-                    while (pos < len && buf[pos] != '\n') {
-                        pos++;
-                    }
-                    int chunk = pos - start;
-                    if (n + chunk > line.length) {
-                        line = java.util.Arrays.copyOf(line, Math.max(line.length * 2, n + chunk));
-                    }
-                    System.arraycopy(buf, start, line, n, chunk);
-                    n += chunk;
-                    if (pos < len) {
-                        pos++; // the newline
-                        return java.util.Arrays.copyOf(line, n);
-                    }
-                }
-            }
-        };
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false)
-                .onClose(() -> {
-                    try {
-                        in.close();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
-    }
-
-    /** Walks a file's newline-terminated lines from the end towards the start through a read-back window. */
-    private static final class BackwardLines {
-        private static final int WINDOW = 64 * 1024;
-        private final FileChannel ch;
-        private final ByteBuffer window = ByteBuffer.allocate(WINDOW);
-        private long windowStart = -1;
-        private int windowLength;
-        private final long size;
-        /** Position just after the newline that ends the next line {@link #previous} returns. */
-        private long pos;
-
-        BackwardLines(FileChannel ch, long size) throws IOException {
-            this.ch = ch;
-            this.size = size;
-            this.pos = endOfLastCompleteLine();
-        }
-
-        /** Position after the file's last newline (0 when there is none). */
-        long endOfLastCompleteLine() throws IOException {
-            return lastNewlineBefore(size) + 1;
-        }
-
-        long position() {
-            return pos;
-        }
-
-        /** The line before the current position without its newline, or null at the start of the file. */
-        byte[] previous() throws IOException {
-            if (pos == 0) {
-                return null;
-            }
-            long newline = pos - 1;
-            long start = lastNewlineBefore(newline) + 1;
-            byte[] line = new byte[Math.toIntExact(newline - start)];
-            ByteBuffer dst = ByteBuffer.wrap(line);
-            while (dst.hasRemaining()) {
-                if (ch.read(dst, start + dst.position()) < 0) {
-                    throw new IOException("file shrank while reading");
-                }
-            }
-            pos = start;
-            return line;
-        }
-
-        /** Index of the last newline strictly before {@code end}, or -1. */
-        private long lastNewlineBefore(long end) throws IOException {
-            long i = end - 1;
-            while (i >= 0) {
-                if (i < windowStart || i >= windowStart + windowLength) {
-                    load(i);
-                }
-                int off = (int) (i - windowStart);
-                byte[] a = window.array();
-                while (off >= 0 && a[off] != '\n') {
-                    off--;
-                }
-                if (off >= 0) {
-                    return windowStart + off;
-                }
-                i = windowStart - 1;
-            }
-            return -1;
-        }
-
-        /** Loads the window so that it ends just after {@code index}. */
-        private void load(long index) throws IOException {
-            long start = Math.max(0, index + 1 - WINDOW);
-            window.clear();
-            window.limit((int) (index + 1 - start));
-            while (window.hasRemaining()) {
-                if (ch.read(window, start + window.position()) < 0) {
-                    break;
-                }
-            }
-            windowStart = start;
-            windowLength = window.position();
         }
     }
 }

@@ -2,6 +2,8 @@ package io.streamingllm.core.log;
 
 import jakarta.json.Json;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
@@ -20,7 +22,7 @@ public final class CrashAppender {
         EventLog log = new EventLog(Path.of(args[0]), EventLog.DEFAULT_MAX_OPEN_FILES, segmentSize);
         String conversation = args[1];
         int threads = Integer.parseInt(args[2]);
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true);
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true);
         for (int t = 0; t < threads; t++) {
             int thread = t;
             Thread.ofPlatform().start(() -> {

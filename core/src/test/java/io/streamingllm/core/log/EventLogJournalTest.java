@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -185,7 +186,7 @@ class EventLogJournalTest {
         assertEquals('\n', bytes[end - 1], "the last record ends with its line's newline");
         long lastSeq = 20; // a fresh journal numbers its records from 1
 
-        Map<String, byte[]> tails = new java.util.LinkedHashMap<>();
+        Map<String, byte[]> tails = new LinkedHashMap<>();
         tails.put("random bytes", randomBytes(300));
         tails.put("a length beyond the segment", ByteBuffer.allocate(8).putInt(Integer.MAX_VALUE - 8).putInt(7).array());
         byte[] torn = record(lastSeq + 1, "g", 0, "{\"torn\":true}\n".getBytes(StandardCharsets.UTF_8));
@@ -384,7 +385,7 @@ class EventLogJournalTest {
         byte[] id = conv.getBytes(StandardCharsets.US_ASCII);
         int bodyLength = 8 + 8 + 1 + 1 + id.length + line.length;
         ByteBuffer buf = ByteBuffer.allocate(8 + bodyLength);
-        buf.putInt(bodyLength).putInt(0).putLong(seq).putLong(offset).put(Journal.LINES).put((byte) id.length)
+        buf.putInt(bodyLength).putInt(0).putLong(seq).putLong(offset).put(JournalRecord.LINES).put((byte) id.length)
                 .put(id).put(line);
         CRC32C crc = new CRC32C();
         crc.update(buf.array(), 8, bodyLength);

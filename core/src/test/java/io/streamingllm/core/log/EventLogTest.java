@@ -1,17 +1,20 @@
 package io.streamingllm.core.log;
 
 import jakarta.json.Json;
-import jakarta.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
@@ -22,13 +25,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class EventLogTest {
     @TempDir
@@ -62,7 +66,7 @@ class EventLogTest {
     }
 
     static Event parseLine(String line) {
-        return Event.fromJson(Json.createReader(new java.io.StringReader(line)).readObject());
+        return Event.fromJson(Json.createReader(new StringReader(line)).readObject());
     }
 
     @Test
@@ -269,7 +273,7 @@ class EventLogTest {
         int threads = 64;
         int perThread = 40;
         ExecutorService pool = Executors.newFixedThreadPool(threads);
-        List<Event> acknowledged = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Event> acknowledged = Collections.synchronizedList(new ArrayList<>());
         try {
             CountDownLatch start = new CountDownLatch(1);
             List<Callable<Void>> tasks = new ArrayList<>();
@@ -301,14 +305,14 @@ class EventLogTest {
             String prefix = t + ":";
             List<Integer> seq = parsed.stream().map(e -> e.payload().getString("content"))
                     .filter(c -> c.startsWith(prefix)).map(c -> Integer.parseInt(c.split(":")[1])).toList();
-            assertEquals(java.util.stream.IntStream.range(0, perThread).boxed().toList(), seq);
+            assertEquals(IntStream.range(0, perThread).boxed().toList(), seq);
         }
     }
 
     @Test
     void tenThousandConversationsKeepOpenFilesBounded() throws Exception {
         Path fds = Path.of("/proc/self/fd");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(fds), "needs /proc to count open files");
+        assumeTrue(Files.isDirectory(fds), "needs /proc to count open files");
         EventLog l = open();
         long before = countFds(fds);
         int conversations = 10_000;
@@ -356,7 +360,7 @@ class EventLogTest {
         try (Stream<Path> s = Files.list(fds)) {
             return s.count();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -387,7 +391,7 @@ class EventLogTest {
         assertEquals("{\"id\":\0\0\0garbage\n", Files.readString(logs.resolve("bad.jsonl.corrupt")));
         // a second crash appends to the same .corrupt file instead of replacing it
         l.close();
-        Files.writeString(logs.resolve("bad.jsonl"), "{\"half", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(logs.resolve("bad.jsonl"), "{\"half", StandardOpenOption.APPEND);
         try (EventLog again = new EventLog(logs)) {
             again.append(user("bad", "three"));
             assertEquals(3, rawLines(logs.resolve("bad.jsonl")).size());
@@ -408,13 +412,5 @@ class EventLogTest {
 
     private static String line(Event e) {
         return e.toJson().toString();
-    }
-
-    static Set<String> ids(List<Event> events) {
-        return events.stream().map(Event::id).collect(Collectors.toSet());
-    }
-
-    static JsonObject payload(String s) {
-        return Json.createObjectBuilder().add("content", s).build();
     }
 }

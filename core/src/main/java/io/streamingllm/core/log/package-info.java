@@ -1,0 +1,90 @@
+/**
+ * Durable per-conversation event logs ({@link EventLog}): one JSONL file per conversation, made durable by a
+ * write-ahead journal whose one fdatasync covers a whole batch of appends.
+ * One {@code EventLog} instance per {@code LOG_DIR} at a time (nothing enforces it).
+ *
+ * <h2>Files under {@code LOG_DIR}</h2>
+ * <table>
+ *   <caption>File layout</caption>
+ *   <tr><th>path</th><th>content</th></tr>
+ *   <tr><td>{@code {id}.jsonl}</td><td>the live log of conversation {@code id}: one event a line, each line one
+ *       compact JSON object ({@code EventCodec}) ended by {@code \n}; only ever appended to, and cut back only
+ *       by the repairs below</td></tr>
+ *   <tr><td>{@code {id}.jsonl.corrupt}</td><td>every byte cut from the live log (a torn tail; bytes found where a
+ *       journal record belongs), appended in the order cut, each piece ended by {@code \n}; never read back</td></tr>
+ *   <tr><td>{@code .journal/}</td><td>the journal; present while a log is open, and after a crash. No valid id
+ *       starts with a dot, so it is never taken for a conversation</td></tr>
+ *   <tr><td>{@code .journal/{16 hex digits}.seg}</td><td>a segment: preallocated (zero-filled; 32 MiB by default,
+ *       a record larger than that gets one of its own size), records from offset 0, zeros after the last; no
+ *       header. Names increase (milliseconds at open, then +1); replay goes by sequence numbers, not names</td></tr>
+ * </table>
+ * {@link EventLog#archive} moves {@code {id}.jsonl} into the archive directory as
+ * {@code {id}.{UTC stamp}.jsonl}, its {@code .corrupt} along with it (named after it).
+ *
+ * <h2>Journal record</h2>
+ * Big-endian, one after the other from the start of a segment:
+ * <table>
+ *   <caption>Journal record layout</caption>
+ *   <tr><th>offset</th><th>size</th><th>field</th><th>meaning</th></tr>
+ *   <tr><td>0</td><td>4</td><td>length</td><td>bytes after the CRC: 18 + idLength + the bytes' length</td></tr>
+ *   <tr><td>4</td><td>4</td><td>crc</td><td>CRC32C of those {@code length} bytes</td></tr>
+ *   <tr><td>8</td><td>8</td><td>seq</td><td>1 and up; consecutive within a segment, increasing across them</td></tr>
+ *   <tr><td>16</td><td>8</td><td>offset</td><td>where the bytes start in {@code {id}.jsonl} (0 for ARCHIVED)</td></tr>
+ *   <tr><td>24</td><td>1</td><td>kind</td><td>1 LINES: lines written at offset; 2 ARCHIVED: the file was archived,
+ *       earlier records of the id are obsolete</td></tr>
+ *   <tr><td>25</td><td>1</td><td>idLength</td><td>unsigned</td></tr>
+ *   <tr><td>26</td><td>idLength</td><td>id</td><td>the conversation id, US-ASCII</td></tr>
+ *   <tr><td>26 + idLength</td><td>length − 18 − idLength</td><td>bytes</td><td>the lines exactly as written to the
+ *       file, newlines included; empty for ARCHIVED</td></tr>
+ * </table>
+ * A segment's valid records end at the first one whose length overruns the segment or is below 18, whose CRC does
+ * not match, whose seq is not the next, or whose kind, offset or idLength is impossible.
+ *
+ * <h2>Durability</h2>
+ * <ul>
+ *   <li>When {@code append} returns, the lines are written at the end of the conversation's file (page cache only)
+ *       and their journal record is written and fdatasync'd ({@code force(false)}) in a preallocated segment:
+ *       the record is on disk, the file may not be yet. Events of one {@code appendAll} are adjacent and in one
+ *       record.</li>
+ *   <li>A checkpoint runs when the committer seals a full segment: every conversation file the segment's records
+ *       wrote to is fsync'd, then {@code LOG_DIR}, then the segment is deleted. After it those lines are durable in
+ *       their files. A failed checkpoint keeps that segment and every later one for the next open.</li>
+ *   <li>On open, before anything reads the files, the journal left by a crash is replayed: for each conversation,
+ *       the records after its last ARCHIVED marker, in seq order; a record whose bytes the file holds at its offset
+ *       is skipped, one at the file's end is appended, other bytes at its offset (zeros of a lost page cache) are
+ *       moved to {@code .corrupt} and the record written there, and one past the file's end is appended at the end
+ *       (the gap is logged). Each replayed file and {@code LOG_DIR} are fsync'd, then the segments deleted.</li>
+ *   <li>The first time an instance touches a conversation (read, tail, append), a torn tail — bytes after the last
+ *       newline, or a last line that does not parse — is moved to {@code .corrupt} (fsync'd) and then cut.</li>
+ *   <li>A crash during an append, before its record is durable: the append never returned; its line may or may
+ *       not be in the file (a partial one is cut as a torn tail). After the record's fdatasync: replay brings the
+ *       lines back whatever the file lost. During a checkpoint or a replay: the segments are still there and
+ *       are replayed on the next open (replay is idempotent). During a segment's preallocation: it holds no valid record and is
+ *       deleted on the next open.</li>
+ *   <li>{@code archive} forces the file and makes an ARCHIVED record durable before the file moves, so replay
+ *       never brings archived lines back.</li>
+ *   <li>{@code close()} commits what is queued, checkpoints every segment, deletes the unused spare segment and
+ *       {@code .journal/}, and closes every file: every acknowledged line is fsync'd in its file, and no journal is
+ *       left (unless a checkpoint failed).</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * <ul>
+ *   <li>Callers' threads (platform or virtual): an appender serialises its lines, queues them on its
+ *       conversation and takes the conversation's lock; the holder writes every queued line with one write and
+ *       queues one journal record, then every appender of the group blocks until the committer completes its
+ *       record. Readers read the files on the caller's thread, taking the conversation's lock only for the
+ *       one-time tail check.</li>
+ *   <li>{@code event-log-committer} (one platform thread): takes everything queued, writes it with one write,
+ *       one {@code force(false)}, completes the appenders; runs the {@code onFsync} listener (which must not
+ *       block); seals a full segment, and blocks when five sealed segments wait for their checkpoint.</li>
+ *   <li>{@code event-log-preallocate} (one short-lived platform thread per segment): zero-fills and forces the
+ *       next segment while the active one is half used.</li>
+ *   <li>{@code event-log-checkpoint} (one platform thread): checkpoints sealed segments, blocking in their
+ *       fsyncs, which it spreads over up to 16 virtual threads per checkpoint.</li>
+ * </ul>
+ * A conversation's lock is held across its file write and tail repair, never across a journal commit. Nothing
+ * is written or forced under the journal's or the checkpointer's lock; the write-channel set's lock is held to
+ * close an idle channel at most, and never waits for a conversation's lock.
+ */
+package io.streamingllm.core.log;
