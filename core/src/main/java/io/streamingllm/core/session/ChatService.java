@@ -17,6 +17,7 @@ import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.log.EventType;
 import io.streamingllm.core.log.Visibility;
 import io.streamingllm.core.session.ExtractiveSummarizer.EvictedTurn;
+import io.streamingllm.core.session.payload.WindowState;
 import io.streamingllm.core.summary.Summary;
 import io.streamingllm.core.summary.SummaryStore;
 import jakarta.json.Json;

@@ -1,5 +1,7 @@
 package io.streamingllm.core.session;
 
+import io.streamingllm.core.session.payload.WindowState;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
