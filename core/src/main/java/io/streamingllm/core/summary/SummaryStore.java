@@ -4,6 +4,7 @@ import io.streamingllm.core.AtomicFiles;
 import io.streamingllm.core.Ids;
 import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventType;
+import io.streamingllm.core.session.payload.PayloadKeys;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 
@@ -38,10 +39,6 @@ public final class SummaryStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create summary directory " + this.summaryDir + ": " + e.getMessage(), e);
         }
-    }
-
-    public Path directory() {
-        return summaryDir;
     }
 
     /**
@@ -141,7 +138,7 @@ public final class SummaryStore {
     private static String bullet(Event e) {
         JsonObject payload = e.payload();
         if ((e.type() == EventType.USER_MESSAGE || e.type() == EventType.ASSISTANT_MESSAGE)
-                && payload.get("content") instanceof JsonString content) {
+                && payload.get(PayloadKeys.CONTENT) instanceof JsonString content) {
             return oneLine(content.getString());
         }
         StringBuilder sb = new StringBuilder();
