@@ -24,7 +24,8 @@ import java.util.Optional;
  * One turn at a time per conversation. Thread-safe.
  *
  * <p>The log is the source of truth: a conversation's resident state (window and summary) is rebuilt
- * from its events, so idle conversations can leave memory and come back unchanged.
+ * from its events, so idle conversations can leave memory and come back unchanged. Which thread runs what
+ * during a turn, and what is durable when, is in the package documentation.
  */
 public final class ChatService implements AutoCloseable {
     /** Agent id recorded for conversations started through the Ollama-compatible API. */

@@ -25,7 +25,11 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Markdown summaries, {@code SUMMARY_DIR/{conversation_id}.md}, first line {@code <!-- summary_ref:SHA256 -->}. */
+/**
+ * Markdown summaries, {@code SUMMARY_DIR/{conversation_id}.md}, first line {@code <!-- summary_ref:SHA256 -->}
+ * (the format is in the package documentation). Thread-safe: it keeps no state, and a write replaces a file
+ * atomically.
+ */
 public final class SummaryStore {
     private static final String SUFFIX = ".md";
     private static final Pattern HEADER = Pattern.compile("<!-- summary_ref:([0-9a-f]{64}) -->");
