@@ -1,5 +1,7 @@
 package io.streamingllm.core.session;
 
+import io.streamingllm.core.session.payload.WindowState;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +11,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The resident state of one conversation: only what the next prompt needs (the recent window and the
  * summary), never its whole history, so memory per conversation is bounded by the window.
- * Mutated only by the turn that holds {@link #busy}.
+ * Mutated only by the turn that holds {@link #busy} (and by the llm rewrite that turn scheduled, which the
+ * next turn waits for); built from the log by {@link ConversationReplay}.
  */
 final class ConversationState {
     final String id;
@@ -22,7 +25,7 @@ final class ConversationState {
     String summary;
     String summaryRef;
     int summaryTokens;
-    WindowState lastWindow = new WindowState(0, 0, 0, 0);
+    WindowState lastWindow = WindowState.EMPTY;
     /** The llm-mode summary rewrite scheduled after a turn; the next turn waits for it. */
     CompletableFuture<Void> pendingSummary = CompletableFuture.completedFuture(null);
 
@@ -46,12 +49,36 @@ final class ConversationState {
             return evicted;
         }
         while (!recent.isEmpty() && recentTokens + newTokens > target) {
-            RecentTurn t = recent.removeFirst();
-            recentTokens -= t.tokens();
-            evicted.add(t);
+            evicted.add(removeOldest());
         }
         evictedTurns += evicted.size();
         return evicted;
+    }
+
+    /** Replays a logged eviction: removes the oldest turns while they are among {@code userEventIds}. */
+    List<RecentTurn> evictLogged(List<String> userEventIds) {
+        List<RecentTurn> evicted = new ArrayList<>();
+        while (!recent.isEmpty() && userEventIds.contains(recent.peekFirst().userEventId())) {
+            evicted.add(removeOldest());
+        }
+        return evicted;
+    }
+
+    private RecentTurn removeOldest() {
+        RecentTurn t = recent.removeFirst();
+        recentTokens -= t.tokens();
+        return t;
+    }
+
+    void summarised(String text, String ref, int tokens) {
+        summary = text;
+        summaryRef = ref;
+        summaryTokens = tokens;
+    }
+
+    /** The window of a prompt built now for a new message of {@code newTokens}. */
+    WindowState window(int sinkTokens, int newTokens) {
+        return new WindowState(sinkTokens, summary == null ? 0 : summaryTokens, recentTokens + newTokens, evictedTurns);
     }
 
     ConversationInfo info() {

@@ -3,6 +3,7 @@ package io.streamingllm.core.session;
 import io.streamingllm.core.engine.TokenCounter;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -14,7 +15,7 @@ import java.util.regex.Pattern;
  * be rebuilt from the log; bounded, so the prompt stays bounded however long the conversation runs.
  */
 final class ExtractiveSummarizer {
-    static final String HEADER = "Earlier in this conversation:";
+    private static final String HEADER = "Earlier in this conversation:";
     private static final int WORDS_PER_SIDE = 24;
     private static final int WORDS_PER_FRAGMENT = 8;
     private static final int FRAGMENTS_KEPT = 6;
@@ -114,7 +115,7 @@ final class ExtractiveSummarizer {
     }
 
     /** The first sentence of {@code text} on one line, at most {@code maxWords} words. */
-    static String clip(String text, int maxWords) {
+    private static String clip(String text, int maxWords) {
         String oneLine = text == null ? "" : text.strip().replaceAll("\\s+", " ");
         int end = firstSentenceEnd(oneLine);
         String sentence = end > 0 ? oneLine.substring(0, end) : oneLine;
@@ -122,7 +123,7 @@ final class ExtractiveSummarizer {
         if (words.length <= maxWords) {
             return sentence.isEmpty() ? "(empty)" : sentence;
         }
-        return String.join(" ", java.util.Arrays.copyOf(words, maxWords)) + " …";
+        return String.join(" ", Arrays.copyOf(words, maxWords)) + " …";
     }
 
     private static int firstSentenceEnd(String s) {

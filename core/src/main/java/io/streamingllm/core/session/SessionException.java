@@ -7,8 +7,6 @@ public final class SessionException extends RuntimeException {
         BUSY,
         /** No such agent (404 over HTTP, an error frame over WebSocket). */
         UNKNOWN_AGENT,
-        /** No such conversation (404). */
-        NOT_FOUND,
         /** The conversation belongs to another agent (409). */
         AGENT_MISMATCH,
         /** The request is malformed (400). */

@@ -5,7 +5,8 @@ import io.streamingllm.core.engine.TokenCounter;
 /**
  * Counts tokens for the window: the engine's own tokenizer when it has one, else a chars-per-token
  * estimate that starts at 4 and is calibrated with the prompt token counts the engine reports
- * (Ollama's {@code prompt_eval_count}).
+ * (Ollama's {@code prompt_eval_count}). Thread-safe: the estimate is one volatile value; two calibrations
+ * racing lose one sample, which only slows the learning.
  */
 final class TokenEstimator implements TokenCounter {
     static final double DEFAULT_CHARS_PER_TOKEN = 4.0;

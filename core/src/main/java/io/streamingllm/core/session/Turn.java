@@ -1,5 +1,7 @@
 package io.streamingllm.core.session;
 
+import io.streamingllm.core.engine.EngineException;
+
 import java.util.concurrent.CompletableFuture;
 
 /** A turn under way. */
@@ -8,7 +10,7 @@ public interface Turn {
 
     /**
      * Completes once the turn's events are durable in the log: normally (stop, length, cancelled) or
-     * exceptionally with the engine's {@link io.streamingllm.core.engine.EngineException}.
+     * exceptionally with the engine's {@link EngineException}.
      */
     CompletableFuture<TurnResult> result();
 

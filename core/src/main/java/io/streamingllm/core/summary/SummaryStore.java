@@ -4,6 +4,7 @@ import io.streamingllm.core.AtomicFiles;
 import io.streamingllm.core.Ids;
 import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventType;
+import io.streamingllm.core.session.payload.PayloadKeys;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 
@@ -24,7 +25,11 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Markdown summaries, {@code SUMMARY_DIR/{conversation_id}.md}, first line {@code <!-- summary_ref:SHA256 -->}. */
+/**
+ * Markdown summaries, {@code SUMMARY_DIR/{conversation_id}.md}, first line {@code <!-- summary_ref:SHA256 -->}
+ * (the format is in the package documentation). Thread-safe: it keeps no state, and a write replaces a file
+ * atomically.
+ */
 public final class SummaryStore {
     private static final String SUFFIX = ".md";
     private static final Pattern HEADER = Pattern.compile("<!-- summary_ref:([0-9a-f]{64}) -->");
@@ -38,10 +43,6 @@ public final class SummaryStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create summary directory " + this.summaryDir + ": " + e.getMessage(), e);
         }
-    }
-
-    public Path directory() {
-        return summaryDir;
     }
 
     /**
@@ -141,7 +142,7 @@ public final class SummaryStore {
     private static String bullet(Event e) {
         JsonObject payload = e.payload();
         if ((e.type() == EventType.USER_MESSAGE || e.type() == EventType.ASSISTANT_MESSAGE)
-                && payload.get("content") instanceof JsonString content) {
+                && payload.get(PayloadKeys.CONTENT) instanceof JsonString content) {
             return oneLine(content.getString());
         }
         StringBuilder sb = new StringBuilder();

@@ -212,11 +212,7 @@ public final class ConversationRoutes implements HttpService {
                 .add("conversation_id", c.conversationId())
                 .add("agent_id", c.agentId())
                 .add("turns", c.turns())
-                .add("window", JSON.createObjectBuilder()
-                        .add("sink_tokens", c.window().sinkTokens())
-                        .add("summary_tokens", c.window().summaryTokens())
-                        .add("recent_tokens", c.window().recentTokens())
-                        .add("evicted_turns", c.window().evictedTurns()));
+                .add("window", c.window().toJson());
         if (c.summaryRef() == null) {
             b.addNull("summary_ref");
         } else {

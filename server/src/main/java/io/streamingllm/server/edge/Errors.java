@@ -41,7 +41,6 @@ public final class Errors {
             return switch (s.kind()) {
                 case BUSY -> new ApiException(409, "conversation_busy", s.getMessage());
                 case UNKNOWN_AGENT -> new ApiException(404, "unknown_agent", s.getMessage());
-                case NOT_FOUND -> new ApiException(404, "not_found", s.getMessage());
                 case AGENT_MISMATCH -> new ApiException(409, "agent_mismatch", s.getMessage());
                 case BAD_REQUEST -> ApiException.badRequest(s.getMessage());
                 case TOO_LARGE -> new ApiException(413, "message_too_large", s.getMessage());

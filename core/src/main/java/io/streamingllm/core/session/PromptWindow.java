@@ -1,0 +1,141 @@
+package io.streamingllm.core.session;
+
+import io.streamingllm.core.agent.Agent;
+import io.streamingllm.core.config.SidecarConfig;
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.session.ExtractiveSummarizer.EvictedTurn;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The window a prompt is built in: {@code [sink][summary][recent turns][new user turn]} within the configured
+ * budgets, for a conversation kept here or over the history a client sends with a relayed call, and the
+ * generation options sized to it. Thread-safe: it keeps no state but the shared token estimator.
+ */
+final class PromptWindow {
+    /** On overflow the window is evicted down to this share of its size (hysteresis). */
+    static final double HYSTERESIS = 0.75;
+    private static final String SUMMARY_PREFIX = "Summary of the earlier conversation:\n";
+
+    private final SidecarConfig config;
+    private final TokenEstimator tokens;
+
+    PromptWindow(SidecarConfig config, TokenEstimator tokens) {
+        this.config = config;
+        this.tokens = tokens;
+    }
+
+    /** The agent's sink: its system prompt, then its markdown context. */
+    static String sinkText(Agent agent) {
+        String prompt = agent.systemPrompt() == null ? "" : agent.systemPrompt().strip();
+        String context = agent.markdownContext() == null ? "" : agent.markdownContext().strip();
+        if (context.isEmpty()) {
+            return prompt;
+        }
+        return prompt.isEmpty() ? context : prompt + "\n\n" + context;
+    }
+
+    /** Refuses a message that alone is larger than the window. */
+    void requireFits(int userTokens) {
+        if (config.streamingEnabled() && userTokens > config.recentSize()) {
+            throw new SessionException(SessionException.Kind.TOO_LARGE, "the message has about " + userTokens
+                    + " tokens, more than the whole window (STREAMING_LLM_RECENT_SIZE=" + config.recentSize() + ")");
+        }
+    }
+
+    /** Makes room for a new message of {@code userTokens}; returns the turns that left the window, oldest first. */
+    List<RecentTurn> evictFor(ConversationState c, int userTokens) {
+        if (!config.streamingEnabled()) {
+            return List.of();
+        }
+        return c.evictFor(userTokens, config.recentSize(), (int) (config.recentSize() * HYSTERESIS));
+    }
+
+    /** The conversation's prompt: its sink and summary as one system message, its recent turns, the new message. */
+    List<ChatMessage> prompt(ConversationState c, String sinkText, String userText) {
+        List<ChatMessage> messages = new ArrayList<>(2 + 2 * c.recent.size() + 1);
+        String system = systemMessage(sinkText, c.summary);
+        if (!system.isEmpty()) {
+            messages.add(ChatMessage.system(system));
+        }
+        for (RecentTurn t : c.recent) {
+            messages.add(ChatMessage.user(t.user()));
+            messages.add(ChatMessage.assistant(t.assistant()));
+        }
+        messages.add(ChatMessage.user(userText));
+        return messages;
+    }
+
+    /** The window over a client-supplied history: newest messages that fit, older ones summarised. */
+    List<ChatMessage> relayed(String sinkText, List<ChatMessage> dialogue) {
+        int keepFrom = 0;
+        if (config.streamingEnabled()) {
+            int used = 0;
+            keepFrom = dialogue.size();
+            for (int i = dialogue.size() - 1; i >= 0; i--) {
+                int t = tokens.count(dialogue.get(i).content());
+                if (i < dialogue.size() - 1 && used + t > config.recentSize()) {
+                    break;
+                }
+                used += t;
+                keepFrom = i;
+            }
+        }
+        String summary = null;
+        if (keepFrom > 0) {
+            summary = ExtractiveSummarizer.fold(null, asTurns(dialogue.subList(0, keepFrom)), config.summarySize(), tokens);
+        }
+        List<ChatMessage> prompt = new ArrayList<>();
+        String system = systemMessage(sinkText, summary);
+        if (!system.isEmpty()) {
+            prompt.add(ChatMessage.system(system));
+        }
+        prompt.addAll(dialogue.subList(keepFrom, dialogue.size()));
+        return prompt;
+    }
+
+    /** The caller's options with the defaults filled in and the context sized to the window. */
+    GenerationOptions options(GenerationOptions requested, int sinkTokens, List<ChatMessage> prompt) {
+        GenerationOptions o = requested == null ? GenerationOptions.DEFAULTS : requested;
+        int maxNew = o.maxNewTokens() == null ? config.maxNewTokens() : o.maxNewTokens();
+        int context;
+        if (config.streamingEnabled()) {
+            context = sinkTokens + config.summarySize() + config.recentSize() + maxNew;
+        } else {
+            context = prompt.stream().mapToInt(m -> tokens.count(m.content())).sum() + maxNew;
+        }
+        int keep = Math.max(config.startSize(), sinkTokens);
+        return new GenerationOptions(o.temperature(), maxNew, o.seed(), o.stop(), context, keep);
+    }
+
+    /** A client's messages as numbered turns: a user message and the reply after it, either side possibly absent. */
+    private static List<EvictedTurn> asTurns(List<ChatMessage> messages) {
+        List<EvictedTurn> turns = new ArrayList<>();
+        String user = null;
+        int n = 0;
+        for (ChatMessage m : messages) {
+            if (m.role() == ChatMessage.Role.USER) {
+                if (user != null) {
+                    turns.add(new EvictedTurn(++n, user, ""));
+                }
+                user = m.content();
+            } else {
+                turns.add(new EvictedTurn(++n, user == null ? "" : user, m.content()));
+                user = null;
+            }
+        }
+        if (user != null) {
+            turns.add(new EvictedTurn(++n, user, ""));
+        }
+        return turns;
+    }
+
+    private static String systemMessage(String sinkText, String summary) {
+        if (summary == null || summary.isEmpty()) {
+            return sinkText;
+        }
+        return sinkText.isEmpty() ? SUMMARY_PREFIX + summary : sinkText + "\n\n" + SUMMARY_PREFIX + summary;
+    }
+}

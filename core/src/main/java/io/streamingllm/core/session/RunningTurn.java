@@ -1,0 +1,48 @@
+package io.streamingllm.core.session;
+
+import io.streamingllm.core.engine.Generation;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A turn under way: its generation and the result that completes once the turn is durable. Thread-safe:
+ * cancelled from any thread, attached on the starting thread, completed on the service's background thread.
+ */
+final class RunningTurn implements Turn {
+    private final String conversationId;
+    private final CompletableFuture<TurnResult> result = new CompletableFuture<>();
+    private volatile Generation generation;
+    private volatile boolean cancelled;
+
+    /** @param conversationId null for a relayed call that names no conversation */
+    RunningTurn(String conversationId) {
+        this.conversationId = conversationId;
+    }
+
+    /** Binds the generation; a cancel that came first reaches it now. */
+    void attach(Generation g) {
+        generation = g;
+        if (cancelled) {
+            g.cancel();
+        }
+    }
+
+    @Override
+    public String conversationId() {
+        return conversationId;
+    }
+
+    @Override
+    public CompletableFuture<TurnResult> result() {
+        return result;
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+        Generation g = generation;
+        if (g != null) {
+            g.cancel();
+        }
+    }
+}

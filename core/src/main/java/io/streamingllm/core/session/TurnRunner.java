@@ -1,0 +1,283 @@
+package io.streamingllm.core.session;
+
+import io.streamingllm.core.config.SidecarConfig;
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.GenerationResult;
+import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.log.Event;
+import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.session.payload.AssistantMessage;
+import io.streamingllm.core.session.payload.TurnError;
+import io.streamingllm.core.session.payload.UserMessage;
+import io.streamingllm.core.session.payload.WindowState;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs turns: opens a logged turn (user message, eviction, prompt) on the caller's thread, streams the reply,
+ * and completes it on a background virtual thread (reply logged, conversation released, result completed);
+ * runs relayed calls that log nothing; and at shutdown lets turns under way finish or cancels them.
+ * Thread-safe.
+ */
+final class TurnRunner {
+    private static final System.Logger LOG = System.getLogger(TurnRunner.class.getName());
+
+    private final SidecarConfig config;
+    private final ModelEngine engine;
+    private final EventLog log;
+    private final TokenEstimator tokens;
+    private final PromptWindow window;
+    private final RollingSummary summary;
+    private final ResidentConversations residency;
+    private final Set<RunningTurn> running = ConcurrentHashMap.newKeySet();
+    private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile boolean shuttingDown;
+
+    TurnRunner(SidecarConfig config, ModelEngine engine, EventLog log, TokenEstimator tokens, PromptWindow window,
+               RollingSummary summary, ResidentConversations residency) {
+        this.config = config;
+        this.engine = engine;
+        this.log = log;
+        this.tokens = tokens;
+        this.window = window;
+        this.summary = summary;
+        this.residency = residency;
+    }
+
+    /** Refuses new turns once shutdown began. */
+    void requireOpen() {
+        if (shuttingDown) {
+            throw new SessionException(SessionException.Kind.SHUTTING_DOWN, "the sidecar is shutting down");
+        }
+    }
+
+    /**
+     * Starts a logged turn of {@code c}, which the caller holds; the turn releases it when it completes.
+     *
+     * @param relayedPrompt the prompt of a relayed call (built over the client's history); null to build it
+     *                      from the conversation
+     */
+    Turn start(ConversationState c, String sinkText, String userText, List<ChatMessage> relayedPrompt,
+               GenerationOptions requested, TokenListener listener) {
+        return run(open(c, sinkText, userText, relayedPrompt, requested), listener);
+    }
+
+    /** A relayed call that names no conversation: nothing is logged. */
+    Turn startUnlogged(List<ChatMessage> prompt, GenerationOptions requested, String sinkText, TokenListener listener) {
+        requireOpen();
+        RunningTurn rt = new RunningTurn(null);
+        running.add(rt);
+        Generation g = engine.generate(prompt, window.options(requested, tokens.count(sinkText), prompt), delta -> {
+            try {
+                listener.onToken(delta);
+            } catch (RuntimeException e) {
+                rt.cancel();
+            }
+        });
+        rt.attach(g);
+        g.result().whenComplete((res, err) -> {
+            running.remove(rt);
+            if (err != null) {
+                rt.result().completeExceptionally(unwrap(err));
+            } else {
+                rt.result().complete(new TurnResult(null, res.text(), res.finishReason(), res.promptTokens(),
+                        res.completionTokens(), res.totalNanos(), res.loadNanos(), res.promptEvalNanos(), res.evalNanos()));
+            }
+        });
+        return rt;
+    }
+
+    int active() {
+        return running.size();
+    }
+
+    /**
+     * Refuses new turns, lets turns under way finish for up to {@code grace}, then cancels the rest and
+     * waits until their events are durable.
+     */
+    void shutdown(Duration grace) {
+        shuttingDown = true;
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (RunningTurn t : List.copyOf(running)) {
+            long left = deadline - System.nanoTime();
+            try {
+                t.result().get(Math.max(0, left), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                break;
+            } catch (Exception ignored) {
+                // failed turns are logged by their own completion
+            }
+        }
+        List<RunningTurn> remaining = List.copyOf(running);
+        if (!remaining.isEmpty()) {
+            LOG.log(Level.WARNING, "shutdown: cancelling " + remaining.size() + " turn(s) still running after "
+                    + grace.toSeconds() + " s grace");
+        }
+        remaining.forEach(RunningTurn::cancel);
+        for (RunningTurn t : remaining) {
+            try {
+                t.result().get(30, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // logged as cancelled or failed by the turn itself
+            }
+        }
+        background.shutdown();
+        try {
+            background.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Opens the turn: counts the message, makes room in the window (folding what leaves into the summary),
+     * builds the prompt, and starts logging the user message in the background.
+     */
+    private TurnPlan open(ConversationState c, String sinkText, String userText, List<ChatMessage> relayedPrompt,
+                          GenerationOptions requested) {
+        c.pendingSummary.join();
+        int userTokens = tokens.count(userText);
+        window.requireFits(userTokens);
+        int turn = c.turns + 1;
+        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens).toEvent(c.id);
+        List<Event> opening = new ArrayList<>(2);
+        opening.add(userEvent);
+        String summaryBefore = c.summary;
+        List<RecentTurn> evicted = window.evictFor(c, userTokens);
+        if (!evicted.isEmpty()) {
+            opening.add(summary.fold(c, evicted));
+        }
+        String summaryToWrite = c.summary != null && !c.summary.equals(summaryBefore) ? c.summary : null;
+        c.turns = turn;
+
+        int sinkTokens = tokens.count(sinkText);
+        List<ChatMessage> prompt = relayedPrompt != null ? relayedPrompt : window.prompt(c, sinkText, userText);
+        WindowState promptWindow = c.window(sinkTokens, userTokens);
+        GenerationOptions options = window.options(requested, sinkTokens, prompt);
+        CompletableFuture<Void> opened = CompletableFuture.runAsync(() -> {
+            if (summaryToWrite != null) {
+                summary.store(c.id, summaryToWrite);
+            }
+            log.appendAll(opening);
+        }, background);
+        return new TurnPlan(c, turn, userEvent.id(), userText, userTokens, promptWindow, !evicted.isEmpty(), prompt,
+                options, opened);
+    }
+
+    private Turn run(TurnPlan turn, TokenListener listener) {
+        ConversationState c = turn.conversation();
+        RunningTurn rt = new RunningTurn(c.id);
+        running.add(rt);
+        StringBuilder text = new StringBuilder();
+        TokenListener relay = delta -> {
+            text.append(delta);
+            try {
+                listener.onToken(delta);
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "client listener failed, cancelling turn of " + c.id, e);
+                rt.cancel();
+            }
+        };
+        long started = System.nanoTime();
+        Generation g = engine.generate(c.id, turn.prompt(), turn.options(), relay);
+        rt.attach(g);
+        g.result().whenCompleteAsync((res, err) -> {
+            try {
+                TurnResult result = complete(turn, text.toString(), res, err, System.nanoTime() - started);
+                residency.release(c);
+                running.remove(rt);
+                if (err != null) {
+                    rt.result().completeExceptionally(unwrap(err));
+                } else {
+                    rt.result().complete(result);
+                }
+            } catch (Throwable t) {
+                // the log could not take the turn: forget the resident state, it is rebuilt from the log
+                residency.forget(c);
+                residency.release(c);
+                running.remove(rt);
+                rt.result().completeExceptionally(t);
+            }
+        }, background);
+        return rt;
+    }
+
+    /**
+     * Logs the reply (and the error of a failed turn) once the opening is durable, then moves the conversation
+     * on: a completed turn enters the window, and in llm mode a turn that evicted schedules the summary rewrite.
+     */
+    private TurnResult complete(TurnPlan turn, String partial, GenerationResult res, Throwable err, long nanos) {
+        ConversationState c = turn.conversation();
+        FinishReason reason = err != null ? FinishReason.ERROR : res.finishReason();
+        String reply = err != null ? partial : res.text();
+        int replyTokens = tokens.count(reply);
+        EngineException failure = err == null ? null : asEngineException(unwrap(err));
+        List<Event> events = new ArrayList<>(2);
+        events.add(reply(turn, reply, reason, replyTokens, res, nanos, failure).toEvent(c.id));
+        if (failure != null) {
+            events.add(new TurnError(failure.getMessage(), failure.kind(), turn.number()).toEvent(c.id));
+        }
+        turn.opened().join();
+        log.appendAll(events);
+
+        c.lastWindow = turn.window();
+        if (RecentTurn.entersWindow(reason)) {
+            c.addRecent(new RecentTurn(turn.number(), turn.userEventId(), turn.userText(), reply,
+                    turn.userTokens() + replyTokens));
+            if (res.promptTokensExact()) {
+                tokens.calibrate(turn.prompt().stream().mapToLong(m -> m.content().length()).sum(), res.promptTokens());
+            }
+        }
+        if (turn.evicted() && config.summaryMode() == SidecarConfig.SummaryMode.LLM) {
+            c.pendingSummary = CompletableFuture.runAsync(() -> summary.rewriteWithModel(c), background);
+        }
+        if (res == null) {
+            return new TurnResult(c.id, reply, reason, -1, -1, nanos, 0, 0, 0);
+        }
+        return new TurnResult(c.id, reply, reason, res.promptTokens(), res.completionTokens(), res.totalNanos(),
+                res.loadNanos(), res.promptEvalNanos(), res.evalNanos());
+    }
+
+    /** The ASSISTANT_MESSAGE of a turn: what the engine reported, or for a failed turn its wall time and error. */
+    private AssistantMessage reply(TurnPlan turn, String reply, FinishReason reason, int replyTokens,
+                                   GenerationResult res, long nanos, EngineException failure) {
+        String agentId = turn.conversation().agentId;
+        String error = failure == null ? null : failure.getMessage();
+        if (res == null) {
+            return new AssistantMessage(reply, agentId, engine.model(), turn.number(), reason, replyTokens, -1, -1,
+                    nanos, 0, 0, 0, turn.window(), error);
+        }
+        return new AssistantMessage(reply, agentId, engine.model(), turn.number(), reason, replyTokens,
+                res.promptTokens(), res.completionTokens(), res.totalNanos(), res.loadNanos(), res.promptEvalNanos(),
+                res.evalNanos(), turn.window(), error);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static EngineException asEngineException(Throwable t) {
+        return t instanceof EngineException ee ? ee
+                : new EngineException(EngineException.Kind.INTERNAL, "engine failed: " + t, t);
+    }
+}
