@@ -7,6 +7,7 @@ import com.sun.management.ThreadMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {
@@ -83,7 +84,7 @@ class SamplerTest {
 
     /** Token ids by logit, best first, lower id first on ties. */
     private static int[] ranking(float[] logits) {
-        return java.util.stream.IntStream.range(0, logits.length).boxed()
+        return IntStream.range(0, logits.length).boxed()
                 .sorted((a, b) -> Float.compare(logits[b], logits[a])).mapToInt(Integer::intValue).toArray();
     }
 
