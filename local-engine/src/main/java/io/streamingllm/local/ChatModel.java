@@ -11,15 +11,17 @@ import java.nio.file.Path;
 
 /**
  * A model file opened for chat: the runnable model, the tokenizer and chat template its metadata
- * describes.
+ * describes, and how long opening all of it took.
  */
-record ChatModel(LoadedModel model, Tokenizer tokenizer, ChatTemplate template) implements AutoCloseable {
+record ChatModel(LoadedModel model, Tokenizer tokenizer, ChatTemplate template, long loadNanos)
+        implements AutoCloseable {
 
     /**
      * Opens {@code file}; {@link EngineException} MODEL_NOT_FOUND when it cannot be read or is not a
      * model this engine runs (the message says why).
      */
     static ChatModel open(Path file, int threads) {
+        long start = System.nanoTime();
         LoadedModel model;
         try {
             model = LoadedModel.open(file, threads);
@@ -31,7 +33,7 @@ record ChatModel(LoadedModel model, Tokenizer tokenizer, ChatTemplate template) 
         try {
             Tokenizer tokenizer = Tokenizer.fromGguf(model.metadata());
             ChatTemplate template = ChatTemplate.fromGguf(model.metadata(), tokenizer);
-            return new ChatModel(model, tokenizer, template);
+            return new ChatModel(model, tokenizer, template, System.nanoTime() - start);
         } catch (RuntimeException e) {
             model.close();
             throw notAModel(file, e);

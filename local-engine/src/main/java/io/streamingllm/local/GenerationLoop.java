@@ -30,6 +30,7 @@ final class GenerationLoop {
     private final Set<Integer> stopTokens;
     private final Sessions sessions;
     private final int defaultMaxNewTokens;
+    private long unreportedLoadNanos; // the model's load time, until the first result reports it, as Ollama does
 
     GenerationLoop(ChatModel model, Sessions sessions, int defaultMaxNewTokens) {
         this.model = model;
@@ -37,6 +38,7 @@ final class GenerationLoop {
         this.stopTokens = model.template().stopTokenIds();
         this.sessions = sessions;
         this.defaultMaxNewTokens = defaultMaxNewTokens;
+        this.unreportedLoadNanos = model.loadNanos();
     }
 
     /** Runs {@code g} to its end; its result completes here, exceptionally with {@link EngineException}. */
@@ -113,12 +115,14 @@ final class GenerationLoop {
 
     /**
      * {@code promptTokens} counts the tokens prefilled: the whole prompt, or only a session turn's new
-     * ones.
+     * ones. The first result reports the model's load time.
      */
     private void complete(LocalGeneration g, String text, FinishReason finish, int promptTokens, int generated,
                           long start, long evalStart, boolean wholePrompt) {
         long now = System.nanoTime();
-        g.result().complete(new GenerationResult(text, finish, promptTokens, generated, now - start, 0,
+        long loadNanos = unreportedLoadNanos;
+        unreportedLoadNanos = 0;
+        g.result().complete(new GenerationResult(text, finish, promptTokens, generated, now - start, loadNanos,
                 evalStart - start, now - evalStart, wholePrompt));
     }
 }

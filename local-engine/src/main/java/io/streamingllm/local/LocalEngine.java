@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>One model instance serves every caller, so generations are <b>serialised</b>: they queue on one
  * worker thread and run one at a time, in order (the forward pass itself uses {@code threads} cores).
- * A cancelled generation that has not started yet finishes at once as cancelled with no text.
+ * A cancelled generation that has not started yet finishes at once as cancelled with no text. As
+ * Ollama's first answer after a load does, the first result reports the model's load time in
+ * {@code loadNanos} (the load happened in {@code open}, before the call; later results report 0).
  *
  * <p>Each generation runs over a StreamingLLM KV cache: {@code startSize} sinks plus a recent window
  * (capped so the cache never exceeds the model's trained context), so a long prompt or answer never

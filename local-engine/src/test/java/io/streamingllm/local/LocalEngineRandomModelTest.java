@@ -96,4 +96,17 @@ class LocalEngineRandomModelTest {
                     engine.exactTokenCounter().orElseThrow().count("hello there"));
         }
     }
+
+    @Test
+    void theFirstResultReportsTheModelLoadTimeAndLaterOnesNone() throws Exception {
+        Path file = dir.resolve("llama-f32.gguf");
+        RandomModel.write(file, "llama", GgmlType.F32, 3);
+        GenerationOptions o = new GenerationOptions(0.0, 2, null, List.of(), null, null);
+        try (LocalEngine engine = LocalEngine.open("random", file, 1, 4, 64, 16)) {
+            GenerationResult first = engine.generate(List.of(ChatMessage.user("hi")), o, d -> { }).result().get(60, TimeUnit.SECONDS);
+            GenerationResult second = engine.generate(List.of(ChatMessage.user("hi")), o, d -> { }).result().get(60, TimeUnit.SECONDS);
+            assertTrue(first.loadNanos() > 0, "load time " + first.loadNanos());
+            assertEquals(0, second.loadNanos());
+        }
+    }
 }
