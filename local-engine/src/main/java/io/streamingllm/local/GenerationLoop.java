@@ -1,6 +1,5 @@
 package io.streamingllm.local;
 
-import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.GenerationOptions;
@@ -10,7 +9,6 @@ import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.model.Sampler;
 import io.streamingllm.local.model.Transformer;
 import io.streamingllm.local.tokenizer.StreamingDecoder;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 

@@ -4,7 +4,6 @@ import io.streamingllm.local.tensor.MatMul;
 import io.streamingllm.local.tensor.VectorMath;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
