@@ -14,8 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/find-java.sh
 
 JAVA="$(find_java)" || { echo "eval-streaming: no JDK 22+ found (JAVA_HOME, PATH, /usr/lib/jvm/*); install one" >&2; exit 1; }
-mvn -B -q -pl local-engine -am package -DskipTests \
+mvn -B -q -pl local-eval -am package -DskipTests \
   dependency:build-classpath -Dmdep.outputFile=target/runtime.classpath -Dmdep.includeScope=runtime
-cp="local-engine/target/classes:$(cat local-engine/target/runtime.classpath)"
+cp="local-eval/target/classes:$(cat local-eval/target/runtime.classpath)"
 exec "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Djava.awt.headless=true \
   -XX:+UseParallelGC -cp "$cp" io.streamingllm.local.eval.StreamingEvalMain "$@"

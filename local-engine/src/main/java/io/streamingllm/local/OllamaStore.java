@@ -37,10 +37,6 @@ public final class OllamaStore {
                 : Path.of(System.getProperty("user.home"), ".ollama", "models"));
     }
 
-    public Path modelsDir() {
-        return modelsDir;
-    }
-
     /** The GGUF blob of {@code NAME[:TAG]}; {@link EngineException} (MODEL_NOT_FOUND) saying what is missing. */
     public Path resolve(String nameTag) {
         int colon = nameTag.lastIndexOf(':');

@@ -2,6 +2,7 @@ package io.streamingllm.local;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.GenerationOptions;
@@ -12,8 +13,10 @@ import io.streamingllm.local.model.LoadedModel;
 import io.streamingllm.local.model.Sampler;
 import io.streamingllm.local.testing.RandomModel;
 import io.streamingllm.local.tokenizer.StreamingDecoder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -29,15 +32,15 @@ class LocalEngineRandomModelTest {
         Path models = dir.resolve("ollama-models");
         String hex = "0123456789abcdef".repeat(4);
         Path blob = models.resolve("blobs/sha256-" + hex);
-        java.nio.file.Files.createDirectories(blob.getParent());
+        Files.createDirectories(blob.getParent());
         RandomModel.write(blob, "llama", GgmlType.Q4_K, 5);
         Path manifest = models.resolve("manifests/registry.ollama.ai/library/tiny/latest");
-        java.nio.file.Files.createDirectories(manifest.getParent());
-        java.nio.file.Files.writeString(manifest, "{\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\","
+        Files.createDirectories(manifest.getParent());
+        Files.writeString(manifest, "{\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\","
                 + "\"digest\":\"sha256:" + hex + "\"}]}");
-        var config = io.streamingllm.core.config.SidecarConfig.fromEnv(java.util.Map.of(
+        var config = SidecarConfig.fromEnv(Map.of(
                 "STREAMING_LLM_MODEL", "ollama-store:tiny", "STREAMING_LLM_MAX_NEW_TOKENS", "3"));
-        try (LocalEngine engine = LocalEngine.open(config, java.util.Map.of("OLLAMA_MODELS", models.toString()), 1)) {
+        try (LocalEngine engine = LocalEngine.open(config, Map.of("OLLAMA_MODELS", models.toString()), 1)) {
             assertEquals("tiny", engine.model());
             assertEquals("llama", engine.config().architecture());
             assertTrue(engine.health().ready(), engine.health().message());
@@ -91,6 +94,19 @@ class LocalEngineRandomModelTest {
             assertEquals(finish, r.finishReason());
             assertEquals(engine.tokenizer().encode("hello there").length,
                     engine.exactTokenCounter().orElseThrow().count("hello there"));
+        }
+    }
+
+    @Test
+    void theFirstResultReportsTheModelLoadTimeAndLaterOnesNone() throws Exception {
+        Path file = dir.resolve("llama-f32.gguf");
+        RandomModel.write(file, "llama", GgmlType.F32, 3);
+        GenerationOptions o = new GenerationOptions(0.0, 2, null, List.of(), null, null);
+        try (LocalEngine engine = LocalEngine.open("random", file, 1, 4, 64, 16)) {
+            GenerationResult first = engine.generate(List.of(ChatMessage.user("hi")), o, d -> { }).result().get(60, TimeUnit.SECONDS);
+            GenerationResult second = engine.generate(List.of(ChatMessage.user("hi")), o, d -> { }).result().get(60, TimeUnit.SECONDS);
+            assertTrue(first.loadNanos() > 0, "load time " + first.loadNanos());
+            assertEquals(0, second.loadNanos());
         }
     }
 }

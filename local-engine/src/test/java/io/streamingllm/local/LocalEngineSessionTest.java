@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -93,8 +96,8 @@ class LocalEngineSessionTest {
         history.add(ChatMessage.assistant(r0.text()));
         LocalEngine.SessionStats before = engine.session(key).orElseThrow();
 
-        var holder = new java.util.concurrent.atomic.AtomicReference<io.streamingllm.core.engine.Generation>();
-        var ready = new java.util.concurrent.CountDownLatch(1);
+        var holder = new AtomicReference<Generation>();
+        var ready = new CountDownLatch(1);
         var g = engine.generate(key, windowed(history, "A fish."), new GenerationOptions(1.0, 12, 3L, List.of(), null, null),
                 d -> {
                     try {

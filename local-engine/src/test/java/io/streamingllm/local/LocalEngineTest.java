@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -87,7 +89,7 @@ class LocalEngineTest {
     void cancelStopsPromptlyWithTheTextSoFar() throws Exception {
         AtomicReference<Generation> self = new AtomicReference<>();
         List<String> deltas = new CopyOnWriteArrayList<>();
-        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
         Generation g = engine.generate(ONCE, greedy(64, List.of()), d -> {
             deltas.add(d);
             if (deltas.size() == 3) {
@@ -133,7 +135,7 @@ class LocalEngineTest {
         Generation g = engine.generate(ONCE, greedy(8, List.of()), d -> {
             throw new IllegalStateException("client went away");
         });
-        var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> g.result().get(60, TimeUnit.SECONDS));
+        var e = assertThrows(ExecutionException.class, () -> g.result().get(60, TimeUnit.SECONDS));
         assertInstanceOf(EngineException.class, e.getCause());
         assertTrue(e.getCause().getMessage().contains("client went away"));
     }

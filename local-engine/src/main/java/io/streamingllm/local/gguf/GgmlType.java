@@ -33,10 +33,6 @@ public enum GgmlType {
         return blockSize;
     }
 
-    public int bytesPerBlock() {
-        return bytesPerBlock;
-    }
-
     /** Bytes taken by {@code elements} values; {@code elements} must be a multiple of the block size. */
     public long byteSize(long elements) {
         return elements / blockSize * bytesPerBlock;

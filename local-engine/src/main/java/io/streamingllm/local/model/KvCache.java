@@ -29,8 +29,6 @@ package io.streamingllm.local.model;
  * at a time uses a cache.
  */
 public final class KvCache {
-    private final int layers;
-    private final int kvDim;
     private final int startSize;
     private final int recentSize;
     private final boolean evicting;
@@ -54,8 +52,6 @@ public final class KvCache {
         if (floats > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("cache of " + (startSize + recentSize) + " slots × " + kvDim + " is too large");
         }
-        this.layers = layers;
-        this.kvDim = kvDim;
         this.startSize = startSize;
         this.recentSize = recentSize;
         this.evicting = evicting;
@@ -88,10 +84,6 @@ public final class KvCache {
 
     public int recentSize() {
         return recentSize;
-    }
-
-    public boolean evicting() {
-        return evicting;
     }
 
     /** Tokens held. */
@@ -198,20 +190,4 @@ public final class KvCache {
         return sinkCount;
     }
 
-    int layers() {
-        return layers;
-    }
-
-    int kvDim() {
-        return kvDim;
-    }
-
-    /** Key vector of the token at a physical slot (a copy, for tests and analysis). */
-    public float[] key(int layer, int slot) {
-        return java.util.Arrays.copyOfRange(keys[layer], slot * kvDim, (slot + 1) * kvDim);
-    }
-
-    public float[] value(int layer, int slot) {
-        return java.util.Arrays.copyOfRange(values[layer], slot * kvDim, (slot + 1) * kvDim);
-    }
 }

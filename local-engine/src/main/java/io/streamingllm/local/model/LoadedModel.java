@@ -45,10 +45,6 @@ public final class LoadedModel implements AutoCloseable {
         return gguf.metadata();
     }
 
-    public GgufFile gguf() {
-        return gguf;
-    }
-
     @Override
     public void close() {
         matMul.close();

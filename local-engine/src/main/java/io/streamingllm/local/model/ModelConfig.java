@@ -3,6 +3,8 @@ package io.streamingllm.local.model;
 import io.streamingllm.local.gguf.GgufException;
 import io.streamingllm.local.gguf.GgufFile;
 import io.streamingllm.local.gguf.GgufTensorInfo;
+import io.streamingllm.local.tensor.FloatTensor;
+import java.util.Arrays;
 
 /**
  * Hyperparameters of a llama-family model, read from GGUF metadata ({@code ARCH.*} keys).
@@ -48,7 +50,7 @@ public record ModelConfig(String architecture, int dim, int hiddenDim, int layer
         GgufTensorInfo embedding = gguf.tensor("token_embd.weight");
         int vocab = Math.toIntExact(embedding.shape()[1]);
         float[] freqScale = new float[ropeDims / 2];
-        java.util.Arrays.fill(freqScale, 1f);
+        Arrays.fill(freqScale, 1f);
         Object scalingType = gguf.metadata().get(arch + ".rope.scaling.type");
         float linear = gguf.real(arch + ".rope.scale_linear", 1f);
         if ("linear".equals(scalingType)) {
@@ -61,7 +63,7 @@ public record ModelConfig(String architecture, int dim, int hiddenDim, int layer
             freqScale[i] = linear;
         }
         if (ropeFreqs != null) {
-            float[] f = io.streamingllm.local.tensor.FloatTensor.of(ropeFreqs).toArray();
+            float[] f = FloatTensor.of(ropeFreqs).toArray();
             if (f.length != freqScale.length) {
                 throw new GgufException(gguf.path() + ": rope_freqs has " + f.length + " values, expected " + freqScale.length);
             }

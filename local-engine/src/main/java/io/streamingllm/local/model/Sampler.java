@@ -1,6 +1,5 @@
 package io.streamingllm.local.model;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -8,12 +7,28 @@ import java.util.SplittableRandom;
  * restricted to the {@code topK} most likely tokens (0 = all) and then to the smallest set whose
  * probability reaches {@code topP} (1 = all), drawn with a seeded generator (same seed, same logits →
  * same tokens).
+ *
+ * <p>Candidates rank by logit, the lower id first on ties, and the draw walks them best first, so a seed
+ * draws what a full sort of the vocabulary would. Only the candidates that can be drawn are ranked:
+ * top-k keeps a bounded heap of {@code topK} ids over one pass (O(n log k)); top-p alone heaps only the
+ * tokens above half of {@code (1 - topP) / n} in probability (the n - r tokens from a nucleus token's
+ * rank r on carry a mass above {@code 1 - topP}, and it is the heaviest of them) and ranks them until
+ * the mass reaches {@code topP} (its normaliser sums in id order, not rank order: a draw could only
+ * differ where the running mass rounds across {@code topP}). With neither cut nothing is ranked and the
+ * draw walks the vocabulary in id order: the same distribution, but not the tokens a seed drew when it walked the
+ * sorted vocabulary. Buffers are sized to the vocabulary on the first call, so sampling a token
+ * allocates nothing.
+ *
+ * <p>Not thread-safe: one generation at a time uses a sampler.
  */
 public final class Sampler {
     private final float temperature;
     private final int topK;
     private final float topP;
     private final SplittableRandom random;
+    private double[] weight = new double[0]; // by token id: exp((logit - max) / temperature), for the tokens weighed
+    private int[] ranked = new int[0];       // candidate ids, best first once ranked
+    private int[] heap = new int[0];         // the nucleus candidates still to rank
 
     public Sampler(float temperature, int topK, float topP, long seed) {
         if (!(temperature >= 0) || Float.isInfinite(temperature)) {
@@ -40,44 +55,183 @@ public final class Sampler {
             return argmax(logits);
         }
         int n = logits.length;
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
+        if (weight.length < n) {
+            weight = new double[n];
+            ranked = new int[n];
+            heap = new int[n];
         }
-        Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
-        int keep = topK == 0 ? n : Math.min(topK, n);
-        double max = logits[order[0]];
-        double[] p = new double[keep];
+        if (topK > 0 && topK < n) {
+            return sampleTopK(logits, topK);
+        }
+        return topP < 1 ? sampleNucleus(logits) : sampleAll(logits);
+    }
+
+    private int sampleTopK(float[] logits, int k) {
+        selectTopK(logits, k);
+        double max = logits[ranked[0]];
         double sum = 0;
-        for (int i = 0; i < keep; i++) {
-            p[i] = Math.exp((logits[order[i]] - max) / temperature);
-            sum += p[i];
+        for (int r = 0; r < k; r++) {
+            int t = ranked[r];
+            weight[t] = Math.exp((logits[t] - max) / temperature);
+            sum += weight[t];
         }
-        int cut = keep;
+        int cut = k;
         if (topP < 1) {
-            double acc = 0;
-            for (int i = 0; i < keep; i++) {
-                acc += p[i] / sum;
-                if (acc >= topP) {
-                    cut = i + 1;
+            double mass = 0;
+            for (int r = 0; r < k; r++) {
+                mass += weight[ranked[r]] / sum;
+                if (mass >= topP) {
+                    cut = r + 1;
                     break;
                 }
             }
         }
-        double total = 0;
-        for (int i = 0; i < cut; i++) {
-            total += p[i];
-        }
-        double r = random.nextDouble() * total;
-        for (int i = 0; i < cut; i++) {
-            r -= p[i];
-            if (r < 0) {
-                return order[i];
-            }
-        }
-        return order[cut - 1];
+        return draw(cut);
     }
 
+    /** {@code ranked[0..k)} becomes the k best ids, best first: a heap with the worst at its root, then sorted. */
+    private void selectTopK(float[] logits, int k) {
+        for (int t = 0; t < k; t++) {
+            ranked[t] = t;
+            siftUp(logits, ranked, t, false);
+        }
+        for (int t = k; t < logits.length; t++) {
+            if (better(logits, t, ranked[0])) {
+                ranked[0] = t;
+                siftDown(logits, ranked, 0, k, false);
+            }
+        }
+        for (int end = k - 1; end > 0; end--) { // each step moves the worst left in the heap to its final place
+            swap(ranked, 0, end);
+            siftDown(logits, ranked, 0, end, false);
+        }
+    }
+
+    private int sampleNucleus(float[] logits) {
+        int n = logits.length;
+        double max = logits[best(logits)];
+        double sum = 0;
+        for (int t = 0; t < n; t++) {
+            weight[t] = Math.exp((logits[t] - max) / temperature);
+            sum += weight[t];
+        }
+        // half the bound leaves a wide margin for the rounding of the running mass below
+        double floor = sum * (1 - topP) / (2.0 * n);
+        int size = 0;
+        for (int t = 0; t < n; t++) {
+            if (weight[t] > floor) {
+                heap[size++] = t;
+            }
+        }
+        for (int i = size / 2 - 1; i >= 0; i--) {
+            siftDown(logits, heap, i, size, true);
+        }
+        int cut = 0;
+        double mass = 0;
+        while (size > 0) {
+            int t = heap[0];
+            ranked[cut++] = t;
+            heap[0] = heap[--size];
+            siftDown(logits, heap, 0, size, true);
+            mass += weight[t] / sum;
+            if (mass >= topP) {
+                break;
+            }
+        }
+        return draw(cut);
+    }
+
+    /** A draw among {@code ranked[0..cut)} in proportion to their weights. */
+    private int draw(int cut) {
+        double total = 0;
+        for (int r = 0; r < cut; r++) {
+            total += weight[ranked[r]];
+        }
+        double x = random.nextDouble() * total;
+        for (int r = 0; r < cut; r++) {
+            x -= weight[ranked[r]];
+            if (x < 0) {
+                return ranked[r];
+            }
+        }
+        return ranked[cut - 1];
+    }
+
+    private int sampleAll(float[] logits) {
+        int n = logits.length;
+        double max = logits[best(logits)];
+        double total = 0;
+        for (int t = 0; t < n; t++) {
+            weight[t] = Math.exp((logits[t] - max) / temperature);
+            total += weight[t];
+        }
+        double x = random.nextDouble() * total;
+        int last = 0;
+        for (int t = 0; t < n; t++) {
+            if (weight[t] > 0) {
+                x -= weight[t];
+                if (x < 0) {
+                    return t;
+                }
+                last = t;
+            }
+        }
+        return last;
+    }
+
+    /** The first id in rank order (NaN ranks above every number, as in {@link Float#compare}). */
+    private static int best(float[] logits) {
+        int best = 0;
+        for (int t = 1; t < logits.length; t++) {
+            if (better(logits, t, best)) {
+                best = t;
+            }
+        }
+        return best;
+    }
+
+    /** Whether token a ranks before token b: a higher logit, or the same logit and a lower id. */
+    private static boolean better(float[] logits, int a, int b) {
+        int c = Float.compare(logits[a], logits[b]);
+        return c > 0 || (c == 0 && a < b);
+    }
+
+    /** Restores the heap order upwards from {@code i}; {@code bestOnTop} picks a max- or a min-heap by rank. */
+    private static void siftUp(float[] logits, int[] h, int i, boolean bestOnTop) {
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (better(logits, h[i], h[parent]) != bestOnTop) {
+                return;
+            }
+            swap(h, i, parent);
+            i = parent;
+        }
+    }
+
+    private static void siftDown(float[] logits, int[] h, int i, int size, boolean bestOnTop) {
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= size) {
+                return;
+            }
+            if (child + 1 < size && better(logits, h[child + 1], h[child]) == bestOnTop) {
+                child++;
+            }
+            if (better(logits, h[child], h[i]) != bestOnTop) {
+                return;
+            }
+            swap(h, i, child);
+            i = child;
+        }
+    }
+
+    private static void swap(int[] a, int i, int j) {
+        int x = a[i];
+        a[i] = a[j];
+        a[j] = x;
+    }
+
+    /** The highest logit's id, the lowest id on ties. */
     public static int argmax(float[] logits) {
         int best = 0;
         for (int i = 1; i < logits.length; i++) {

@@ -1,9 +1,9 @@
 package io.streamingllm.local.model;
 
 import io.streamingllm.local.tensor.MatMul;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import io.streamingllm.local.tensor.VectorMath;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -242,7 +242,7 @@ public final class Transformer {
         if (probe != null) {
             probe.observe(layer, h, att, sum, len);
         }
-        java.util.Arrays.fill(out, qOff, qOff + hs, 0f);
+        Arrays.fill(out, qOff, qOff + hs, 0f);
         for (int i = 0; i < len; i++) {
             int vOff = cache.slot(i) * c.kvDim() + kvh * hs;
             float a = att[i] / sum;

@@ -4,6 +4,7 @@ import io.streamingllm.local.gguf.GgufException;
 import io.streamingllm.local.gguf.GgufFile;
 import io.streamingllm.local.gguf.GgufTensorInfo;
 import io.streamingllm.local.tensor.FloatTensor;
+import java.util.Arrays;
 
 /**
  * The tensors of a model, per layer. Matrices stay in their file encoding (views of the mapping);
@@ -47,7 +48,7 @@ public record Weights(FloatTensor tokenEmbedding,
     private static FloatTensor matrix(GgufFile gguf, String name, int rows, int cols) {
         GgufTensorInfo t = gguf.tensor(name);
         if (t.shape().length != 2 || t.shape()[0] != cols || t.shape()[1] != rows) {
-            throw new GgufException(gguf.path() + ": tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
+            throw new GgufException(gguf.path() + ": tensor " + name + " has shape " + Arrays.toString(t.shape())
                     + ", expected [" + cols + ", " + rows + "]");
         }
         return FloatTensor.of(t);

@@ -4,7 +4,6 @@ import io.streamingllm.local.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 final class F32Tensor extends FloatTensor {
     F32Tensor(MemorySegment data, long size) {

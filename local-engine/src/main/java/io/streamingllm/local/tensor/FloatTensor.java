@@ -7,6 +7,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,14 +27,14 @@ public abstract sealed class FloatTensor
     static final VectorSpecies<Float> F_SPECIES = FloatVector.SPECIES_PREFERRED;
     /** Bytes species with as many lanes as {@link #F_SPECIES}: one byte load widens to one float vector. */
     static final VectorSpecies<Byte> B_SPECIES = ByteVector.SPECIES_PREFERRED.withShape(
-            jdk.incubator.vector.VectorShape.forBitSize(F_SPECIES.length() * 8));
+            VectorShape.forBitSize(F_SPECIES.length() * 8));
 
     /** Int lanes, as many as {@link #F_SPECIES}: for bit work on widened quant bytes. */
-    static final VectorSpecies<Integer> I_SPECIES = jdk.incubator.vector.IntVector.SPECIES_PREFERRED.withShape(F_SPECIES.vectorShape());
+    static final VectorSpecies<Integer> I_SPECIES = IntVector.SPECIES_PREFERRED.withShape(F_SPECIES.vectorShape());
 
     /** 16-bit lanes, as many as {@link #F_SPECIES}: one load of F16/BF16 values widens to one float vector. */
-    static final VectorSpecies<Short> S_SPECIES = jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.withShape(
-            jdk.incubator.vector.VectorShape.forBitSize(F_SPECIES.length() * 16));
+    static final VectorSpecies<Short> S_SPECIES = ShortVector.SPECIES_PREFERRED.withShape(
+            VectorShape.forBitSize(F_SPECIES.length() * 16));
 
     protected final MemorySegment data;
     protected final long size;

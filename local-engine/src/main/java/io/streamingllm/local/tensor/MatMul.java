@@ -6,6 +6,8 @@ import java.util.concurrent.RecursiveAction;
 /**
  * Matrix × vector products split over a fixed number of threads, parallel over output rows. Small
  * products run on the calling thread: forking costs more than a 64×64 matmul.
+ *
+ * <p>Thread-safe: callers on several threads share the pool.
  */
 public final class MatMul implements AutoCloseable {
     private static final long PARALLEL_THRESHOLD = 1 << 14; // multiply-adds

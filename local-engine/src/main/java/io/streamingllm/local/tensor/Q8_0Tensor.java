@@ -6,7 +6,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Q8_0: blocks of 32 values = f16 scale d, then 32 int8 q; value = d * q. 34 bytes a block. */
 final class Q8_0Tensor extends FloatTensor {

@@ -66,11 +66,6 @@ final class BytePairTokenizer extends VocabularyTokenizer {
         return false;
     }
 
-    /** The pre-tokenizer family in use: llama3, qwen2, smollm or gpt2. */
-    String preTokenizerName() {
-        return preTokenizer.name();
-    }
-
     @Override
     void encodeText(String text, boolean afterSpecial, IntList out) {
         for (String word : preTokenizer.split(text)) {

@@ -11,10 +11,6 @@ final class Metadata {
         this.values = values;
     }
 
-    boolean has(String key) {
-        return values.get(key) != null;
-    }
-
     String string(String key, String fallback) {
         Object v = values.get(key);
         if (v == null) {

@@ -1,5 +1,6 @@
 package io.streamingllm.local.tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -31,7 +32,7 @@ public interface Tokenizer {
 
     /** {@link #decodeBytes} as a string (incomplete UTF-8 becomes U+FFFD). */
     default String decodePiece(int id) {
-        return new String(decodeBytes(id), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(decodeBytes(id), StandardCharsets.UTF_8);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.streamingllm.local.tokenizer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -48,7 +49,7 @@ final class Vocabulary {
         }
         if (t == null) {
             t = new int[texts.length];
-            java.util.Arrays.fill(t, TYPE_NORMAL);
+            Arrays.fill(t, TYPE_NORMAL);
         }
         types = t;
         ids = new HashMap<>(texts.length * 2);

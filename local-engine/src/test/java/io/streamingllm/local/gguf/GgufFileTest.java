@@ -4,6 +4,7 @@ import static io.streamingllm.local.testing.GgufWriter.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.streamingllm.local.SharedModels;
+import io.streamingllm.local.tensor.FloatTensor;
 import io.streamingllm.local.testing.GgufWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,8 +79,8 @@ class GgufFileTest {
             assertArrayEquals(new long[] {32, 2}, tb.shape());
             assertEquals(GgmlType.Q8_0, tb.type());
             assertEquals(68, tb.data().byteSize());
-            assertArrayEquals(a, io.streamingllm.local.tensor.FloatTensor.of(g.tensor("a")).toArray());
-            assertArrayEquals(new float[] {0.5f, -2f}, io.streamingllm.local.tensor.FloatTensor.of(g.tensor("c")).toArray());
+            assertArrayEquals(a, FloatTensor.of(g.tensor("a")).toArray());
+            assertArrayEquals(new float[] {0.5f, -2f}, FloatTensor.of(g.tensor("c")).toArray());
             assertEquals(0, b[0]);
             GgufException missing = assertThrows(GgufException.class, () -> g.tensor("nope"));
             assertTrue(missing.getMessage().contains("missing tensor nope"));

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,7 +59,7 @@ class KvCacheTest {
         // physical slots: sinks 0..1, recent a permutation of 2..4 (a ring, never copied)
         assertEquals(0, cache.slot(0));
         assertEquals(1, cache.slot(1));
-        assertEquals(java.util.Set.of(2, 3, 4), java.util.Set.of(cache.slot(2), cache.slot(3), cache.slot(4)));
+        assertEquals(Set.of(2, 3, 4), Set.of(cache.slot(2), cache.slot(3), cache.slot(4)));
         IllegalStateException tooBig = assertThrows(IllegalStateException.class, () -> cache.reserve(4));
         assertTrue(tooBig.getMessage().contains("recent window of 3"));
     }

@@ -1,7 +1,13 @@
 package io.streamingllm.local.model;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.management.ThreadMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {
@@ -65,5 +71,154 @@ class SamplerTest {
         assertThrows(IllegalArgumentException.class, () -> new Sampler(Float.NaN, 0, 1f, 0));
         assertThrows(IllegalArgumentException.class, () -> new Sampler(1f, -1, 1f, 0));
         assertThrows(IllegalArgumentException.class, () -> new Sampler(1f, 0, 0f, 0));
+    }
+
+    /** Logits spread like a model's: a few likely tokens over a long tail. */
+    private static float[] randomLogits(Random r, int n) {
+        float[] l = new float[n];
+        for (int i = 0; i < n; i++) {
+            l[i] = (float) (r.nextGaussian() * 3);
+        }
+        return l;
+    }
+
+    /** Token ids by logit, best first, lower id first on ties. */
+    private static int[] ranking(float[] logits) {
+        return IntStream.range(0, logits.length).boxed()
+                .sorted((a, b) -> Float.compare(logits[b], logits[a])).mapToInt(Integer::intValue).toArray();
+    }
+
+    @Test
+    void drawsTheSameTokensAsTheSortingSamplerForAFixedSeedWithATopKOrTopPCut() {
+        // the engine's defaults, the evaluation's nucleus without top-k, and other cuts
+        float[][] settings = {{0.8f, 40, 0.9f}, {1f, 0, 0.9f}, {0.5f, 3, 1f}, {1.5f, 200, 0.5f}, {1f, 0, 0.99f}, {2f, 0, 0.3f}};
+        Random r = new Random(11);
+        for (float[] s : settings) {
+            Sampler ours = new Sampler(s[0], (int) s[1], s[2], 5);
+            SortingSampler reference = new SortingSampler(s[0], (int) s[1], s[2], 5);
+            for (int i = 0; i < 1000; i++) {
+                float[] logits = randomLogits(r, 2000);
+                assertEquals(reference.sample(logits), ours.sample(logits), "draw " + i + " at " + Arrays.toString(s));
+            }
+        }
+    }
+
+    @Test
+    void tiesRankTheLowerIdFirst() {
+        float[] tied = {1f, 3f, 3f, 0f, 3f};
+        Sampler k1 = new Sampler(1f, 1, 1f, 2), k2 = new Sampler(1f, 2, 1f, 2);
+        boolean[] seen = new boolean[tied.length];
+        for (int i = 0; i < 2000; i++) {
+            assertEquals(1, k1.sample(tied));
+            seen[k2.sample(tied)] = true;
+        }
+        assertArrayEquals(new boolean[] {false, true, true, false, false}, seen);
+    }
+
+    @Test
+    void topKDrawsOnlyTheKBestAndEachOfThem() {
+        float[] logits = randomLogits(new Random(3), 5000);
+        boolean[] best = new boolean[logits.length];
+        for (int t : Arrays.copyOf(ranking(logits), 10)) {
+            best[t] = true;
+        }
+        Sampler s = new Sampler(3f, 10, 1f, 4); // hot, so that all ten are drawn
+        boolean[] seen = new boolean[logits.length];
+        for (int i = 0; i < 20_000; i++) {
+            seen[s.sample(logits)] = true;
+        }
+        for (int t = 0; t < logits.length; t++) {
+            assertEquals(best[t], seen[t], "token " + t);
+        }
+    }
+
+    @Test
+    void topPDrawsTheSmallestSetReachingTheMassInProportion() {
+        float[] logits = randomLogits(new Random(6), 600);
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] /= 2; // flatter, so that the nucleus holds dozens of tokens
+        }
+        double[] p = Sampler.softmax(logits);
+        int[] order = ranking(logits);
+        int size = 0;
+        double mass = 0;
+        while (mass < 0.6) {
+            mass += p[order[size++]];
+        }
+        assertTrue(size > 20, "nucleus of " + size);
+        int n = 100_000;
+        int[] counts = new int[logits.length];
+        Sampler s = new Sampler(1f, 0, 0.6f, 8);
+        for (int i = 0; i < n; i++) {
+            counts[s.sample(logits)]++;
+        }
+        for (int r = 0; r < logits.length; r++) {
+            int t = order[r];
+            if (r < size) {
+                assertEquals(p[t] / mass, counts[t] / (double) n, 0.004, "nucleus token " + t + " at rank " + r);
+            } else {
+                assertEquals(0, counts[t], "token " + t + " outside the nucleus, at rank " + r);
+            }
+        }
+    }
+
+    @Test
+    void aHigherTemperatureFlattensTheDistribution() {
+        int n = 200_000;
+        for (float temperature : new float[] {0.5f, 2f}) {
+            int[] counts = new int[LOGITS.length];
+            Sampler s = new Sampler(temperature, 0, 1f, 12);
+            for (int i = 0; i < n; i++) {
+                counts[s.sample(LOGITS)]++;
+            }
+            float[] scaled = new float[LOGITS.length];
+            for (int i = 0; i < scaled.length; i++) {
+                scaled[i] = LOGITS[i] / temperature;
+            }
+            double[] p = Sampler.softmax(scaled);
+            for (int i = 0; i < p.length; i++) {
+                assertEquals(p[i], counts[i] / (double) n, 0.005, "token " + i + " at temperature " + temperature);
+            }
+        }
+    }
+
+    @Test
+    void aSeedFixesTheDrawsAndAnotherSeedChangesThem() {
+        float[] logits = randomLogits(new Random(9), 1000);
+        for (float[] s : new float[][] {{0.8f, 40, 0.9f}, {1f, 0, 0.9f}, {1f, 0, 1f}}) {
+            int[] a = draws(new Sampler(s[0], (int) s[1], s[2], 77), logits);
+            assertArrayEquals(a, draws(new Sampler(s[0], (int) s[1], s[2], 77), logits), Arrays.toString(s));
+            assertFalse(Arrays.equals(a, draws(new Sampler(s[0], (int) s[1], s[2], 78), logits)), Arrays.toString(s));
+        }
+    }
+
+    private static int[] draws(Sampler s, float[] logits) {
+        int[] out = new int[200];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = s.sample(logits);
+        }
+        return out;
+    }
+
+    @Test
+    void samplingATokenAllocatesNothing() {
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
+                "skipped: the JVM does not count allocated bytes per thread");
+        float[] logits = randomLogits(new Random(1), 32_000);
+        for (float[] s : new float[][] {{0.8f, 40, 0.9f}, {1f, 0, 0.9f}, {1f, 0, 1f}, {0f, 0, 1f}}) {
+            Sampler sampler = new Sampler(s[0], (int) s[1], s[2], 3);
+            int sink = 0;
+            for (int i = 0; i < 200; i++) { // sizes the buffers and lets the JIT compile
+                sink += sampler.sample(logits);
+            }
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 2000; i++) {
+                sink += sampler.sample(logits);
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 1024, allocated + " bytes allocated over 2000 tokens at " + Arrays.toString(s));
+            assertTrue(sink >= 0);
+        }
     }
 }

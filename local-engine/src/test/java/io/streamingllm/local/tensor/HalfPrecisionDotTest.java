@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.function.Function;
 import java.util.function.IntUnaryOperator;
@@ -99,7 +100,7 @@ class HalfPrecisionDotTest {
                 seg.set(I16_LE, 2L * i, (short) (i % 2 == 0 ? i + 1 : 0x8000 | i));
             }
             float[] ones = new float[n];
-            java.util.Arrays.fill(ones, 1f);
+            Arrays.fill(ones, 1f);
             double tiny = 0;
             for (int i = 0; i < n; i++) {
                 tiny += value(type, seg.get(I16_LE, 2L * i));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +101,7 @@ class BytePairTokenizerTest {
         int tool = v.id("<tool>");
         assertArrayEquals(new int[] {v.id("hi"), eot, v.id("hi")}, t.encode("hi<|eot_id|>hi", true));
         int[] plain = t.encode("hi<|eot_id|>", false);
-        assertFalse(java.util.Arrays.stream(plain).anyMatch(id -> id == eot), "no special id without parseSpecial");
+        assertFalse(Arrays.stream(plain).anyMatch(id -> id == eot), "no special id without parseSpecial");
         assertEquals("hi<|eot_id|>", t.decode(plain));
         // User-defined tokens are always matched, as llama.cpp does.
         assertArrayEquals(new int[] {tool, v.id("hi")}, t.encode("<tool>hi", false));

@@ -1,5 +1,6 @@
 package io.streamingllm.local.tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,7 +75,7 @@ final class SyntheticVocab {
 
     /** Ids of the single-byte tokens of {@code text}'s UTF-8 bytes. */
     static int[] byteIds(String text) {
-        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         int[] ids = new int[bytes.length];
         for (int i = 0; i < bytes.length; i++) {
             ids[i] = bytes[i] & 0xFF;

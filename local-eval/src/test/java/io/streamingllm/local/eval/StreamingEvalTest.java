@@ -3,11 +3,15 @@ package io.streamingllm.local.eval;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.streamingllm.local.gguf.GgmlType;
+import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.model.LoadedModel;
 import io.streamingllm.local.testing.RandomModel;
+import java.awt.Color;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Random;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +32,7 @@ class StreamingEvalTest {
             assertTrue(Arrays.stream(stream).filter(t -> t == 1).count() >= 80 / 24, "stories restart from BOS");
 
             // the modes on random tokens: a random model's own samples are near-certain under it (NLL ~ 0 everywhere)
-            stream = new java.util.Random(4).ints(80, 3, 300).toArray();
+            stream = new Random(4).ints(80, 3, 300).toArray();
             StreamingEval eval = new StreamingEval(m.transformer());
             StreamingEval.Run dense = eval.dense(stream);
             StreamingEval.Run big = eval.streaming(128, 4, stream);
@@ -54,16 +58,16 @@ class StreamingEvalTest {
             assertTrue(Double.isFinite(window.nll()[59]));
 
             AttentionMass.Result mass = AttentionMass.measure(m.transformer(),
-                    io.streamingllm.local.model.KvCache.dense(m.config(), 80), stream, 3, 4, 4, 40);
+                    KvCache.dense(m.config(), 80), stream, 3, 4, 4, 40);
             assertEquals(36, mass.tokens());
             double f = mass.firstMass()[0][0];
             assertTrue(f > 0 && f < 1, "mass on the first tokens is a probability: " + f);
 
             LinePlot plot = new LinePlot("t", "x", "y", true);
-            plot.add(new LinePlot.Series("s", new double[] {1, 2, 3}, new double[] {1, 10, Double.NaN}, java.awt.Color.RED, false));
+            plot.add(new LinePlot.Series("s", new double[] {1, 2, 3}, new double[] {1, 10, Double.NaN}, Color.RED, false));
             Path png = dir.resolve("p.png");
             plot.write(png);
-            assertEquals(1100, javax.imageio.ImageIO.read(png.toFile()).getWidth());
+            assertEquals(1100, ImageIO.read(png.toFile()).getWidth());
             assertTrue(Files.size(png) > 1000);
         }
     }

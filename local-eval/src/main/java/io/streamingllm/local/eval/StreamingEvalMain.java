@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * {@code scripts/eval-streaming.sh}: the StreamingLLM comparison (dense, window, sliding window with
@@ -311,7 +312,7 @@ public final class StreamingEvalMain {
         return model.getFileName().toString();
     }
 
-    private static StreamingEval.Run timed(String what, java.util.function.Supplier<StreamingEval.Run> body) {
+    private static StreamingEval.Run timed(String what, Supplier<StreamingEval.Run> body) {
         long t0 = System.nanoTime();
         StreamingEval.Run r = body.get();
         double ppl = Math.exp(StreamingEval.mean(r.nll(), 0, r.nll().length));

@@ -1,0 +1,126 @@
+package io.streamingllm.local;
+
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.GenerationResult;
+import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.local.model.KvCache;
+import io.streamingllm.local.model.Sampler;
+import io.streamingllm.local.model.Transformer;
+import io.streamingllm.local.tokenizer.StreamingDecoder;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Runs generations, one at a time, on the engine's worker thread: the turn's prompt from its session,
+ * prefill, then sample, decode, stop-check and forward token by token, streaming the text to the
+ * generation's listener on this thread. Confined to the worker thread.
+ */
+final class GenerationLoop {
+    /** Ollama's defaults for the knobs {@link GenerationOptions} does not carry. */
+    private static final float DEFAULT_TEMPERATURE = 0.8f;
+    private static final int DEFAULT_TOP_K = 40;
+    private static final float DEFAULT_TOP_P = 0.9f;
+
+    private final ChatModel model;
+    private final Transformer transformer;
+    private final Set<Integer> stopTokens;
+    private final Sessions sessions;
+    private final int defaultMaxNewTokens;
+    private long unreportedLoadNanos; // the model's load time, until the first result reports it, as Ollama does
+
+    GenerationLoop(ChatModel model, Sessions sessions, int defaultMaxNewTokens) {
+        this.model = model;
+        this.transformer = model.model().transformer();
+        this.stopTokens = model.template().stopTokenIds();
+        this.sessions = sessions;
+        this.defaultMaxNewTokens = defaultMaxNewTokens;
+        this.unreportedLoadNanos = model.loadNanos();
+    }
+
+    /** Runs {@code g} to its end; its result completes here, exceptionally with {@link EngineException}. */
+    void run(LocalGeneration g) {
+        long start = System.nanoTime();
+        GenerationOptions options = g.options();
+        TokenListener listener = g.listener();
+        StopMatcher text = new StopMatcher(options.stop());
+        Session session = null;
+        Session.Turn turn = null;
+        try {
+            session = sessions.sessionFor(g.sessionKey());
+            turn = session.begin(g.messages(), model.template());
+            int[] prompt = turn.prompt();
+            KvCache cache = session.cache();
+            int max = options.maxNewTokens() == null ? defaultMaxNewTokens : Math.max(0, options.maxNewTokens());
+            float temperature = options.temperature() == null ? DEFAULT_TEMPERATURE : options.temperature().floatValue();
+            long seed = options.seed() == null ? ThreadLocalRandom.current().nextLong() : options.seed();
+            Sampler sampler = new Sampler(temperature, DEFAULT_TOP_K, DEFAULT_TOP_P, seed);
+            if (g.cancelled()) {
+                complete(g, text.text(), FinishReason.CANCELLED, prompt.length, 0, start, start, turn.wholePrompt());
+                return;
+            }
+            float[] logits = transformer.prefill(cache, prompt, true);
+            int unfed = -1; // last sampled answer token not yet fed to the cache
+            long evalStart = System.nanoTime();
+            StreamingDecoder decoder = new StreamingDecoder(model.tokenizer(),
+                    prompt.length == 1 && prompt[0] == model.tokenizer().specialTokens().bos());
+            int generated = 0;
+            FinishReason finish = FinishReason.LENGTH;
+            while (generated < max) {
+                if (g.cancelled()) {
+                    finish = FinishReason.CANCELLED;
+                    break;
+                }
+                int token = sampler.sample(logits);
+                if (stopTokens.contains(token)) {
+                    finish = FinishReason.STOP;
+                    break;
+                }
+                generated++;
+                unfed = token;
+                if (text.append(decoder.accept(token), listener)) {
+                    finish = FinishReason.STOP;
+                    break;
+                }
+                if (generated < max) {
+                    logits = transformer.forward(cache, token);
+                    unfed = -1;
+                }
+            }
+            if (finish != FinishReason.STOP || !text.stopped()) {
+                text.append(decoder.flush(), listener);
+            }
+            text.flush(listener);
+            session.end(turn, finish == FinishReason.CANCELLED, text.text(), unfed);
+            complete(g, text.text(), finish, prompt.length, generated, start, evalStart, turn.wholePrompt());
+        } catch (ListenerFailure e) {
+            forget(session, turn);
+            g.result().completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
+                    "token listener failed: " + e.getCause().getMessage(), e.getCause()));
+        } catch (RuntimeException | Error e) {
+            forget(session, turn);
+            g.result().completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
+                    "local generation failed: " + e, e));
+        }
+    }
+
+    private static void forget(Session session, Session.Turn turn) {
+        if (session != null) {
+            session.forget(turn);
+        }
+    }
+
+    /**
+     * {@code promptTokens} counts the tokens prefilled: the whole prompt, or only a session turn's new
+     * ones. The first result reports the model's load time.
+     */
+    private void complete(LocalGeneration g, String text, FinishReason finish, int promptTokens, int generated,
+                          long start, long evalStart, boolean wholePrompt) {
+        long now = System.nanoTime();
+        long loadNanos = unreportedLoadNanos;
+        unreportedLoadNanos = 0;
+        g.result().complete(new GenerationResult(text, finish, promptTokens, generated, now - start, loadNanos,
+                evalStart - start, now - evalStart, wholePrompt));
+    }
+}
