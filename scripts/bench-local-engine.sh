@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local engine speed, side by side with llama.cpp (node-llama-cpp 3.22.1) on the same GGUF files and threads.
-# Models: ../shared/models/stories260K.gguf (when present) and generated ~110M-parameter llama models in
+# Models: models/stories260K.gguf (when present) and generated ~110M-parameter llama models in
 # F32, Q8_0 and Q4_K (written once to $BENCH_DIR). Prefill/decode tokens per second, best of 5 runs after a warm-up.
 # Usage: scripts/bench-local-engine.sh [THREADS (default "1 2")]
 # The machine may be shared: compare the two columns of one run, not runs made at different times.
@@ -8,7 +8,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${1:-1 2}"
 dir="${BENCH_DIR:-${TMPDIR:-/tmp}/streamingllm-bench}"
-stories="$repo/../shared/models/stories260K.gguf"
+stories="$repo/models/stories260K.gguf"
 cd "$repo"
 # shellcheck source=lib/find-java.sh
 source scripts/lib/find-java.sh

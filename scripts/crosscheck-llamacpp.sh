@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-runs the llama.cpp cross-check and rewrites the JSON fixtures that `mvn verify` compares against
 # (local-engine/src/test/resources/llamacpp/, format in README.md there).
-#   1. MODEL (default ../shared/models/stories260K.gguf): vocab, tokenisation, greedy continuations, top-5.
+#   1. MODEL (default models/stories260K.gguf): vocab, tokenisation, greedy continuations, top-5.
 #   2. Two generated vocabulary-only GGUFs with byte-level BPE (Llama 3 and Qwen2 pre-tokenizers): vocab and
 #      tokenisation, so the gpt2 tokenizer is checked against llama.cpp without a real Llama 3 / Qwen2 model.
 # Usage: scripts/crosscheck-llamacpp.sh [MODEL.gguf] [extra crosscheck.mjs args for MODEL...]
@@ -10,7 +10,7 @@
 #   node scripts/crosscheck/crosscheck.mjs --model X.gguf --out DIR --prompts prompts.json
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-model="${1:-$repo/../shared/models/stories260K.gguf}"
+model="${1:-$repo/models/stories260K.gguf}"
 shift || true
 [ -f "$model" ] || { echo "model not found: $model" >&2; exit 2; }
 out="$repo/local-engine/src/test/resources/llamacpp"

@@ -3,7 +3,7 @@
 # recent) over a stream of stories the model samples itself; markdown table + PNG plots.
 # Usage: scripts/eval-streaming.sh [--model PATH] [--tokens N] [--out DIR] [--seed N]
 #          [--recompute-stride N] [--threads N] [--caches 256,512] [--sinks 1,2,4,8] [--max-story N]
-#   --model             a GGUF file (default ../shared/models/stories260K.gguf, relative to the repo root)
+#   --model             a GGUF file (default models/stories260K.gguf, relative to the repo root)
 #   --tokens            stream length (default 20000)
 #   --out               output directory (default docs/streaming-eval)
 #   --recompute-stride  evaluate the re-computation baseline at every N-th token (default 16)

@@ -25,7 +25,7 @@ public final class LocalBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Path stories = Path.of("../shared/models/stories260K.gguf");
+        Path stories = Path.of("models/stories260K.gguf");
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "streamingllm-bench");
         List<GgmlType> types = List.of(GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K);
         int[] threads = {1, 2};

@@ -1,30 +1,26 @@
 package io.streamingllm.local;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Locates the shared test models (../shared/models from the repository); tests skip when absent. */
+/** Locates the test models kept in the repository's {@code models/} directory (see its README). */
 public final class SharedModels {
     private SharedModels() {
     }
 
+    /** {@code models/stories260K.gguf}, found from the working directory of any module upwards. */
     public static Path stories260K() {
-        Path p = find("stories260K.gguf");
-        assumeTrue(p != null, "skipped: stories260K.gguf not found under ../shared/models or /work/shared/models");
-        return p;
+        return find("stories260K.gguf");
     }
 
     private static Path find(String name) {
-        Path cwd = Path.of("").toAbsolutePath();
-        for (Path dir = cwd; dir != null; dir = dir.getParent()) {
-            Path p = dir.resolve("shared/models").resolve(name);
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path p = dir.resolve("models").resolve(name);
             if (Files.isRegularFile(p)) {
                 return p;
             }
         }
-        Path p = Path.of("/work/shared/models", name);
-        return Files.isRegularFile(p) ? p : null;
+        throw new IllegalStateException(name + " not found in a models/ directory above " + Path.of("").toAbsolutePath()
+                + ": it is part of the repository (models/README.md)");
     }
 }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /** The committed llama.cpp generation fixtures are complete and consistent, so forward-pass checks can rely on them. */
 class LlamaCppFixturesTest {
-    /** ../shared/models/README.md: llama.cpp's greedy continuation of BOS + "Once upon a time". */
+    /** models/README.md: llama.cpp's greedy continuation of BOS + "Once upon a time". */
     private static final int[] README_CONTINUATION = {432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401,
         396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370, 432, 352,
         266, 268, 388, 426, 338, 391, 266, 267, 337, 335, 312, 432, 398, 312, 286, 267, 414, 270, 333, 415, 426, 13, 438,

@@ -27,7 +27,7 @@ class Stories260KLlamaCppTest {
      */
     static final double LLAMA_CPP_PROB_ERROR = 3.5e-3;
     static final int CHECKED_POSITIONS = 16;
-    /** llama.cpp's logits differ from exact float64 by up to 1.2e-2 (../shared/models/README.md). */
+    /** llama.cpp's logits differ from exact float64 by up to 1.2e-2 (models/README.md). */
     static final double LOGIT_TOLERANCE = 1.2e-2;
 
     @Test

@@ -7,7 +7,7 @@ import io.streamingllm.local.SharedModels;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-/** The llama2.c stories260K model against the llama.cpp reference in ../shared/models/README.md. */
+/** The llama2.c stories260K model against the llama.cpp reference in models/README.md. */
 class Stories260KTest {
     static final int[] PROMPT = {1, 403, 407, 261, 378};
     static final int[] REFERENCE = Arrays.stream(("432 383 286 261 376 298 315 421 395 317 426 338 401 396 267 337 410 408 "

@@ -51,7 +51,7 @@ public final class StreamingEvalMain {
     }
 
     static Options parse(String[] args) {
-        Path model = Path.of("../shared/models/stories260K.gguf");
+        Path model = Path.of("models/stories260K.gguf");
         int tokens = 20_000;
         Path out = Path.of("docs/streaming-eval");
         long seed = 42;
