@@ -19,7 +19,7 @@ import io.streamingllm.server.chat.WsChat;
 import io.streamingllm.server.edge.Auth;
 import io.streamingllm.server.edge.Cors;
 import io.streamingllm.server.edge.Errors;
-import io.streamingllm.server.edge.Limits;
+import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.health.HealthRoutes;
 import io.streamingllm.server.http.StreamSettings;
@@ -74,13 +74,13 @@ public final class SidecarServer implements AutoCloseable {
                 .port(config.port())
                 .shutdownHook(false)
                 .featuresDiscoverServices(false)
-                .maxPayloadSize(Limits.MAX_BODY_BYTES)
+                .maxPayloadSize(RequestBody.MAX_BYTES)
                 // token frames are small writes: with Nagle's algorithm a frame waits for the ACK of the one
                 // before, which a client may delay by up to 40 ms (a whole turn's `done` arrived ~40 ms late)
                 .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .directHandlers(Errors.directHandlers())
                 .addProtocol(WsConfig.builder().name("websocket").origins(cors.webSocketOrigins())
-                        .maxFrameLength(Limits.MAX_BODY_BYTES).build())
+                        .maxFrameLength(RequestBody.MAX_BYTES).build())
                 .routing(routing)
                 .addRouting(WsRouting.builder().endpoint(Auth.WS_PATH,
                         () -> new WsChat(chat, gate, metrics, auth, settings)))

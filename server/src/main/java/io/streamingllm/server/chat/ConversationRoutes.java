@@ -16,8 +16,9 @@ import io.streamingllm.core.session.Turn;
 import io.streamingllm.core.summary.Summary;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
-import io.streamingllm.server.edge.Limits;
+import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
+import io.streamingllm.server.http.QueryParams;
 import io.streamingllm.server.http.Responses;
 import io.streamingllm.server.http.StreamSettings;
 import io.streamingllm.server.http.TurnStreamer;
@@ -27,9 +28,6 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.EnumSet;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -80,7 +78,7 @@ public final class ConversationRoutes implements HttpService {
         if (!TurnInput.NEW.equals(pathId)) {
             Ids.require("conversation", pathId);
         }
-        JsonObject body = Limits.jsonObject(req);
+        JsonObject body = RequestBody.jsonObject(req);
         TurnInput input = TurnInput.parse(body, pathId);
         gate.requireReady();
         TurnStreamer streamer = new TurnStreamer(settings.bufferedTokens(), settings.heartbeat());
@@ -130,77 +128,29 @@ public final class ConversationRoutes implements HttpService {
 
     private void conversationEvents(ServerRequest req, ServerResponse res) {
         String id = conversationId(req);
-        int limit = intParam(req, "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
+        int limit = QueryParams.intInRange(req.query(), "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
         if (!log.exists(id)) {
             throw ApiException.notFound("no conversation " + id);
         }
         JsonArrayBuilder arr = JSON.createArrayBuilder();
-        log.tail(id, limit).forEach(e -> arr.add(toJson(e)));
+        log.tail(id, limit).forEach(e -> arr.add(e.toJson()));
         Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
     }
 
     private void events(ServerRequest req, ServerResponse res) {
-        int limit = intParam(req, "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
-        Optional<Instant> since = req.query().first("since").asOptional().map(ConversationRoutes::instant);
-        Set<EventType> types = types(req.query().all("type", java.util.List::of));
-        Visibility visibility = req.query().first("visibility").asOptional().map(v -> {
-            try {
-                return Visibility.fromWire(v);
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("visibility must be user or internal, got " + v);
-            }
-        }).orElse(null);
+        int limit = QueryParams.intInRange(req.query(), "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
+        Optional<Instant> since = QueryParams.instant(req.query(), "since");
+        Set<EventType> types = QueryParams.enumSet(req.query(), "type", EventType.class, "event type");
+        Visibility visibility = QueryParams.parsed(req.query(), "visibility", Visibility::fromWire, "user or internal")
+                .orElse(null);
         JsonArrayBuilder arr = JSON.createArrayBuilder();
         try (Stream<Event> stream = since.isPresent() ? log.since(since.get()) : log.byType(types, visibility)) {
             stream.filter(e -> types.isEmpty() || types.contains(e.type()))
                     .filter(e -> visibility == null || e.visibility() == visibility)
                     .limit(limit)
-                    .forEach(e -> arr.add(toJson(e)));
+                    .forEach(e -> arr.add(e.toJson()));
         }
         Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
-    }
-
-    private static Instant instant(String raw) {
-        try {
-            return java.time.OffsetDateTime.parse(raw).toInstant();
-        } catch (DateTimeParseException e) {
-            throw ApiException.badRequest("since must be an RFC 3339 timestamp such as 2025-01-31T12:00:00Z, got " + raw);
-        }
-    }
-
-    private static Set<EventType> types(java.util.List<String> raw) {
-        Set<EventType> types = EnumSet.noneOf(EventType.class);
-        for (String value : raw) {
-            for (String part : value.split(",")) {
-                String name = part.trim();
-                if (name.isEmpty()) {
-                    continue;
-                }
-                try {
-                    types.add(EventType.valueOf(name.toUpperCase(Locale.ROOT)));
-                } catch (IllegalArgumentException e) {
-                    throw ApiException.badRequest("unknown event type " + name + "; known: "
-                            + java.util.Arrays.toString(EventType.values()));
-                }
-            }
-        }
-        return types;
-    }
-
-    static int intParam(ServerRequest req, String name, int fallback, int min, int max) {
-        Optional<String> raw = req.query().first(name).asOptional();
-        if (raw.isEmpty()) {
-            return fallback;
-        }
-        try {
-            int n = Integer.parseInt(raw.get().trim());
-            if (n >= min && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException ignored) {
-            // fall through to the 400
-        }
-        throw ApiException.badRequest(name + " must be an integer from " + min + " to " + max + ", got " + raw.get());
     }
 
     private static String conversationId(ServerRequest req) {
@@ -223,16 +173,5 @@ public final class ConversationRoutes implements HttpService {
             b.add("summary_ref", c.summaryRef());
         }
         return b.build();
-    }
-
-    static JsonObject toJson(Event e) {
-        return JSON.createObjectBuilder()
-                .add("id", e.id())
-                .add("conversation_id", e.conversationId())
-                .add("type", e.type().name())
-                .add("timestamp", e.timestamp().toString())
-                .add("visibility", e.visibility().wireName())
-                .add("payload", e.payload() == null ? JsonObject.EMPTY_JSON_OBJECT : e.payload())
-                .build();
     }
 }

@@ -18,6 +18,7 @@ import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Auth;
 import io.streamingllm.server.edge.Errors;
+import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.http.StreamSettings;
 import io.streamingllm.server.json.JsonText;
@@ -101,9 +102,9 @@ public final class WsChat implements WsListener {
         if (closed) {
             return;
         }
-        if (partial.length() + text.length() > io.streamingllm.server.edge.Limits.MAX_BODY_BYTES) {
+        if (partial.length() + text.length() > RequestBody.MAX_BYTES) {
             partial.setLength(0);
-            fail(WsCloseCodes.TOO_BIG, "message larger than " + io.streamingllm.server.edge.Limits.MAX_BODY_BYTES + " bytes");
+            fail(WsCloseCodes.TOO_BIG, "message larger than " + RequestBody.MAX_BYTES + " bytes");
             return;
         }
         partial.append(text);

@@ -126,7 +126,7 @@ public final class Errors {
                     case OTHER -> "error";
                 };
                 String detail = tooLarge
-                        ? "request body larger than " + Limits.MAX_BODY_BYTES + " bytes"
+                        ? RequestBody.TOO_LARGE
                         : (message == null || message.isBlank() ? status.reasonPhrase() : oneLine(message));
                 return DirectHandler.TransportResponse.builder()
                         .status(status)

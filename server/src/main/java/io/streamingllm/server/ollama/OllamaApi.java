@@ -5,8 +5,6 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.Ids;
-import io.streamingllm.core.engine.ChatMessage;
-import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.core.engine.ollama.UpstreamResponse;
@@ -17,24 +15,20 @@ import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.chat.TurnMeter;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
-import io.streamingllm.server.edge.Limits;
+import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
+import io.streamingllm.server.http.JsonFields;
 import io.streamingllm.server.http.Responses;
 import io.streamingllm.server.http.StreamSettings;
 import io.streamingllm.server.http.TurnStreamer;
 import io.streamingllm.server.metrics.Metrics;
-import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonString;
-import jakarta.json.JsonValue;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Optional;
 
 import static io.streamingllm.server.json.JsonText.JSON;
@@ -82,26 +76,22 @@ public final class OllamaApi implements HttpService {
     }
 
     private void relay(ServerRequest req, ServerResponse res, boolean chatApi) {
-        JsonObject body = Limits.jsonObject(req);
-        String model = optionalString(body, "model").orElse(engine.model());
-        List<ChatMessage> messages = chatApi ? messages(body) : prompt(body);
-        GenerationOptions options = options(body.get("options"));
-        boolean stream = booleanField(body, "stream", true);
+        OllamaRequest request = OllamaRequest.parse(RequestBody.jsonObject(req), chatApi, engine.model());
         String conversation = req.headers().first(io.helidon.http.HeaderNames.create("X-Conversation-Id"))
                 .map(id -> Ids.require("conversation", id.trim())).orElse(null);
         gate.requireReady();
 
-        OllamaFormat format = new OllamaFormat(model, chatApi);
-        if (stream) {
+        OllamaFormat format = new OllamaFormat(request.model(), chatApi);
+        if (request.stream()) {
             TurnStreamer streamer = new TurnStreamer(settings.bufferedTokens(), settings.heartbeat());
             TurnMeter meter = new TurnMeter(metrics, streamer);
-            Turn turn = start(new RelayRequest(messages, conversation, options), meter);
+            Turn turn = start(new RelayRequest(request.messages(), conversation, request.options()), meter);
             streamer.stream(turn, res, format);
             return;
         }
         StringBuilder text = new StringBuilder();
         TurnMeter meter = new TurnMeter(metrics, text::append);
-        Turn turn = start(new RelayRequest(messages, conversation, options), meter);
+        Turn turn = start(new RelayRequest(request.messages(), conversation, request.options()), meter);
         TurnResult result;
         try {
             result = turn.result().join();
@@ -146,12 +136,13 @@ public final class OllamaApi implements HttpService {
     }
 
     private void show(ServerRequest req, ServerResponse res) {
-        JsonObject body = Limits.jsonObject(req);
+        JsonObject body = RequestBody.jsonObject(req);
         if (upstream.isPresent()) {
             pass(res, upstream.get().forward("POST", "/api/show", Responses.write(body).getBytes(StandardCharsets.UTF_8)));
             return;
         }
-        String name = optionalString(body, "model").or(() -> optionalString(body, "name")).orElse(engine.model());
+        JsonFields fields = JsonFields.of(body, "");
+        String name = fields.string("model").or(() -> fields.string("name")).orElse(engine.model());
         if (!name.equals(engine.model()) && !name.equals(engine.model() + ":latest")) {
             throw new ApiException(404, "not_found", "model '" + name + "' not found; this sidecar serves "
                     + engine.model());
@@ -193,102 +184,6 @@ public final class OllamaApi implements HttpService {
     private static void pass(ServerResponse res, UpstreamResponse answer) {
         res.status(answer.status()).header(io.helidon.http.HeaderNames.CONTENT_TYPE, answer.contentType())
                 .send(answer.body());
-    }
-
-    static List<ChatMessage> messages(JsonObject body) {
-        JsonValue v = body.get("messages");
-        if (v == null || v.getValueType() != JsonValue.ValueType.ARRAY) {
-            throw ApiException.badRequest("messages must be an array of {role, content}");
-        }
-        List<ChatMessage> out = new ArrayList<>();
-        int i = 0;
-        for (JsonValue m : v.asJsonArray()) {
-            if (m.getValueType() != JsonValue.ValueType.OBJECT) {
-                throw ApiException.badRequest("messages[" + i + "] must be an object {role, content}");
-            }
-            JsonObject o = m.asJsonObject();
-            int index = i;
-            String role = optionalString(o, "role").orElseThrow(
-                    () -> ApiException.badRequest("messages[" + index + "].role must be a string"));
-            String content = optionalString(o, "content").orElse("");
-            try {
-                out.add(new ChatMessage(ChatMessage.Role.fromWire(role), content));
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("messages[" + i + "]: " + e.getMessage()
-                        + " (system, user and assistant are supported)");
-            }
-            i++;
-        }
-        if (out.isEmpty()) {
-            throw ApiException.badRequest("messages is empty");
-        }
-        return out;
-    }
-
-    static List<ChatMessage> prompt(JsonObject body) {
-        String prompt = optionalString(body, "prompt").orElseThrow(
-                () -> ApiException.badRequest("prompt must be a string"));
-        List<ChatMessage> out = new ArrayList<>(2);
-        optionalString(body, "system").filter(s -> !s.isEmpty()).ifPresent(s -> out.add(ChatMessage.system(s)));
-        out.add(ChatMessage.user(prompt));
-        return out;
-    }
-
-    static GenerationOptions options(JsonValue v) {
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            return GenerationOptions.DEFAULTS;
-        }
-        if (v.getValueType() != JsonValue.ValueType.OBJECT) {
-            throw ApiException.badRequest("options must be an object");
-        }
-        JsonObject o = v.asJsonObject();
-        Double temperature = o.get("temperature") instanceof JsonNumber n ? n.doubleValue() : null;
-        if (o.containsKey("temperature") && temperature == null && o.get("temperature") != JsonValue.NULL) {
-            throw ApiException.badRequest("options.temperature must be a number");
-        }
-        Integer numPredict = null;
-        if (o.get("num_predict") instanceof JsonNumber n) {
-            if (!n.isIntegral()) {
-                throw ApiException.badRequest("options.num_predict must be an integer");
-            }
-            numPredict = n.longValue() > 0 ? (int) Math.min(n.longValue(), 1 << 20) : null;
-        } else if (o.containsKey("num_predict") && o.get("num_predict") != JsonValue.NULL) {
-            throw ApiException.badRequest("options.num_predict must be an integer");
-        }
-        Long seed = o.get("seed") instanceof JsonNumber n ? n.longValue() : null;
-        List<String> stop = List.of();
-        if (o.get("stop") instanceof JsonString s) {
-            stop = List.of(s.getString());
-        } else if (o.get("stop") != null && o.get("stop").getValueType() == JsonValue.ValueType.ARRAY) {
-            stop = o.get("stop").asJsonArray().stream().filter(e -> e instanceof JsonString)
-                    .map(e -> ((JsonString) e).getString()).toList();
-        }
-        return new GenerationOptions(temperature, numPredict, seed, stop, null, null);
-    }
-
-    static Optional<String> optionalString(JsonObject o, String key) {
-        JsonValue v = o.get(key);
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            return Optional.empty();
-        }
-        if (!(v instanceof JsonString s)) {
-            throw ApiException.badRequest(key + " must be a string");
-        }
-        return Optional.of(s.getString());
-    }
-
-    static boolean booleanField(JsonObject o, String key, boolean fallback) {
-        JsonValue v = o.get(key);
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            return fallback;
-        }
-        if (v.getValueType() == JsonValue.ValueType.TRUE) {
-            return true;
-        }
-        if (v.getValueType() == JsonValue.ValueType.FALSE) {
-            return false;
-        }
-        throw ApiException.badRequest(key + " must be a boolean");
     }
 
     private static String sha256(String s) {
