@@ -22,10 +22,10 @@ import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.health.HealthRoutes;
-import io.streamingllm.server.http.StreamSettings;
 import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.MetricsRoutes;
 import io.streamingllm.server.ollama.OllamaApi;
+import io.streamingllm.server.stream.StreamSettings;
 
 import java.net.URI;
 import java.time.Duration;

@@ -20,9 +20,10 @@ import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.http.QueryParams;
 import io.streamingllm.server.http.Responses;
-import io.streamingllm.server.http.StreamSettings;
-import io.streamingllm.server.http.TurnStreamer;
 import io.streamingllm.server.metrics.Metrics;
+import io.streamingllm.server.metrics.TurnMeter;
+import io.streamingllm.server.stream.StreamSettings;
+import io.streamingllm.server.stream.TurnStreamer;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -81,7 +82,7 @@ public final class ConversationRoutes implements HttpService {
         JsonObject body = RequestBody.jsonObject(req);
         TurnInput input = TurnInput.parse(body, pathId);
         gate.requireReady();
-        TurnStreamer streamer = new TurnStreamer(settings.bufferedTokens(), settings.heartbeat());
+        TurnStreamer streamer = new TurnStreamer(settings);
         TurnMeter meter = new TurnMeter(metrics, streamer);
         Turn turn;
         try {

@@ -12,16 +12,16 @@ import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.session.RelayRequest;
 import io.streamingllm.core.session.Turn;
 import io.streamingllm.core.session.TurnResult;
-import io.streamingllm.server.chat.TurnMeter;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.http.JsonFields;
 import io.streamingllm.server.http.Responses;
-import io.streamingllm.server.http.StreamSettings;
-import io.streamingllm.server.http.TurnStreamer;
 import io.streamingllm.server.metrics.Metrics;
+import io.streamingllm.server.metrics.TurnMeter;
+import io.streamingllm.server.stream.StreamSettings;
+import io.streamingllm.server.stream.TurnStreamer;
 import jakarta.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
@@ -83,7 +83,7 @@ public final class OllamaApi implements HttpService {
 
         OllamaFormat format = new OllamaFormat(request.model(), chatApi);
         if (request.stream()) {
-            TurnStreamer streamer = new TurnStreamer(settings.bufferedTokens(), settings.heartbeat());
+            TurnStreamer streamer = new TurnStreamer(settings);
             TurnMeter meter = new TurnMeter(metrics, streamer);
             Turn turn = start(new RelayRequest(request.messages(), conversation, request.options()), meter);
             streamer.stream(turn, res, format);

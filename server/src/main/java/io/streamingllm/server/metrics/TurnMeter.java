@@ -1,9 +1,8 @@
-package io.streamingllm.server.chat;
+package io.streamingllm.server.metrics;
 
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.session.TurnResult;
-import io.streamingllm.server.metrics.Metrics;
 
 import java.util.concurrent.CompletableFuture;
 
