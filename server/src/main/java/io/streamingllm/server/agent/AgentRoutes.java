@@ -18,7 +18,9 @@ import jakarta.json.JsonString;
 
 import static io.streamingllm.server.json.JsonText.JSON;
 
-/** {@code GET /agents}, {@code GET/PUT/DELETE /agents/{id}}. */
+/**
+ * Agents, mounted at {@code /agents}: {@code GET /}, {@code GET/PUT/DELETE /{id}}.
+ */
 public final class AgentRoutes implements HttpService {
     private final AgentStore agents;
 
@@ -28,12 +30,12 @@ public final class AgentRoutes implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/agents", this::list)
-                .any("/agents", Errors.methodNotAllowed("GET"))
-                .get("/agents/{id}", this::get)
-                .put("/agents/{id}", this::put)
-                .delete("/agents/{id}", this::delete)
-                .any("/agents/{id}", Errors.methodNotAllowed("GET", "PUT", "DELETE"));
+        rules.get("/", this::list)
+                .any("/", Errors.methodNotAllowed("GET"))
+                .get("/{id}", this::get)
+                .put("/{id}", this::put)
+                .delete("/{id}", this::delete)
+                .any("/{id}", Errors.methodNotAllowed("GET", "PUT", "DELETE"));
     }
 
     private void list(ServerRequest req, ServerResponse res) {

@@ -6,10 +6,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.Ids;
-import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventLog;
-import io.streamingllm.core.log.EventType;
-import io.streamingllm.core.log.Visibility;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.session.ConversationInfo;
 import io.streamingllm.core.session.Turn;
@@ -18,7 +15,6 @@ import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
-import io.streamingllm.server.http.QueryParams;
 import io.streamingllm.server.http.Responses;
 import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.TurnMeter;
@@ -28,21 +24,15 @@ import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 
-import java.time.Instant;
-import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Stream;
-
 import static io.streamingllm.server.json.JsonText.JSON;
 
 /**
- * Conversations over HTTP: turns ({@code POST /conversations/{id}/messages}, streamed as SSE by default or
- * NDJSON for {@code Accept: application/x-ndjson}), listings, events, summaries and archiving.
+ * Conversations over HTTP, mounted at {@code /conversations}: turns ({@code POST /{id}/messages}, streamed as SSE
+ * by default or NDJSON for {@code Accept: application/x-ndjson}), the listing ({@code GET /}), one conversation
+ * ({@code GET /{id}}), its events ({@code GET /{id}/events}) and summary ({@code GET /{id}/summary}), archiving
+ * ({@code DELETE /{id}}).
  */
 public final class ConversationRoutes implements HttpService {
-    static final int MAX_EVENTS = 10_000;
-    static final int DEFAULT_EVENTS = 1_000;
-
     private final ChatService chat;
     private final EventLog log;
     private final EngineGate gate;
@@ -59,19 +49,17 @@ public final class ConversationRoutes implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/conversations", this::list)
-                .any("/conversations", Errors.methodNotAllowed("GET"))
-                .get("/conversations/{id}", this::get)
-                .delete("/conversations/{id}", this::archive)
-                .any("/conversations/{id}", Errors.methodNotAllowed("GET", "DELETE"))
-                .post("/conversations/{id}/messages", this::post)
-                .any("/conversations/{id}/messages", Errors.methodNotAllowed("POST"))
-                .get("/conversations/{id}/events", this::conversationEvents)
-                .any("/conversations/{id}/events", Errors.methodNotAllowed("GET"))
-                .get("/conversations/{id}/summary", this::summary)
-                .any("/conversations/{id}/summary", Errors.methodNotAllowed("GET"))
-                .get("/events", this::events)
-                .any("/events", Errors.methodNotAllowed("GET"));
+        rules.get("/", this::list)
+                .any("/", Errors.methodNotAllowed("GET"))
+                .get("/{id}", this::get)
+                .delete("/{id}", this::archive)
+                .any("/{id}", Errors.methodNotAllowed("GET", "DELETE"))
+                .post("/{id}/messages", this::post)
+                .any("/{id}/messages", Errors.methodNotAllowed("POST"))
+                .get("/{id}/events", this::events)
+                .any("/{id}/events", Errors.methodNotAllowed("GET"))
+                .get("/{id}/summary", this::summary)
+                .any("/{id}/summary", Errors.methodNotAllowed("GET"));
     }
 
     private void post(ServerRequest req, ServerResponse res) {
@@ -127,30 +115,14 @@ public final class ConversationRoutes implements HttpService {
                 .build());
     }
 
-    private void conversationEvents(ServerRequest req, ServerResponse res) {
+    private void events(ServerRequest req, ServerResponse res) {
         String id = conversationId(req);
-        int limit = QueryParams.intInRange(req.query(), "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
+        int limit = EventRoutes.limit(req);
         if (!log.exists(id)) {
             throw ApiException.notFound("no conversation " + id);
         }
         JsonArrayBuilder arr = JSON.createArrayBuilder();
         log.tail(id, limit).forEach(e -> arr.add(e.toJson()));
-        Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
-    }
-
-    private void events(ServerRequest req, ServerResponse res) {
-        int limit = QueryParams.intInRange(req.query(), "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
-        Optional<Instant> since = QueryParams.instant(req.query(), "since");
-        Set<EventType> types = QueryParams.enumSet(req.query(), "type", EventType.class, "event type");
-        Visibility visibility = QueryParams.parsed(req.query(), "visibility", Visibility::fromWire, "user or internal")
-                .orElse(null);
-        JsonArrayBuilder arr = JSON.createArrayBuilder();
-        try (Stream<Event> stream = since.isPresent() ? log.since(since.get()) : log.byType(types, visibility)) {
-            stream.filter(e -> types.isEmpty() || types.contains(e.type()))
-                    .filter(e -> visibility == null || e.visibility() == visibility)
-                    .limit(limit)
-                    .forEach(e -> arr.add(e.toJson()));
-        }
         Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
     }
 

@@ -3,6 +3,8 @@ package io.streamingllm.server.chat;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
 import io.helidon.websocket.WsCloseCodes;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
@@ -60,6 +62,11 @@ public final class WsChat implements WsListener {
         this.auth = auth;
         this.pingNanos = settings.wsPing().toNanos();
         this.outbox = new TokenOutbox(settings.bufferedTokens());
+    }
+
+    /** The endpoint asked for over plain HTTP: 426, with a hint. */
+    public static void refusePlainHttp(ServerRequest req, ServerResponse res) {
+        Errors.send(res, new ApiException(426, "upgrade_required", "this is a WebSocket endpoint: connect with ws://"));
     }
 
     @Override
