@@ -78,7 +78,7 @@ public final class AgentRoutes implements HttpService {
         return Ids.require("agent", raw);
     }
 
-    public static JsonObject toJson(Agent a) {
+    private static JsonObject toJson(Agent a) {
         return JSON.createObjectBuilder()
                 .add("id", a.id())
                 .add("name", a.name() == null ? "" : a.name())

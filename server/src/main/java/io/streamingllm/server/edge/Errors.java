@@ -2,7 +2,6 @@ package io.streamingllm.server.edge;
 
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
@@ -17,6 +16,7 @@ import io.streamingllm.server.json.JsonText;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.concurrent.CompletionException;
 
 /**
  * Every error the server answers is JSON {@code {"error","detail"}} with DESIGN's status: exceptions from
@@ -59,7 +59,7 @@ public final class Errors {
         if (t instanceof TamperedSummaryException e) {
             return new ApiException(500, "summary_tampered", e.getMessage());
         }
-        if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+        if (t instanceof CompletionException && t.getCause() != null) {
             return toApi(t.getCause());
         }
         LOG.log(System.Logger.Level.ERROR, "unexpected error", t);
@@ -144,10 +144,5 @@ public final class Errors {
     private static String oneLine(String s) {
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
-    }
-
-    /** Status code as Helidon's type. */
-    public static Status status(int code) {
-        return Status.create(code);
     }
 }

@@ -43,7 +43,7 @@ public final class EngineGate {
     }
 
     /** The latest health, probing again when it was not ready and is older than the re-probe interval. */
-    public EngineHealth current() {
+    private EngineHealth current() {
         EngineHealth h = last;
         if (h == null || (!h.ready() && clock.getAsLong() - lastProbeNanos >= reprobeNanos)) {
             synchronized (this) {

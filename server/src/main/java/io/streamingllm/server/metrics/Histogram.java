@@ -34,10 +34,6 @@ public final class Histogram {
         total.increment();
     }
 
-    public long count() {
-        return total.sum();
-    }
-
     void writeTo(StringBuilder out) {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n');
         out.append("# TYPE ").append(name).append(" histogram\n");
