@@ -20,6 +20,8 @@ import static io.streamingllm.server.json.JsonText.JSON;
 
 /**
  * Agents, mounted at {@code /agents}: {@code GET /}, {@code GET/PUT/DELETE /{id}}.
+ *
+ * <p>Shared by every connection; keeps no state between requests.
  */
 public final class AgentRoutes implements HttpService {
     private final AgentStore agents;

@@ -31,6 +31,8 @@ import static io.streamingllm.server.json.JsonText.JSON;
  * by default or NDJSON for {@code Accept: application/x-ndjson}), the listing ({@code GET /}), one conversation
  * ({@code GET /{id}}), its events ({@code GET /{id}/events}) and summary ({@code GET /{id}/summary}), archiving
  * ({@code DELETE /{id}}).
+ *
+ * <p>Shared by every connection; keeps no state between requests.
  */
 public final class ConversationRoutes implements HttpService {
     private final ChatService chat;

@@ -24,6 +24,8 @@ import static io.streamingllm.server.json.JsonText.JSON;
  * The log queried across conversations, mounted at {@code /events}: {@code GET /?since=&type=&visibility=&limit=},
  * events in chronological order. {@code since} reads the log by time, otherwise by type; either way the other
  * filters apply to what it reads.
+ *
+ * <p>Shared by every connection; keeps no state between requests.
  */
 public final class EventRoutes implements HttpService {
     private static final int MAX_EVENTS = 10_000;

@@ -16,6 +16,8 @@ import java.util.Optional;
  * Optional bearer token ({@code STREAMING_LLM_API_TOKEN}): every route but the liveness probe needs
  * {@code Authorization: Bearer <token>}; the WebSocket upgrade may pass it as {@code ?token=} instead, since
  * browsers cannot set headers on a WebSocket. Compared in constant time.
+ *
+ * <p>Immutable; shared by every connection.
  */
 public final class Auth implements Filter {
     private final byte[] token;

@@ -3,7 +3,7 @@ package io.streamingllm.server.metrics;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 
-/** A Prometheus histogram over fixed bucket bounds (seconds); lock-free recording. */
+/** A Prometheus histogram over fixed bucket bounds (seconds). Thread-safe; recording is lock-free. */
 public final class Histogram {
     private final String name;
     private final String help;

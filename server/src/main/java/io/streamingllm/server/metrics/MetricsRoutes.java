@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The metrics in the Prometheus text format, {@code GET} on the mount ({@code /metrics}).
+ *
+ * <p>Shared by every connection; keeps no state between requests.
  */
 public final class MetricsRoutes implements HttpService {
     private final Metrics metrics;

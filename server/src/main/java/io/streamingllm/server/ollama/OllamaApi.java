@@ -27,6 +27,8 @@ import io.streamingllm.server.stream.TurnStreamer;
  * can point at the sidecar. {@code POST /chat} and {@code POST /generate} stream NDJSON records by default and
  * answer one object for {@code "stream": false}; the window is applied to the client's messages;
  * {@code X-Conversation-Id} makes the call a logged conversation. The model routes are {@link OllamaModels}.
+ *
+ * <p>Shared by every connection; keeps no state between requests.
  */
 public final class OllamaApi implements HttpService {
     private static final HeaderName CONVERSATION_ID = HeaderNames.create("X-Conversation-Id");

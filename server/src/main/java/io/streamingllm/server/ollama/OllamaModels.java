@@ -28,6 +28,8 @@ import static io.streamingllm.server.json.JsonText.JSON;
  * What Ollama's clients ask about models ({@code /tags}, {@code /version}, {@code /show} under {@code /api}):
  * passed through to Ollama for the Ollama engine, synthesised from the engine otherwise (echo, local), so that
  * clients which check the model before chatting find the one this sidecar serves.
+ *
+ * <p>Shared by every connection; keeps no state between requests.
  */
 public final class OllamaModels implements HttpService {
     static final String VERSION = "0.9.0";
