@@ -2,8 +2,9 @@ package io.streamingllm.server;
 
 import io.streamingllm.core.config.ConfigException;
 import io.streamingllm.core.config.SidecarConfig;
-import io.streamingllm.core.engine.echo.EchoEngine;
+import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.echo.EchoEngine;
 import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.local.LocalEngine;
 
@@ -13,7 +14,7 @@ final class Engines {
     }
 
     /**
-     * Throws {@link ConfigException} or {@link io.streamingllm.core.engine.EngineException} (one line) when the
+     * Throws {@link ConfigException} or {@link EngineException} (one line) when the
      * engine cannot be built, e.g. a GGUF file this engine cannot run or an Ollama-store model not pulled.
      */
     static ModelEngine create(SidecarConfig config) {

@@ -1,18 +1,50 @@
 package io.streamingllm.server;
 
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.websocket.WsRouting;
+import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.ConfigException;
 import io.streamingllm.core.config.SidecarConfig;
+import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.ollama.OllamaEngine;
+import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.session.ChatService;
+import io.streamingllm.core.summary.SummaryStore;
+import io.streamingllm.server.agent.AgentRoutes;
+import io.streamingllm.server.chat.ConversationRoutes;
+import io.streamingllm.server.chat.EventRoutes;
+import io.streamingllm.server.chat.WsChat;
+import io.streamingllm.server.edge.Auth;
+import io.streamingllm.server.edge.Cors;
+import io.streamingllm.server.edge.Errors;
+import io.streamingllm.server.edge.NoTrailingSlash;
+import io.streamingllm.server.health.EngineGate;
+import io.streamingllm.server.health.HealthRoutes;
+import io.streamingllm.server.metrics.Metrics;
+import io.streamingllm.server.metrics.MetricsRoutes;
+import io.streamingllm.server.ollama.OllamaApi;
+import io.streamingllm.server.ollama.OllamaModels;
+import io.streamingllm.server.stream.StreamSettings;
+import sun.misc.Signal;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Sidecar entry point: configuration from {@code STREAMING_LLM_*} (and {@code --host H --port P}), the engine,
- * the server; SIGTERM shuts down in order (see {@link SidecarServer#shutdown}).
+ * the services, and every path the sidecar serves ({@link #routing}); SIGTERM shuts down in order (see
+ * {@link SidecarServer#shutdown}).
  */
 public final class Main {
+    /** The liveness probe: answered without a token. */
+    static final String HEALTHZ = "/healthz";
+    /** The WebSocket chat; its upgrade may carry the token as {@code ?token=}. */
+    static final String WS_CHAT = "/ws/chat";
+
     private Main() {
     }
 
@@ -22,7 +54,7 @@ public final class Main {
         try {
             config = SidecarConfig.fromEnv(withArgs(System.getenv(), args));
             engine = Engines.create(config);
-        } catch (ConfigException | IllegalArgumentException | io.streamingllm.core.engine.EngineException e) {
+        } catch (ConfigException | IllegalArgumentException | EngineException e) {
             System.err.println("streaming-llm: " + e.getMessage());
             System.exit(2);
             return;
@@ -36,13 +68,51 @@ public final class Main {
         // SIGTERM/SIGINT are the orderly way to stop: exit 0 after the shutdown hooks (ours, JFR's, …) ran,
         // instead of the JVM's default 143/130
         for (String name : new String[] {"TERM", "INT"}) {
-            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> System.exit(0));
+            Signal.handle(new Signal(name), signal -> System.exit(0));
         }
         System.err.println("streaming-llm: listening on " + server.baseUri() + " (bound to " + config.host() + ":"
                 + server.port() + ")");
         EngineHealth health = server.probe();
         System.err.println("streaming-llm: engine " + engine.engineName() + " model " + engine.model() + ": "
                 + (health.ready() ? "ready" : health.status().wireName() + " - " + health.message()));
+    }
+
+    /** The core services over the configured directories, and the edge filters. */
+    static Services services(SidecarConfig config, ModelEngine engine, StreamSettings settings) {
+        AgentStore agents = new AgentStore(config.agentsDir());
+        EventLog log = new EventLog(config.logDir());
+        ChatService chat = new ChatService(config, engine, agents, log, new SummaryStore(config.summaryDir()));
+        EngineGate gate = new EngineGate(engine, Duration.ofSeconds(2));
+        Auth auth = new Auth(config.apiToken(), HEALTHZ, WS_CHAT);
+        Cors cors = new Cors(config.corsOrigins());
+        Metrics metrics = new Metrics();
+        log.onFsync(metrics::logDurable);
+        return new Services(engine, agents, log, chat, gate, metrics, settings, auth, cors);
+    }
+
+    /**
+     * Every path the sidecar serves. CORS comes first because browsers send preflights without credentials; an
+     * unmatched path or method is JSON like every other error.
+     */
+    static void routing(HttpRouting.Builder routing, WsRouting.Builder webSockets, Services s) {
+        Optional<OllamaEngine> upstream = s.engine() instanceof OllamaEngine ollama ? Optional.of(ollama)
+                : Optional.empty();
+        routing.addFilter(s.cors())
+                .addFilter(s.auth())
+                .addFilter(new NoTrailingSlash())
+                .register(HEALTHZ, HealthRoutes.liveness())
+                .register("/readyz", HealthRoutes.readiness(s.gate(), s.engine()))
+                .register("/agents", new AgentRoutes(s.agents()))
+                .register("/conversations", new ConversationRoutes(s.chat(), s.log(), s.gate(), s.metrics(),
+                        s.settings()))
+                .register("/events", new EventRoutes(s.log()))
+                .register("/api", new OllamaApi(s.chat(), s.engine(), s.gate(), s.metrics(), s.settings()),
+                        new OllamaModels(s.engine(), upstream))
+                .register("/metrics", new MetricsRoutes(s.metrics()))
+                .get(WS_CHAT, WsChat::refusePlainHttp)
+                .any(Errors::notFound);
+        Errors.register(routing);
+        webSockets.endpoint(WS_CHAT, () -> new WsChat(s.chat(), s.gate(), s.metrics(), s.auth(), s.settings()));
     }
 
     /** {@code --host H --port P} override the environment (the run script passes them). */

@@ -5,85 +5,51 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
-import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.ModelEngine;
-import io.streamingllm.core.engine.ollama.OllamaEngine;
-import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.session.ChatService;
-import io.streamingllm.core.summary.SummaryStore;
-import io.streamingllm.server.agent.AgentRoutes;
-import io.streamingllm.server.chat.ConversationRoutes;
-import io.streamingllm.server.chat.WsChat;
-import io.streamingllm.server.edge.Auth;
-import io.streamingllm.server.edge.Cors;
 import io.streamingllm.server.edge.Errors;
-import io.streamingllm.server.edge.Limits;
-import io.streamingllm.server.health.EngineGate;
-import io.streamingllm.server.health.HealthRoutes;
-import io.streamingllm.server.http.StreamSettings;
+import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.metrics.Metrics;
-import io.streamingllm.server.metrics.MetricsRoutes;
-import io.streamingllm.server.ollama.OllamaApi;
+import io.streamingllm.server.stream.StreamSettings;
 
+import java.lang.System.Logger.Level;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Optional;
 
-/** The sidecar: core services wired to a Helidon web server. Start it on port 0 in tests. */
+/**
+ * The sidecar running: {@link Main}'s services and routes on a Helidon web server, and their orderly stop. Start
+ * it on port 0 in tests. Thread-safe.
+ */
 public final class SidecarServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SidecarServer.class.getName());
 
     private final SidecarConfig config;
-    private final ModelEngine engine;
-    private final EventLog log;
-    private final ChatService chat;
-    private final EngineGate gate;
-    private final Metrics metrics = new Metrics();
+    private final Services services;
     private final WebServer server;
     private boolean stopped;
 
     private SidecarServer(SidecarConfig config, ModelEngine engine, StreamSettings settings) {
         this.config = config;
-        this.engine = engine;
-        AgentStore agents = new AgentStore(config.agentsDir());
-        this.log = new EventLog(config.logDir());
-        this.chat = new ChatService(config, engine, agents, log, new SummaryStore(config.summaryDir()));
-        this.gate = new EngineGate(engine, Duration.ofSeconds(2));
-        Auth auth = new Auth(config.apiToken());
-        Cors cors = new Cors(config.corsOrigins());
-        Optional<OllamaEngine> upstream = engine instanceof OllamaEngine ollama ? Optional.of(ollama) : Optional.empty();
-        log.onFsync(metrics::logDurable);
-
-        HttpRouting.Builder routing = HttpRouting.builder()
-                .addFilter(cors)
-                .addFilter(auth)
-                .register(new HealthRoutes(gate, engine),
-                        new AgentRoutes(agents),
-                        new ConversationRoutes(chat, log, gate, metrics, settings),
-                        new OllamaApi(chat, engine, gate, metrics, settings, upstream),
-                        new MetricsRoutes(metrics))
-                .get(Auth.WS_PATH, (req, res) -> Errors.send(res, new io.streamingllm.server.edge.ApiException(
-                        426, "upgrade_required", "this is a WebSocket endpoint: connect with ws://")))
-                .any(Errors.notFound());
-        Errors.register(routing);
-
+        this.services = Main.services(config, engine, settings);
+        HttpRouting.Builder routing = HttpRouting.builder();
+        WsRouting.Builder webSockets = WsRouting.builder();
+        Main.routing(routing, webSockets, services);
         this.server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false)
                 .featuresDiscoverServices(false)
-                .maxPayloadSize(Limits.MAX_BODY_BYTES)
+                .maxPayloadSize(RequestBody.MAX_BYTES)
                 // token frames are small writes: with Nagle's algorithm a frame waits for the ACK of the one
                 // before, which a client may delay by up to 40 ms (a whole turn's `done` arrived ~40 ms late)
                 .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
                 .directHandlers(Errors.directHandlers())
-                .addProtocol(WsConfig.builder().name("websocket").origins(cors.webSocketOrigins())
-                        .maxFrameLength(Limits.MAX_BODY_BYTES).build())
+                .addProtocol(WsConfig.builder().name("websocket").origins(services.cors().webSocketOrigins())
+                        .maxFrameLength(RequestBody.MAX_BYTES).build())
                 .routing(routing)
-                .addRouting(WsRouting.builder().endpoint(Auth.WS_PATH,
-                        () -> new WsChat(chat, gate, metrics, auth, settings)))
+                .addRouting(webSockets)
                 .build();
     }
 
@@ -100,7 +66,7 @@ public final class SidecarServer implements AutoCloseable {
 
     /** Probes the engine once; start-up logs the result. */
     public EngineHealth probe() {
-        return gate.probe();
+        return services.gate().probe();
     }
 
     public int port() {
@@ -113,11 +79,11 @@ public final class SidecarServer implements AutoCloseable {
     }
 
     public Metrics metrics() {
-        return metrics;
+        return services.metrics();
     }
 
     public ChatService chat() {
-        return chat;
+        return services.chat();
     }
 
     /**
@@ -130,17 +96,17 @@ public final class SidecarServer implements AutoCloseable {
         }
         stopped = true;
         try {
-            chat.shutdown(grace);
+            services.chat().shutdown(grace);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "shutting down sessions failed: " + e.getMessage());
+            LOG.log(Level.WARNING, "shutting down sessions failed: " + e.getMessage());
         }
         try {
-            log.close();
+            services.log().close();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "closing the event log failed: " + e.getMessage());
+            LOG.log(Level.WARNING, "closing the event log failed: " + e.getMessage());
         }
         server.stop();
-        engine.close();
+        services.engine().close();
     }
 
     @Override

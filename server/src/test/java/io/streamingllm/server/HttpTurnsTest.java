@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -148,7 +149,7 @@ class HttpTurnsTest {
 
     @Test
     void summaryAppearsAfterEviction() {
-        try (TestSidecar s = TestSidecar.echo(dir, java.util.Map.of("STREAMING_LLM_RECENT_SIZE", "64"))) {
+        try (TestSidecar s = TestSidecar.echo(dir, Map.of("STREAMING_LLM_RECENT_SIZE", "64"))) {
             String words = "lorem ipsum dolor sit amet consectetur adipiscing elit ".repeat(3).trim();
             for (int i = 0; i < 6; i++) {
                 assertEquals(200, s.post("/conversations/long-1/messages",

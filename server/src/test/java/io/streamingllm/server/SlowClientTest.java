@@ -2,7 +2,7 @@ package io.streamingllm.server;
 
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.echo.EchoEngine;
-import io.streamingllm.server.http.StreamSettings;
+import io.streamingllm.server.stream.StreamSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -5,7 +5,7 @@ import io.streamingllm.core.engine.echo.EchoEngine;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.core.testing.FakeOllama;
-import io.streamingllm.server.http.StreamSettings;
+import io.streamingllm.server.stream.StreamSettings;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 

@@ -9,8 +9,11 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -126,7 +129,7 @@ class WsChatTest {
         try (FakeOllama fake = FakeOllama.start();
              TestSidecar s = TestSidecar.ollama(dir, fake);
              WsClient ws = WsClient.connect(s.base, "")) {
-            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
             fake.reply(FakeOllama.Reply.tokens("a", " b").gate(i -> {
                 if (i == 1) {
                     release.await();
@@ -151,7 +154,7 @@ class WsChatTest {
     void aFullSpeedReplyArrivesAsOneFrameATokenWhateverTheTokensSize() throws Exception {
         // at full speed the server writes the frames it has pending together; each must still be its own frame,
         // with every length encoding (7-bit, 16-bit, 64-bit) and multi-byte UTF-8 intact
-        List<String> tokens = new java.util.ArrayList<>();
+        List<String> tokens = new ArrayList<>();
         for (int i = 0; i < 3000; i++) {
             tokens.add(switch (i % 7) {
                 case 0 -> " w" + i;
@@ -228,7 +231,7 @@ class WsChatTest {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("turns still active: " + s.server.chat().activeTurns());
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            LockSupport.parkNanos(1_000_000);
         }
     }
 }

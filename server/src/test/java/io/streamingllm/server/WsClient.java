@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -20,7 +21,7 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final StringBuilder partial = new StringBuilder();
     private final HttpClient client = HttpClient.newHttpClient();
-    final java.util.concurrent.CountDownLatch pinged = new java.util.concurrent.CountDownLatch(1);
+    final CountDownLatch pinged = new CountDownLatch(1);
     final WebSocket socket;
 
     private WsClient(URI uri) {

@@ -9,15 +9,20 @@ import io.streamingllm.core.agent.Agent;
 import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
-import io.streamingllm.server.edge.Limits;
+import io.streamingllm.server.edge.RequestBody;
+import io.streamingllm.server.http.JsonFields;
 import io.streamingllm.server.http.Responses;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonValue;
+import jakarta.json.JsonString;
 
 import static io.streamingllm.server.json.JsonText.JSON;
 
-/** {@code GET /agents}, {@code GET/PUT/DELETE /agents/{id}}. */
+/**
+ * Agents, mounted at {@code /agents}: {@code GET /}, {@code GET/PUT/DELETE /{id}}.
+ *
+ * <p>Shared by every connection; keeps no state between requests.
+ */
 public final class AgentRoutes implements HttpService {
     private final AgentStore agents;
 
@@ -27,12 +32,12 @@ public final class AgentRoutes implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/agents", this::list)
-                .any("/agents", Errors.methodNotAllowed("GET"))
-                .get("/agents/{id}", this::get)
-                .put("/agents/{id}", this::put)
-                .delete("/agents/{id}", this::delete)
-                .any("/agents/{id}", Errors.methodNotAllowed("GET", "PUT", "DELETE"));
+        rules.get("/", this::list)
+                .any("/", Errors.methodNotAllowed("GET"))
+                .get("/{id}", this::get)
+                .put("/{id}", this::put)
+                .delete("/{id}", this::delete)
+                .any("/{id}", Errors.methodNotAllowed("GET", "PUT", "DELETE"));
     }
 
     private void list(ServerRequest req, ServerResponse res) {
@@ -49,12 +54,13 @@ public final class AgentRoutes implements HttpService {
 
     private void put(ServerRequest req, ServerResponse res) {
         String id = id(req);
-        JsonObject body = Limits.jsonObject(req);
-        if (body.containsKey("id") && !(body.get("id") instanceof jakarta.json.JsonString s && s.getString().trim().equals(id))) {
+        JsonObject body = RequestBody.jsonObject(req);
+        if (body.containsKey("id") && !(body.get("id") instanceof JsonString s && s.getString().trim().equals(id))) {
             throw ApiException.badRequest("body id does not match the path id " + id);
         }
-        Agent saved = agents.upsert(new Agent(id, string(body, "name", id), string(body, "system_prompt", ""),
-                string(body, "markdown_context", "")));
+        JsonFields fields = JsonFields.of(body, "field ");
+        Agent saved = agents.upsert(new Agent(id, fields.string("name").orElse(id),
+                fields.string("system_prompt").orElse(""), fields.string("markdown_context").orElse("")));
         Responses.json(res, 200, toJson(saved));
     }
 
@@ -74,18 +80,7 @@ public final class AgentRoutes implements HttpService {
         return Ids.require("agent", raw);
     }
 
-    private static String string(JsonObject body, String key, String fallback) {
-        JsonValue v = body.get(key);
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            return fallback;
-        }
-        if (v.getValueType() != JsonValue.ValueType.STRING) {
-            throw ApiException.badRequest("field " + key + " must be a string");
-        }
-        return ((jakarta.json.JsonString) v).getString();
-    }
-
-    public static JsonObject toJson(Agent a) {
+    private static JsonObject toJson(Agent a) {
         return JSON.createObjectBuilder()
                 .add("id", a.id())
                 .add("name", a.name() == null ? "" : a.name())

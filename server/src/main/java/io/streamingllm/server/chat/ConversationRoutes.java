@@ -6,44 +6,35 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.Ids;
-import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventLog;
-import io.streamingllm.core.log.EventType;
-import io.streamingllm.core.log.Visibility;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.session.ConversationInfo;
 import io.streamingllm.core.session.Turn;
 import io.streamingllm.core.summary.Summary;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
-import io.streamingllm.server.edge.Limits;
+import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.http.Responses;
-import io.streamingllm.server.http.StreamSettings;
-import io.streamingllm.server.http.TurnStreamer;
 import io.streamingllm.server.metrics.Metrics;
+import io.streamingllm.server.metrics.TurnMeter;
+import io.streamingllm.server.stream.StreamSettings;
+import io.streamingllm.server.stream.TurnStreamer;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.EnumSet;
-import java.util.Locale;
-import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Stream;
-
 import static io.streamingllm.server.json.JsonText.JSON;
 
 /**
- * Conversations over HTTP: turns ({@code POST /conversations/{id}/messages}, streamed as SSE by default or
- * NDJSON for {@code Accept: application/x-ndjson}), listings, events, summaries and archiving.
+ * Conversations over HTTP, mounted at {@code /conversations}: turns ({@code POST /{id}/messages}, streamed as SSE
+ * by default or NDJSON for {@code Accept: application/x-ndjson}), the listing ({@code GET /}), one conversation
+ * ({@code GET /{id}}), its events ({@code GET /{id}/events}) and summary ({@code GET /{id}/summary}), archiving
+ * ({@code DELETE /{id}}).
+ *
+ * <p>Shared by every connection; keeps no state between requests.
  */
 public final class ConversationRoutes implements HttpService {
-    static final int MAX_EVENTS = 10_000;
-    static final int DEFAULT_EVENTS = 1_000;
-
     private final ChatService chat;
     private final EventLog log;
     private final EngineGate gate;
@@ -60,19 +51,17 @@ public final class ConversationRoutes implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/conversations", this::list)
-                .any("/conversations", Errors.methodNotAllowed("GET"))
-                .get("/conversations/{id}", this::get)
-                .delete("/conversations/{id}", this::archive)
-                .any("/conversations/{id}", Errors.methodNotAllowed("GET", "DELETE"))
-                .post("/conversations/{id}/messages", this::post)
-                .any("/conversations/{id}/messages", Errors.methodNotAllowed("POST"))
-                .get("/conversations/{id}/events", this::conversationEvents)
-                .any("/conversations/{id}/events", Errors.methodNotAllowed("GET"))
-                .get("/conversations/{id}/summary", this::summary)
-                .any("/conversations/{id}/summary", Errors.methodNotAllowed("GET"))
-                .get("/events", this::events)
-                .any("/events", Errors.methodNotAllowed("GET"));
+        rules.get("/", this::list)
+                .any("/", Errors.methodNotAllowed("GET"))
+                .get("/{id}", this::get)
+                .delete("/{id}", this::archive)
+                .any("/{id}", Errors.methodNotAllowed("GET", "DELETE"))
+                .post("/{id}/messages", this::post)
+                .any("/{id}/messages", Errors.methodNotAllowed("POST"))
+                .get("/{id}/events", this::events)
+                .any("/{id}/events", Errors.methodNotAllowed("GET"))
+                .get("/{id}/summary", this::summary)
+                .any("/{id}/summary", Errors.methodNotAllowed("GET"));
     }
 
     private void post(ServerRequest req, ServerResponse res) {
@@ -80,10 +69,10 @@ public final class ConversationRoutes implements HttpService {
         if (!TurnInput.NEW.equals(pathId)) {
             Ids.require("conversation", pathId);
         }
-        JsonObject body = Limits.jsonObject(req);
+        JsonObject body = RequestBody.jsonObject(req);
         TurnInput input = TurnInput.parse(body, pathId);
         gate.requireReady();
-        TurnStreamer streamer = new TurnStreamer(settings.bufferedTokens(), settings.heartbeat());
+        TurnStreamer streamer = new TurnStreamer(settings);
         TurnMeter meter = new TurnMeter(metrics, streamer);
         Turn turn;
         try {
@@ -128,79 +117,15 @@ public final class ConversationRoutes implements HttpService {
                 .build());
     }
 
-    private void conversationEvents(ServerRequest req, ServerResponse res) {
+    private void events(ServerRequest req, ServerResponse res) {
         String id = conversationId(req);
-        int limit = intParam(req, "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
+        int limit = EventRoutes.limit(req);
         if (!log.exists(id)) {
             throw ApiException.notFound("no conversation " + id);
         }
         JsonArrayBuilder arr = JSON.createArrayBuilder();
-        log.tail(id, limit).forEach(e -> arr.add(toJson(e)));
+        log.tail(id, limit).forEach(e -> arr.add(e.toJson()));
         Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
-    }
-
-    private void events(ServerRequest req, ServerResponse res) {
-        int limit = intParam(req, "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
-        Optional<Instant> since = req.query().first("since").asOptional().map(ConversationRoutes::instant);
-        Set<EventType> types = types(req.query().all("type", java.util.List::of));
-        Visibility visibility = req.query().first("visibility").asOptional().map(v -> {
-            try {
-                return Visibility.fromWire(v);
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("visibility must be user or internal, got " + v);
-            }
-        }).orElse(null);
-        JsonArrayBuilder arr = JSON.createArrayBuilder();
-        try (Stream<Event> stream = since.isPresent() ? log.since(since.get()) : log.byType(types, visibility)) {
-            stream.filter(e -> types.isEmpty() || types.contains(e.type()))
-                    .filter(e -> visibility == null || e.visibility() == visibility)
-                    .limit(limit)
-                    .forEach(e -> arr.add(toJson(e)));
-        }
-        Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
-    }
-
-    private static Instant instant(String raw) {
-        try {
-            return java.time.OffsetDateTime.parse(raw).toInstant();
-        } catch (DateTimeParseException e) {
-            throw ApiException.badRequest("since must be an RFC 3339 timestamp such as 2025-01-31T12:00:00Z, got " + raw);
-        }
-    }
-
-    private static Set<EventType> types(java.util.List<String> raw) {
-        Set<EventType> types = EnumSet.noneOf(EventType.class);
-        for (String value : raw) {
-            for (String part : value.split(",")) {
-                String name = part.trim();
-                if (name.isEmpty()) {
-                    continue;
-                }
-                try {
-                    types.add(EventType.valueOf(name.toUpperCase(Locale.ROOT)));
-                } catch (IllegalArgumentException e) {
-                    throw ApiException.badRequest("unknown event type " + name + "; known: "
-                            + java.util.Arrays.toString(EventType.values()));
-                }
-            }
-        }
-        return types;
-    }
-
-    static int intParam(ServerRequest req, String name, int fallback, int min, int max) {
-        Optional<String> raw = req.query().first(name).asOptional();
-        if (raw.isEmpty()) {
-            return fallback;
-        }
-        try {
-            int n = Integer.parseInt(raw.get().trim());
-            if (n >= min && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException ignored) {
-            // fall through to the 400
-        }
-        throw ApiException.badRequest(name + " must be an integer from " + min + " to " + max + ", got " + raw.get());
     }
 
     private static String conversationId(ServerRequest req) {
@@ -219,16 +144,5 @@ public final class ConversationRoutes implements HttpService {
             b.add("summary_ref", c.summaryRef());
         }
         return b.build();
-    }
-
-    static JsonObject toJson(Event e) {
-        return JSON.createObjectBuilder()
-                .add("id", e.id())
-                .add("conversation_id", e.conversationId())
-                .add("type", e.type().name())
-                .add("timestamp", e.timestamp().toString())
-                .add("visibility", e.visibility().wireName())
-                .add("payload", e.payload() == null ? JsonObject.EMPTY_JSON_OBJECT : e.payload())
-                .build();
     }
 }

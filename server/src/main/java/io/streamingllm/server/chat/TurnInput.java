@@ -4,10 +4,8 @@ import io.streamingllm.core.Ids;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.session.TurnRequest;
 import io.streamingllm.server.edge.ApiException;
-import jakarta.json.JsonNumber;
+import io.streamingllm.server.http.JsonFields;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonString;
-import jakarta.json.JsonValue;
 
 import java.util.List;
 
@@ -19,108 +17,44 @@ import java.util.List;
  */
 public record TurnInput(String conversationId, String agentId, String userMessage, GenerationOptions options) {
     public static final String NEW = "new";
+    private static final int MAX_NEW_TOKENS = 1 << 20;
 
     /** Parses a turn; {@code pathConversationId} (HTTP) wins over the body's, {@code "new"} or none means new. */
     public static TurnInput parse(JsonObject body, String pathConversationId) {
-        String agent = requiredString(body, "agent_id");
-        String message = body.containsKey("user_message") ? requiredString(body, "user_message")
-                : body.containsKey("content") ? requiredString(body, "content") : null;
+        JsonFields fields = JsonFields.of(body, "field ");
+        String agent = fields.requiredString("agent_id");
+        String message = body.containsKey("user_message") ? fields.requiredString("user_message")
+                : body.containsKey("content") ? fields.requiredString("content") : null;
         if (message == null) {
             throw ApiException.badRequest("missing field user_message (a string)");
         }
-        String conversation = pathConversationId != null ? pathConversationId : optionalString(body, "conversation_id");
+        String conversation = pathConversationId != null ? pathConversationId
+                : fields.string("conversation_id").orElse(null);
         if (conversation == null || conversation.isEmpty() || NEW.equals(conversation)) {
             conversation = Ids.newConversationId();
         } else {
             Ids.require("conversation", conversation);
         }
         Ids.require("agent", agent);
-        return new TurnInput(conversation, agent, message, options(body.get("options")));
+        GenerationOptions options = JsonFields.of(body, "").object("options").map(TurnInput::options)
+                .orElse(GenerationOptions.DEFAULTS);
+        return new TurnInput(conversation, agent, message, options);
     }
 
     public TurnRequest toRequest() {
         return new TurnRequest(conversationId, agentId, userMessage, options);
     }
 
-    static GenerationOptions options(JsonValue v) {
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            return GenerationOptions.DEFAULTS;
-        }
-        if (v.getValueType() != JsonValue.ValueType.OBJECT) {
-            throw ApiException.badRequest("options must be an object");
-        }
-        JsonObject o = v.asJsonObject();
-        Double temperature = number(o, "temperature");
+    private static GenerationOptions options(JsonObject o) {
+        JsonFields fields = JsonFields.of(o, "options.");
+        Double temperature = fields.number("temperature").orElse(null);
         if (temperature != null && (temperature < 0 || temperature > 100 || temperature.isNaN())) {
             throw ApiException.badRequest("options.temperature must be a number from 0 to 100");
         }
-        Integer max = positiveInt(o, o.containsKey("max_new_tokens") ? "max_new_tokens" : "maxNewTokens");
-        JsonValue seedValue = o.get("seed");
-        Long seed = null;
-        if (seedValue != null && seedValue.getValueType() != JsonValue.ValueType.NULL) {
-            if (!(seedValue instanceof JsonNumber n) || !n.isIntegral()) {
-                throw ApiException.badRequest("options.seed must be an integer");
-            }
-            seed = n.longValue();
-        }
-        return new GenerationOptions(temperature, max, seed, stop(o.get("stop")), null, null);
-    }
-
-    static List<String> stop(JsonValue v) {
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            return List.of();
-        }
-        if (v instanceof JsonString s) {
-            return List.of(s.getString());
-        }
-        if (v.getValueType() == JsonValue.ValueType.ARRAY
-                && v.asJsonArray().stream().allMatch(e -> e.getValueType() == JsonValue.ValueType.STRING)) {
-            return v.asJsonArray().stream().map(e -> ((JsonString) e).getString()).toList();
-        }
-        throw ApiException.badRequest("options.stop must be a string or an array of strings");
-    }
-
-    static Double number(JsonObject o, String key) {
-        JsonValue v = o.get(key);
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            return null;
-        }
-        if (!(v instanceof JsonNumber n)) {
-            throw ApiException.badRequest("options." + key + " must be a number");
-        }
-        return n.doubleValue();
-    }
-
-    static Integer positiveInt(JsonObject o, String key) {
-        JsonValue v = o.get(key);
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            return null;
-        }
-        if (!(v instanceof JsonNumber n) || !n.isIntegral() || n.longValue() < 1 || n.longValue() > 1 << 20) {
-            throw ApiException.badRequest("options." + key + " must be an integer from 1 to " + (1 << 20));
-        }
-        return n.intValue();
-    }
-
-    static String requiredString(JsonObject body, String key) {
-        JsonValue v = body.get(key);
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            throw ApiException.badRequest("missing field " + key + " (a string)");
-        }
-        if (!(v instanceof JsonString s)) {
-            throw ApiException.badRequest("field " + key + " must be a string");
-        }
-        return s.getString();
-    }
-
-    static String optionalString(JsonObject body, String key) {
-        JsonValue v = body.get(key);
-        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
-            return null;
-        }
-        if (!(v instanceof JsonString s)) {
-            throw ApiException.badRequest("field " + key + " must be a string");
-        }
-        return s.getString();
+        Integer max = fields.intInRange(o.containsKey("max_new_tokens") ? "max_new_tokens" : "maxNewTokens",
+                1, MAX_NEW_TOKENS).orElse(null);
+        Long seed = fields.integer("seed").orElse(null);
+        List<String> stop = fields.strings("stop").orElse(List.of());
+        return new GenerationOptions(temperature, max, seed, stop, null, null);
     }
 }

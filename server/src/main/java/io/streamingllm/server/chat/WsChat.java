@@ -1,10 +1,10 @@
 package io.streamingllm.server.chat;
 
 import io.helidon.common.buffers.BufferData;
-import io.helidon.common.buffers.DataWriter;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
-import io.helidon.webserver.ConnectionContext;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
 import io.helidon.websocket.WsCloseCodes;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
@@ -18,20 +18,19 @@ import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Auth;
 import io.streamingllm.server.edge.Errors;
+import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
-import io.streamingllm.server.http.StreamSettings;
 import io.streamingllm.server.json.JsonText;
 import io.streamingllm.server.metrics.Metrics;
+import io.streamingllm.server.metrics.TurnMeter;
+import io.streamingllm.server.stream.StreamSettings;
+import io.streamingllm.server.stream.TokenOutbox;
 import jakarta.json.JsonObject;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.io.IOException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code /ws/chat}, wire-compatible with the original sidecar's TypeScript client. Each client frame is a turn
@@ -40,26 +39,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * mistyped fields, an unknown agent) gets one {@code error} frame and a close. The socket stays open for more
  * turns and remembers nothing between frames. A client that goes away, cleanly or not, cancels its turns.
  *
- * <p>One instance per connection. The engine's thread only enqueues frames; a virtual thread per connection
- * writes them, so a slow client stalls nobody else (it gets its turns cancelled when {@code bufferedTokens} frames
- * are pending).
+ * <p>One instance per connection. Client frames arrive on the connection's thread; the engine's thread only
+ * enqueues frames to the connection's {@link TokenOutbox}, and a virtual thread per connection writes them, so a
+ * slow client stalls nobody else (it gets its turns cancelled when {@code bufferedTokens} frames are pending).
  */
 public final class WsChat implements WsListener {
-    private static final Object CLOSE = new Object();
-    private static final int MAX_FRAMES_PER_WRITE = 256;
-    private static final int MAX_BYTES_PER_WRITE = 64 * 1024;
-
     private final ChatService chat;
     private final EngineGate gate;
     private final Metrics metrics;
     private final Auth auth;
-    private final int capacity;
     private final long pingNanos;
-    private final LinkedBlockingQueue<Object> outbox = new LinkedBlockingQueue<>();
-    private final AtomicInteger pending = new AtomicInteger();
+    private final TokenOutbox outbox;
     private final Set<Turn> active = ConcurrentHashMap.newKeySet();
     private final StringBuilder partial = new StringBuilder();
-    private volatile boolean closed;
     private volatile int closeCode = WsCloseCodes.NORMAL_CLOSE;
     private volatile String closeReason = "";
 
@@ -68,8 +60,13 @@ public final class WsChat implements WsListener {
         this.gate = gate;
         this.metrics = metrics;
         this.auth = auth;
-        this.capacity = settings.bufferedTokens();
         this.pingNanos = settings.wsPing().toNanos();
+        this.outbox = new TokenOutbox(settings.bufferedTokens());
+    }
+
+    /** The endpoint asked for over plain HTTP: 426, with a hint. */
+    public static void refusePlainHttp(ServerRequest req, ServerResponse res) {
+        Errors.send(res, new ApiException(426, "upgrade_required", "this is a WebSocket endpoint: connect with ws://"));
     }
 
     @Override
@@ -98,12 +95,12 @@ public final class WsChat implements WsListener {
 
     @Override
     public void onMessage(WsSession session, String text, boolean last) {
-        if (closed) {
+        if (outbox.isClosed()) {
             return;
         }
-        if (partial.length() + text.length() > io.streamingllm.server.edge.Limits.MAX_BODY_BYTES) {
+        if (partial.length() + text.length() > RequestBody.MAX_BYTES) {
             partial.setLength(0);
-            fail(WsCloseCodes.TOO_BIG, "message larger than " + io.streamingllm.server.edge.Limits.MAX_BODY_BYTES + " bytes");
+            fail(WsCloseCodes.TOO_BIG, "message larger than " + RequestBody.MAX_BYTES + " bytes");
             return;
         }
         partial.append(text);
@@ -117,7 +114,7 @@ public final class WsChat implements WsListener {
 
     @Override
     public void onMessage(WsSession session, BufferData buffer, boolean last) {
-        if (!closed) {
+        if (!outbox.isClosed()) {
             fail(WsCloseCodes.CANNOT_ACCEPT, "binary frames are not supported: send JSON text frames");
         }
     }
@@ -144,7 +141,7 @@ public final class WsChat implements WsListener {
         try {
             gate.requireReady();
         } catch (ApiException e) {
-            send(error(e.detail()));
+            outbox.add(error(e.detail()));
             return;
         }
         String quotedId = JsonText.quote(input.conversationId());
@@ -155,7 +152,7 @@ public final class WsChat implements WsListener {
         } catch (SessionException e) {
             meter.refused();
             switch (e.kind()) {
-                case BUSY -> send(error(e.getMessage()));
+                case BUSY -> outbox.add(error(e.getMessage()));
                 case SHUTTING_DOWN -> fail(WsCloseCodes.GOING_AWAY, e.getMessage());
                 default -> fail(WsCloseCodes.VIOLATED_POLICY, e.getMessage());
             }
@@ -166,13 +163,13 @@ public final class WsChat implements WsListener {
             if (api.status() == 400) {
                 fail(WsCloseCodes.VIOLATED_POLICY, api.detail());
             } else {
-                send(error(api.detail()));
+                outbox.add(error(api.detail()));
             }
             return;
         }
         meter.follow(turn.result());
         active.add(turn);
-        if (closed) {
+        if (outbox.isClosed()) {
             turn.cancel();
         }
         String doneId = JsonText.quote(turn.conversationId());
@@ -183,27 +180,21 @@ public final class WsChat implements WsListener {
                 if (api.status() == 503) {
                     gate.markUnavailable(api.detail());
                 }
-                send(error(api.detail()));
+                outbox.add(error(api.detail()));
             } else if (r.finishReason() != FinishReason.CANCELLED) {
-                send(done(doneId, r));
+                outbox.add(done(doneId, r));
             }
         });
     }
 
     private void enqueueToken(String quotedId, String delta) {
-        if (closed) {
-            return;
-        }
-        if (pending.incrementAndGet() > capacity) {
-            pending.decrementAndGet();
-            fail(WsCloseCodes.TRY_AGAIN_LATER, "client reads too slowly: turn cancelled");
-            return;
-        }
         StringBuilder sb = new StringBuilder(48 + delta.length() + quotedId.length());
         sb.append("{\"type\":\"token\",\"token\":");
         JsonText.quoteInto(sb, delta);
         sb.append(",\"conversation_id\":").append(quotedId).append('}');
-        outbox.add(sb.toString());
+        if (!outbox.offer(sb.toString())) {
+            fail(WsCloseCodes.TRY_AGAIN_LATER, "client reads too slowly: turn cancelled");
+        }
     }
 
     private static String done(String quotedId, TurnResult r) {
@@ -215,32 +206,23 @@ public final class WsChat implements WsListener {
         return "{\"type\":\"error\",\"message\":" + JsonText.quote(message == null ? "error" : message) + "}";
     }
 
-    private void send(String frame) {
-        if (!closed) {
-            pending.incrementAndGet();
-            outbox.add(frame);
-        }
-    }
-
     /** One error frame, then close; turns under way are cancelled. */
     private void fail(int code, String message) {
-        if (closed) {
+        if (outbox.isClosed()) {
             return;
         }
-        pending.incrementAndGet();
         outbox.add(error(message));
         closeCode = code;
         closeReason = code == WsCloseCodes.VIOLATED_POLICY ? "bad request" : "closing";
-        closed = true;
-        outbox.add(CLOSE);
+        outbox.close();
         cancelAll();
     }
 
+    /** The client went away: nothing more to write, not even a close frame. */
     private void gone() {
-        if (!closed) {
-            closed = true;
+        if (!outbox.isClosed()) {
             closeCode = -1;
-            outbox.add(CLOSE);
+            outbox.close();
         }
         cancelAll();
     }
@@ -251,58 +233,20 @@ public final class WsChat implements WsListener {
         }
     }
 
-    /**
-     * Writes the outbox in order. Frames that are already waiting go out together in one socket write (at full
-     * speed a connection has dozens pending); Helidon's {@link WsSession#send} writes each frame on its own, so
-     * text frames are framed here and written through the connection's {@link DataWriter}, the same one Helidon
-     * uses (a write is atomic on the socket, so they never interleave with Helidon's pongs). Pings and the close
-     * still go through the session.
-     */
+    /** Writes the outbox in order until it is closed, then the close frame unless the client went away. */
     private void writeLoop(WsSession session) {
-        DataWriter socket = session.socketContext() instanceof ConnectionContext ctx ? ctx.dataWriter() : null;
-        TextFrames frames = new TextFrames();
-        List<Object> batch = new ArrayList<>();
+        WsFrameWriter writer = new WsFrameWriter(session);
         try {
-            while (true) {
-                Object first = outbox.poll(pingNanos, TimeUnit.NANOSECONDS);
-                if (first == null) {
-                    session.ping(BufferData.empty());
-                    continue;
-                }
-                batch.add(first);
-                outbox.drainTo(batch, MAX_FRAMES_PER_WRITE - 1);
-                for (Object item : batch) {
-                    if (item == CLOSE) {
-                        flush(frames, socket);
-                        if (closeCode > 0) {
-                            session.close(closeCode, closeReason);
-                        }
-                        return;
-                    }
-                    pending.decrementAndGet();
-                    if (socket == null) {
-                        session.send((String) item, true);
-                    } else {
-                        frames.add((String) item);
-                        if (frames.size() >= MAX_BYTES_PER_WRITE) {
-                            flush(frames, socket);
-                        }
-                    }
-                }
-                batch.clear();
-                flush(frames, socket);
+            outbox.drainTo(writer, pingNanos);
+            writer.flush();
+            if (closeCode > 0) {
+                session.close(closeCode, closeReason);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // the connection broke while writing
             gone();
-        }
-    }
-
-    private static void flush(TextFrames frames, DataWriter socket) {
-        if (frames.size() > 0) {
-            socket.writeNow(frames.take());
         }
     }
 }

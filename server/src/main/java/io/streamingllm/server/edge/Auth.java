@@ -13,25 +13,30 @@ import java.security.MessageDigest;
 import java.util.Optional;
 
 /**
- * Optional bearer token ({@code STREAMING_LLM_API_TOKEN}): every route but {@code /healthz} needs
+ * Optional bearer token ({@code STREAMING_LLM_API_TOKEN}): every route but the liveness probe needs
  * {@code Authorization: Bearer <token>}; the WebSocket upgrade may pass it as {@code ?token=} instead, since
  * browsers cannot set headers on a WebSocket. Compared in constant time.
+ *
+ * <p>Immutable; shared by every connection.
  */
 public final class Auth implements Filter {
-    public static final String WS_PATH = "/ws/chat";
     private final byte[] token;
+    private final String livenessPath;
+    private final String webSocketPath;
 
-    public Auth(Optional<String> token) {
+    /**
+     * @param livenessPath  answered without a token (orchestrators probe it without credentials)
+     * @param webSocketPath where the token may come as a query parameter
+     */
+    public Auth(Optional<String> token, String livenessPath, String webSocketPath) {
         this.token = token.map(t -> t.getBytes(StandardCharsets.UTF_8)).orElse(null);
-    }
-
-    public boolean enabled() {
-        return token != null;
+        this.livenessPath = livenessPath;
+        this.webSocketPath = webSocketPath;
     }
 
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
-        if (!enabled() || "/healthz".equals(req.path().path()) || allows(req.prologue(), req.headers())) {
+        if (token == null || livenessPath.equals(req.path().path()) || allows(req.prologue(), req.headers())) {
             chain.proceed();
             return;
         }
@@ -42,7 +47,7 @@ public final class Auth implements Filter {
 
     /** True when the request carries the token (header, or {@code ?token=} on the WebSocket path). */
     public boolean allows(HttpPrologue prologue, Headers headers) {
-        if (!enabled()) {
+        if (token == null) {
             return true;
         }
         Optional<String> header = headers.first(HeaderNames.AUTHORIZATION);
@@ -52,7 +57,7 @@ public final class Auth implements Filter {
                 return true;
             }
         }
-        if (WS_PATH.equals(prologue.uriPath().path())) {
+        if (webSocketPath.equals(prologue.uriPath().path())) {
             return prologue.query().first("token").asOptional().map(this::matches).orElse(false);
         }
         return false;

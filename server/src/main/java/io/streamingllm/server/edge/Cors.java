@@ -15,6 +15,8 @@ import java.util.Set;
  * CORS from {@code STREAMING_LLM_CORS_ORIGINS} ({@code *} or a comma-separated list): adds the allow headers to
  * responses for allowed origins and answers preflight {@code OPTIONS} itself (before auth, since browsers send
  * preflights without credentials).
+ *
+ * <p>Immutable; shared by every connection.
  */
 public final class Cors implements Filter {
     private static final String ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS";

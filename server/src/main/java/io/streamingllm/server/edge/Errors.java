@@ -2,11 +2,12 @@ package io.streamingllm.server.edge;
 
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.streamingllm.core.Ids;
 import io.streamingllm.core.InvalidIdException;
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.session.SessionException;
@@ -14,6 +15,8 @@ import io.streamingllm.core.summary.TamperedSummaryException;
 import io.streamingllm.server.json.JsonText;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.CompletionException;
 
 /**
  * Every error the server answers is JSON {@code {"error","detail"}} with DESIGN's status: exceptions from
@@ -55,7 +58,7 @@ public final class Errors {
         if (t instanceof TamperedSummaryException e) {
             return new ApiException(500, "summary_tampered", e.getMessage());
         }
-        if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+        if (t instanceof CompletionException && t.getCause() != null) {
             return toApi(t.getCause());
         }
         LOG.log(System.Logger.Level.ERROR, "unexpected error", t);
@@ -87,18 +90,16 @@ public final class Errors {
         routing.error(Throwable.class, (req, res, t) -> send(res, t));
     }
 
-    /** The last route of a routing: anything unmatched is 404 JSON. */
-    public static Handler notFound() {
-        return (req, res) -> {
-            String raw = req.path().rawPath();
-            String lower = raw.toLowerCase(java.util.Locale.ROOT);
-            if (lower.contains("%2f") || lower.contains("%5c") || raw.contains("/../") || raw.endsWith("/..")) {
-                // an id smuggling a separator or a parent reference never names a resource
-                send(res, ApiException.badRequest("invalid id in " + raw + ": ids match " + io.streamingllm.core.Ids.PATTERN.pattern()));
-                return;
-            }
-            send(res, ApiException.notFound("no route for " + req.prologue().method().text() + " " + raw));
-        };
+    /** The last route of a routing: anything unmatched is 404 JSON (400 when it smuggles an id). */
+    public static void notFound(ServerRequest req, ServerResponse res) {
+        String raw = req.path().rawPath();
+        String lower = raw.toLowerCase(Locale.ROOT);
+        if (lower.contains("%2f") || lower.contains("%5c") || raw.contains("/../") || raw.endsWith("/..")) {
+            // an id smuggling a separator or a parent reference never names a resource
+            send(res, ApiException.badRequest("invalid id in " + raw + ": ids match " + Ids.PATTERN.pattern()));
+            return;
+        }
+        send(res, ApiException.notFound("no route for " + req.prologue().method().text() + " " + raw));
     }
 
     /** Registered after a path's method routes: any other method is 405 JSON with {@code Allow}. */
@@ -107,7 +108,7 @@ public final class Errors {
         return (req, res) -> {
             res.header(HeaderNames.ALLOW, allow);
             send(res, new ApiException(405, "method_not_allowed", req.prologue().method().text() + " is not allowed on "
-                    + req.path().rawPath() + "; allowed: " + allow));
+                    + req.path().absolute().rawPath() + "; allowed: " + allow));
         };
     }
 
@@ -125,7 +126,7 @@ public final class Errors {
                     case OTHER -> "error";
                 };
                 String detail = tooLarge
-                        ? "request body larger than " + Limits.MAX_BODY_BYTES + " bytes"
+                        ? RequestBody.TOO_LARGE
                         : (message == null || message.isBlank() ? status.reasonPhrase() : oneLine(message));
                 return DirectHandler.TransportResponse.builder()
                         .status(status)
@@ -142,10 +143,5 @@ public final class Errors {
     private static String oneLine(String s) {
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
-    }
-
-    /** Status code as Helidon's type. */
-    public static Status status(int code) {
-        return Status.create(code);
     }
 }

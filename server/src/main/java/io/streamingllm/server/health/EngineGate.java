@@ -11,6 +11,8 @@ import java.util.function.LongSupplier;
  * Whether the engine is usable. Chat routes ask before starting a turn and answer 503 with the probe's advice
  * while it is not; a not-ready engine is probed again at most every {@code reprobe} (a ready one is trusted until
  * a call fails with an unavailable error, see {@link #markUnavailable}).
+ *
+ * <p>Thread-safe: one per server, asked by every request.
  */
 public final class EngineGate {
     private final ModelEngine engine;
@@ -43,7 +45,7 @@ public final class EngineGate {
     }
 
     /** The latest health, probing again when it was not ready and is older than the re-probe interval. */
-    public EngineHealth current() {
+    private EngineHealth current() {
         EngineHealth h = last;
         if (h == null || (!h.ready() && clock.getAsLong() - lastProbeNanos >= reprobeNanos)) {
             synchronized (this) {

@@ -1,8 +1,6 @@
 package io.streamingllm.server.health;
 
-import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
-import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.ModelEngine;
@@ -10,26 +8,24 @@ import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.http.Responses;
 import io.streamingllm.server.json.JsonText;
 
-/** {@code /healthz} (the process serves) and {@code /readyz} (the engine is reachable and has its model). */
-public final class HealthRoutes implements HttpService {
-    private final EngineGate gate;
-    private final ModelEngine engine;
-
-    public HealthRoutes(EngineGate gate, ModelEngine engine) {
-        this.gate = gate;
-        this.engine = engine;
+/** The probes, each mounted at a path of its own: liveness (the process serves), readiness (the engine can work). */
+public final class HealthRoutes {
+    private HealthRoutes() {
     }
 
-    @Override
-    public void routing(HttpRules rules) {
-        rules.get("/healthz", (req, res) -> Responses.json(res, 200, "{\"status\":\"ok\"}"))
-                .any("/healthz", Errors.methodNotAllowed("GET"))
-                .get("/readyz", this::ready)
-                .any("/readyz", Errors.methodNotAllowed("GET"));
+    /** {@code GET}: 200 {@code {"status":"ok"}} whenever the process serves. */
+    public static HttpService liveness() {
+        return rules -> rules.get("/", (req, res) -> Responses.json(res, 200, "{\"status\":\"ok\"}"))
+                .any("/", Errors.methodNotAllowed("GET"));
     }
 
-    private void ready(ServerRequest req, ServerResponse res) {
-        EngineHealth h = gate.probe();
+    /** {@code GET}: probes the engine now; 200 when it is reachable and has its model, else 503 with its advice. */
+    public static HttpService readiness(EngineGate gate, ModelEngine engine) {
+        return rules -> rules.get("/", (req, res) -> ready(gate.probe(), engine, res))
+                .any("/", Errors.methodNotAllowed("GET"));
+    }
+
+    private static void ready(EngineHealth h, ModelEngine engine, ServerResponse res) {
         String body = "{\"status\":" + JsonText.quote(h.ready() ? "ready" : "not_ready")
                 + ",\"engine\":" + JsonText.quote(engine.engineName())
                 + ",\"model\":" + JsonText.quote(engine.model())

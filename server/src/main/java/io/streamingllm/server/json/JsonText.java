@@ -1,10 +1,10 @@
 package io.streamingllm.server.json;
 
+import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
 import jakarta.json.spi.JsonProvider;
-import jakarta.json.stream.JsonParsingException;
 
 import java.io.StringReader;
 
@@ -58,9 +58,8 @@ public final class JsonText {
         JsonValue value;
         try (JsonReader reader = JSON.createReader(new StringReader(text))) {
             value = reader.readValue();
-        } catch (JsonParsingException e) {
-            throw new BadJson("malformed JSON: " + firstLine(e.getMessage()));
-        } catch (jakarta.json.JsonException e) {
+        } catch (JsonException e) {
+            // JsonParsingException for bad syntax, plain JsonException for unreadable input
             throw new BadJson("malformed JSON: " + firstLine(e.getMessage()));
         }
         if (value.getValueType() != JsonValue.ValueType.OBJECT) {

@@ -3,7 +3,7 @@ package io.streamingllm.server.metrics;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 
-/** A Prometheus histogram over fixed bucket bounds (seconds); lock-free recording. */
+/** A Prometheus histogram over fixed bucket bounds (seconds). Thread-safe; recording is lock-free. */
 public final class Histogram {
     private final String name;
     private final String help;
@@ -32,10 +32,6 @@ public final class Histogram {
         }
         sumNanos.add(nanos);
         total.increment();
-    }
-
-    public long count() {
-        return total.sum();
     }
 
     void writeTo(StringBuilder out) {

@@ -5,7 +5,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The sidecar's Prometheus metrics: streams active, tokens relayed, time to first token, event-log fsync
- * latency. Recording is lock-free; {@link #render()} writes the text exposition format.
+ * latency. {@link #render()} writes the text exposition format.
+ *
+ * <p>Thread-safe; recording is lock-free.
  */
 public final class Metrics {
     private static final double[] LATENCY_BOUNDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,

@@ -7,7 +7,11 @@ import io.streamingllm.server.edge.Errors;
 
 import java.nio.charset.StandardCharsets;
 
-/** {@code GET /metrics} in the Prometheus text format. */
+/**
+ * The metrics in the Prometheus text format, {@code GET} on the mount ({@code /metrics}).
+ *
+ * <p>Shared by every connection; keeps no state between requests.
+ */
 public final class MetricsRoutes implements HttpService {
     private final Metrics metrics;
 
@@ -17,8 +21,8 @@ public final class MetricsRoutes implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/metrics", (req, res) -> res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+        rules.get("/", (req, res) -> res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                         .send(metrics.render().getBytes(StandardCharsets.UTF_8)))
-                .any("/metrics", Errors.methodNotAllowed("GET"));
+                .any("/", Errors.methodNotAllowed("GET"));
     }
 }

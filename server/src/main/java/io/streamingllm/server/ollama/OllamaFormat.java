@@ -2,7 +2,7 @@ package io.streamingllm.server.ollama;
 
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;
-import io.streamingllm.server.http.StreamFormat;
+import io.streamingllm.server.stream.StreamFormat;
 import io.streamingllm.server.json.JsonText;
 
 import java.time.Instant;

@@ -9,14 +9,19 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
-/** Request body limits: bodies over 1 MiB are refused with 413, whether announced by Content-Length or chunked. */
-public final class Limits {
-    public static final int MAX_BODY_BYTES = 1 << 20;
+/**
+ * Reads a request's body, whole, up to {@link #MAX_BYTES}: a larger one is refused with 413 whether announced by
+ * Content-Length or sent chunked (then it is noticed while reading).
+ */
+public final class RequestBody {
+    /** The limit of a request body, also applied to WebSocket messages. */
+    public static final int MAX_BYTES = 1 << 20;
+    static final String TOO_LARGE = "request body larger than " + MAX_BYTES + " bytes";
 
-    private Limits() {
+    private RequestBody() {
     }
 
-    /** Reads the body as a JSON object (400 when it is not one, 413 when larger than the limit). */
+    /** The body as a JSON object: 400 when it is empty or not one, 413 when larger than the limit. */
     public static JsonObject jsonObject(ServerRequest req) {
         String text = text(req);
         if (text.isBlank()) {
@@ -25,9 +30,9 @@ public final class Limits {
         return JsonText.parseObject(text);
     }
 
-    public static String text(ServerRequest req) {
+    private static String text(ServerRequest req) {
         req.headers().contentLength().ifPresent(len -> {
-            if (len > MAX_BODY_BYTES) {
+            if (len > MAX_BYTES) {
                 throw tooLarge();
             }
         });
@@ -35,8 +40,8 @@ public final class Limits {
             return "";
         }
         try (InputStream in = req.content().inputStream()) {
-            byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-            if (bytes.length > MAX_BODY_BYTES) {
+            byte[] bytes = in.readNBytes(MAX_BYTES + 1);
+            if (bytes.length > MAX_BYTES) {
                 throw tooLarge();
             }
             return new String(bytes, StandardCharsets.UTF_8);
@@ -46,6 +51,6 @@ public final class Limits {
     }
 
     private static ApiException tooLarge() {
-        return new ApiException(413, "payload_too_large", "request body larger than " + MAX_BODY_BYTES + " bytes");
+        return new ApiException(413, "payload_too_large", TOO_LARGE);
     }
 }

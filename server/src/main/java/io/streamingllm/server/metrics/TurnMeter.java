@@ -1,14 +1,15 @@
-package io.streamingllm.server.chat;
+package io.streamingllm.server.metrics;
 
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.session.TurnResult;
-import io.streamingllm.server.metrics.Metrics;
 
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Wraps a turn's listener to feed the metrics: stream count, tokens relayed, time to first token, turn outcomes.
+ *
+ * <p>One per turn: {@link #onToken} on the engine's thread, {@link #refused} and {@link #follow} on the request's.
  */
 public final class TurnMeter implements TokenListener {
     private final Metrics metrics;

@@ -1,4 +1,4 @@
-package io.streamingllm.server.http;
+package io.streamingllm.server.stream;
 
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;

@@ -1,4 +1,4 @@
-package io.streamingllm.server.http;
+package io.streamingllm.server.stream;
 
 import java.time.Duration;
 

@@ -1,0 +1,16 @@
+package io.streamingllm.server;
+
+import io.streamingllm.core.agent.AgentStore;
+import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.session.ChatService;
+import io.streamingllm.server.edge.Auth;
+import io.streamingllm.server.edge.Cors;
+import io.streamingllm.server.health.EngineGate;
+import io.streamingllm.server.metrics.Metrics;
+import io.streamingllm.server.stream.StreamSettings;
+
+/** What {@link Main#services} wires and {@link Main#routing} serves; {@link SidecarServer} stops them in order. */
+record Services(ModelEngine engine, AgentStore agents, EventLog log, ChatService chat, EngineGate gate,
+                Metrics metrics, StreamSettings settings, Auth auth, Cors cors) {
+}

@@ -1,0 +1,2 @@
+/** Agents over HTTP: listing, reading, upserting and deleting the agent files of {@code core.agent}. */
+package io.streamingllm.server.agent;

@@ -1,0 +1,87 @@
+package io.streamingllm.server.ollama;
+
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.server.edge.ApiException;
+import io.streamingllm.server.http.JsonFields;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The body of {@code /api/chat} ({@code messages}) or {@code /api/generate} ({@code prompt}, {@code system}):
+ * the model it names (the engine's when none), the prompt, the options and whether to stream (the default).
+ */
+record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions options, boolean stream) {
+    private static final int MAX_PREDICT = 1 << 20;
+
+    static OllamaRequest parse(JsonObject body, boolean chatApi, String engineModel) {
+        JsonFields fields = JsonFields.of(body, "");
+        String model = fields.string("model").orElse(engineModel);
+        List<ChatMessage> messages = chatApi ? messages(body) : prompt(fields);
+        GenerationOptions options = fields.object("options").map(OllamaRequest::options)
+                .orElse(GenerationOptions.DEFAULTS);
+        boolean stream = fields.bool("stream").orElse(true);
+        return new OllamaRequest(model, messages, options, stream);
+    }
+
+    private static List<ChatMessage> messages(JsonObject body) {
+        JsonValue v = body.get("messages");
+        if (v == null || v.getValueType() != JsonValue.ValueType.ARRAY) {
+            throw ApiException.badRequest("messages must be an array of {role, content}");
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        int i = 0;
+        for (JsonValue m : v.asJsonArray()) {
+            if (m.getValueType() != JsonValue.ValueType.OBJECT) {
+                throw ApiException.badRequest("messages[" + i + "] must be an object {role, content}");
+            }
+            JsonFields message = JsonFields.of(m.asJsonObject(), "");
+            int index = i;
+            String role = message.string("role").orElseThrow(
+                    () -> ApiException.badRequest("messages[" + index + "].role must be a string"));
+            String content = message.string("content").orElse("");
+            try {
+                out.add(new ChatMessage(ChatMessage.Role.fromWire(role), content));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("messages[" + i + "]: " + e.getMessage()
+                        + " (system, user and assistant are supported)");
+            }
+            i++;
+        }
+        if (out.isEmpty()) {
+            throw ApiException.badRequest("messages is empty");
+        }
+        return out;
+    }
+
+    private static List<ChatMessage> prompt(JsonFields fields) {
+        String prompt = fields.string("prompt").orElseThrow(() -> ApiException.badRequest("prompt must be a string"));
+        List<ChatMessage> out = new ArrayList<>(2);
+        fields.string("system").filter(s -> !s.isEmpty()).ifPresent(s -> out.add(ChatMessage.system(s)));
+        out.add(ChatMessage.user(prompt));
+        return out;
+    }
+
+    private static GenerationOptions options(JsonObject o) {
+        JsonFields fields = JsonFields.of(o, "options.");
+        Double temperature = fields.number("temperature").orElse(null);
+        // below 1 sets no limit (Ollama's clients send -1 for that)
+        Integer numPredict = fields.integer("num_predict").filter(n -> n > 0).map(n -> (int) Math.min(n, MAX_PREDICT))
+                .orElse(null);
+        // seed and stop have always been read leniently here: a value of another type is ignored, not refused
+        Long seed = o.get("seed") instanceof JsonNumber n ? n.longValue() : null;
+        List<String> stop = List.of();
+        if (o.get("stop") instanceof JsonString s) {
+            stop = List.of(s.getString());
+        } else if (o.get("stop") != null && o.get("stop").getValueType() == JsonValue.ValueType.ARRAY) {
+            stop = o.get("stop").asJsonArray().stream().filter(e -> e instanceof JsonString)
+                    .map(e -> ((JsonString) e).getString()).toList();
+        }
+        return new GenerationOptions(temperature, numPredict, seed, stop, null, null);
+    }
+}
