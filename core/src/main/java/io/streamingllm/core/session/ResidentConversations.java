@@ -126,11 +126,17 @@ final class ResidentConversations {
                 break;
             }
             ConversationState c = resident.get(e.getKey());
-            if (c != null && c.pendingSummary.isDone() && c.busy.compareAndSet(false, true)) {
-                resident.remove(e.getKey(), c);
-                lastUsed.remove(e.getKey());
-                excess--;
+            if (c == null || !c.busy.compareAndSet(false, true)) {
+                continue;
             }
+            // read only once held: the turn that scheduled an llm rewrite wrote it before letting go of busy
+            if (!c.pendingSummary.isDone()) {
+                c.busy.set(false);
+                continue;
+            }
+            resident.remove(e.getKey(), c);
+            lastUsed.remove(e.getKey());
+            excess--;
         }
     }
 }
