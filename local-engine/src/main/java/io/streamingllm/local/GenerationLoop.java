@@ -113,14 +113,15 @@ final class GenerationLoop {
 
     /**
      * {@code promptTokens} counts the tokens prefilled: the whole prompt, or only a session turn's new
-     * ones. The first result reports the model's load time.
+     * ones. The first result reports the model's load time, included in its total as Ollama's
+     * {@code total_duration} includes {@code load_duration}.
      */
     private void complete(LocalGeneration g, String text, FinishReason finish, int promptTokens, int generated,
                           long start, long evalStart, boolean wholePrompt) {
         long now = System.nanoTime();
         long loadNanos = unreportedLoadNanos;
         unreportedLoadNanos = 0;
-        g.result().complete(new GenerationResult(text, finish, promptTokens, generated, now - start, loadNanos,
+        g.result().complete(new GenerationResult(text, finish, promptTokens, generated, loadNanos + now - start, loadNanos,
                 evalStart - start, now - evalStart, wholePrompt));
     }
 }

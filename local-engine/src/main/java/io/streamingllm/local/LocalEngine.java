@@ -51,6 +51,8 @@ public final class LocalEngine implements ModelEngine {
     private final Sessions sessions;
     private final GenerationLoop loop;
     private final ExecutorService worker;
+    private volatile boolean closing;
+    private volatile LocalGeneration running; // the generation on the worker now, for close() to cancel
 
     private LocalEngine(String modelName, ChatModel model, int startSize, int recentSize, int defaultMaxNewTokens,
                         int maxSessions) {
@@ -156,11 +158,28 @@ public final class LocalEngine implements ModelEngine {
     public Generation generate(String sessionKey, List<ChatMessage> messages, GenerationOptions options, TokenListener listener) {
         LocalGeneration g = new LocalGeneration(sessionKey, messages, options, listener);
         try {
-            worker.execute(() -> loop.run(g));
+            worker.execute(() -> runOnWorker(g));
         } catch (RejectedExecutionException e) {
-            g.result().completeExceptionally(new EngineException(EngineException.Kind.INTERNAL, "local engine is closed"));
+            g.result().completeExceptionally(closed());
         }
         return g;
+    }
+
+    private void runOnWorker(LocalGeneration g) {
+        running = g;
+        try {
+            if (closing) { // queued before close(): it fails instead of running (or waiting forever)
+                g.result().completeExceptionally(closed());
+                return;
+            }
+            loop.run(g);
+        } finally {
+            running = null;
+        }
+    }
+
+    private static EngineException closed() {
+        return new EngineException(EngineException.Kind.INTERNAL, "local engine is closed");
     }
 
     @Override
@@ -192,10 +211,19 @@ public final class LocalEngine implements ModelEngine {
         }
     }
 
-    /** Interrupts the worker and unmaps the model once it has stopped (waiting up to 30 s). */
+    /**
+     * Stops: new generations fail at once, queued ones fail with "local engine is closed", the running one is
+     * cancelled (it ends at its next token; a prefill under way finishes first); then, once the worker has
+     * stopped (waiting up to 30 s), the model is unmapped.
+     */
     @Override
     public void close() {
-        worker.shutdownNow();
+        closing = true;
+        LocalGeneration current = running;
+        if (current != null) {
+            current.cancel();
+        }
+        worker.shutdown(); // the queue drains: queued generations fail fast, session requests still answer
         try {
             if (worker.awaitTermination(30, TimeUnit.SECONDS)) {
                 model.close(); // only once no forward pass can touch the mapping

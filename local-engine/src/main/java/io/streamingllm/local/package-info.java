@@ -39,7 +39,8 @@
  * <li>{@code cancel()} may come from any thread: a flag the worker reads before the prefill and before
  *     each token (a running prefill finishes first).</li>
  * <li>{@code session(key)} blocks its caller until the worker has run what was queued before it.</li>
- * <li>{@code close()} interrupts the worker and waits up to 30 s for it before unmapping the model.</li>
+ * <li>{@code close()} fails the queued generations ("local engine is closed"), cancels the running one and
+ *     waits up to 30 s for the worker before unmapping the model; no caller is left waiting.</li>
  * </ul>
  */
 package io.streamingllm.local;
