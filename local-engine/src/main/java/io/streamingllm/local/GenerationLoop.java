@@ -57,10 +57,12 @@ final class GenerationLoop {
             long seed = options.seed() == null ? ThreadLocalRandom.current().nextLong() : options.seed();
             Sampler sampler = new Sampler(temperature, DEFAULT_TOP_K, DEFAULT_TOP_P, seed);
             if (g.cancelled()) {
+                sessions.ended(g.sessionKey(), session);
                 complete(g, text.text(), FinishReason.CANCELLED, prompt.length, 0, start, start, turn.wholePrompt());
                 return;
             }
             float[] logits = transformer.prefill(cache, prompt, true);
+            cache.recordAppended(prompt);
             int unfed = -1; // last sampled answer token not yet fed to the cache
             long evalStart = System.nanoTime();
             StreamingDecoder decoder = new StreamingDecoder(model.tokenizer(),
@@ -85,6 +87,7 @@ final class GenerationLoop {
                 }
                 if (generated < max) {
                     logits = transformer.forward(cache, token);
+                    cache.recordAppended(token);
                     unfed = -1;
                 }
             }
@@ -93,21 +96,23 @@ final class GenerationLoop {
             }
             text.flush(listener);
             session.end(turn, finish == FinishReason.CANCELLED, text.text(), unfed);
+            sessions.ended(g.sessionKey(), session);
             complete(g, text.text(), finish, prompt.length, generated, start, evalStart, turn.wholePrompt());
         } catch (ListenerFailure e) {
-            forget(session, turn);
+            forget(g, session, turn);
             g.result().completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
                     "token listener failed: " + e.getCause().getMessage(), e.getCause()));
         } catch (RuntimeException | Error e) {
-            forget(session, turn);
+            forget(g, session, turn);
             g.result().completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
                     "local generation failed: " + e, e));
         }
     }
 
-    private static void forget(Session session, Session.Turn turn) {
+    private void forget(LocalGeneration g, Session session, Session.Turn turn) {
         if (session != null) {
             session.forget(turn);
+            sessions.ended(g.sessionKey(), session);
         }
     }
 
