@@ -221,6 +221,18 @@ public final class LocalEngine implements ModelEngine {
         return new EngineException(EngineException.Kind.INTERNAL, "local engine is closed");
     }
 
+    /**
+     * A JSON format is checked here, before a turn starts: a schema keyword this engine cannot enforce, a
+     * vocabulary without the bytes JSON needs, or too few new tokens for the smallest valid value is an
+     * {@link EngineException} BAD_REQUEST naming it.
+     */
+    @Override
+    public void requireSupported(GenerationOptions options) {
+        if (options.format().constrained()) {
+            loop.json(options.format(), loop.maxNewTokens(options));
+        }
+    }
+
     @Override
     public void endSession(String sessionKey) {
         try {
