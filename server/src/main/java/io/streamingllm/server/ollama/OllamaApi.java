@@ -8,6 +8,7 @@ import io.streamingllm.core.Ids;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.core.engine.ollama.UpstreamResponse;
 import io.streamingllm.core.session.ChatService;
@@ -42,7 +43,8 @@ import static io.streamingllm.server.json.JsonText.JSON;
 /**
  * The Ollama-compatible API, so Ollama clients (CLI, ollama-js, LangChain, Open WebUI) can point at the sidecar.
  * {@code /api/chat} and {@code /api/generate} stream NDJSON records by default and answer one object for
- * {@code "stream": false}; the window is applied to the client's messages; {@code X-Conversation-Id} makes the
+ * {@code "stream": false}; {@code format} ({@code "json"} or a JSON schema) reaches the engine, which refuses with 400
+ * what it cannot enforce; the window is applied to the client's messages; {@code X-Conversation-Id} makes the
  * call a logged conversation. {@code /api/tags}, {@code /api/version}, {@code /api/show} are passed through to
  * Ollama for the Ollama engine and synthesised for the echo and local engines.
  */
@@ -85,7 +87,7 @@ public final class OllamaApi implements HttpService {
         JsonObject body = Limits.jsonObject(req);
         String model = optionalString(body, "model").orElse(engine.model());
         List<ChatMessage> messages = chatApi ? messages(body) : prompt(body);
-        GenerationOptions options = options(body.get("options"));
+        GenerationOptions options = options(body.get("options")).withFormat(format(body.get("format")));
         boolean stream = booleanField(body, "stream", true);
         String conversation = req.headers().first(io.helidon.http.HeaderNames.create("X-Conversation-Id"))
                 .map(id -> Ids.require("conversation", id.trim())).orElse(null);
@@ -264,6 +266,15 @@ public final class OllamaApi implements HttpService {
                     .map(e -> ((JsonString) e).getString()).toList();
         }
         return new GenerationOptions(temperature, numPredict, seed, stop, null, null);
+    }
+
+    /** Ollama's {@code format}: {@code "json"} or a JSON schema (the engine refuses, 400, what it cannot enforce). */
+    static ResponseFormat format(JsonValue v) {
+        try {
+            return ResponseFormat.fromOllama(v);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
     }
 
     static Optional<String> optionalString(JsonObject o, String key) {
