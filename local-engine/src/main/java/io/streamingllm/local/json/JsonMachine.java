@@ -33,17 +33,16 @@ import static io.streamingllm.local.json.JsonGrammar.UNION;
 final class JsonMachine {
     static final int HEADER = 3, FRAME = 3, MAX_FRAMES = 48, STATE_INTS = HEADER + FRAME * MAX_FRAMES;
     static final int MAX_WS = 16, MAX_DIGITS = 15, MAX_EXP_DIGITS = 3;
-    private static final int REJECT = 0, ACCEPT = 1, AGAIN = 2;
-    private static final int SATURATE = 1 << 30;
+    static final int REJECT = 0, ACCEPT = 1, AGAIN = 2;
     // object phases
-    private static final int O_START = 0, O_KEY = 1, O_COLON = 2, O_VALUE = 3, O_AFTER = 4, O_NEXT = 5;
+    static final int O_START = 0, O_KEY = 1, O_COLON = 2, O_VALUE = 3, O_AFTER = 4, O_NEXT = 5;
     // array phases
-    private static final int A_START = 0, A_AFTER = 1, A_NEXT = 2;
+    static final int A_START = 0, A_AFTER = 1, A_NEXT = 2;
     // string phases; HEX_1 .. HEX_4 = hex digits still to come; U_* = UTF-8 continuation bytes still to come
-    private static final int S_BODY = 0, S_ESC = 1, HEX_1 = 2, HEX_4 = 5, U_1 = 6, U_2 = 7, U_3 = 8, U_E0 = 9,
+    static final int S_BODY = 0, S_ESC = 1, HEX_1 = 2, HEX_4 = 5, U_1 = 6, U_2 = 7, U_3 = 8, U_E0 = 9,
             U_ED = 10, U_F0 = 11, U_F4 = 12;
     // number phases
-    private static final int N_MINUS = 0, N_ZERO = 1, N_INT = 2, N_DOT = 3, N_FRAC = 4, N_E = 5, N_ESIGN = 6, N_EXP = 7;
+    static final int N_MINUS = 0, N_ZERO = 1, N_INT = 2, N_DOT = 3, N_FRAC = 4, N_E = 5, N_ESIGN = 6, N_EXP = 7;
 
     final JsonGrammar g;
 
@@ -95,7 +94,7 @@ final class JsonMachine {
             int r = switch (g.kind[st[f]]) {
                 case OBJECT -> object(st, f, x, space);
                 case ARRAY -> array(st, f, x, space);
-                case STRING -> string(st, f, x);
+                case STRING -> JsonStrings.step(g, st, f, x);
                 case NUMBER -> number(st, f, x);
                 default -> literal(st, f, x);
             };
@@ -271,64 +270,6 @@ final class JsonMachine {
         return start(st, items, x) ? ACCEPT : REJECT;
     }
 
-    private int string(int[] st, int f, int x) {
-        int node = st[f], phase = st[f + 1], count = st[f + 2];
-        int max = g.c[node];
-        switch (phase) {
-            case S_BODY -> {
-                if (x == '"') {
-                    if (count < g.b[node]) {
-                        return REJECT;
-                    }
-                    st[0]--;
-                    return ACCEPT;
-                }
-                if (x < 0x20 || count >= max || (x >= 0x80 && x < 0xC2) || x > 0xF4) {
-                    return REJECT;
-                }
-                st[f + 2] = count + 1; // a character starts here
-                st[f + 1] = x == '\\' ? S_ESC : x < 0x80 ? S_BODY : x < 0xE0 ? U_1 : x == 0xE0 ? U_E0
-                        : x == 0xED ? U_ED : x < 0xF0 ? U_2 : x == 0xF0 ? U_F0 : x == 0xF4 ? U_F4 : U_3;
-                return ACCEPT;
-            }
-            case S_ESC -> {
-                if (x == 'u') {
-                    st[f + 1] = HEX_4;
-                    return ACCEPT;
-                }
-                if (x == '"' || x == '\\' || x == '/' || x == 'b' || x == 'f' || x == 'n' || x == 'r' || x == 't') {
-                    st[f + 1] = S_BODY;
-                    return ACCEPT;
-                }
-                return REJECT;
-            }
-            case U_1, U_2, U_3 -> {
-                if (x < 0x80 || x > 0xBF) {
-                    return REJECT;
-                }
-                st[f + 1] = phase == U_1 ? S_BODY : phase - 1;
-                return ACCEPT;
-            }
-            case U_E0, U_ED, U_F0, U_F4 -> {
-                int lo = phase == U_E0 ? 0xA0 : phase == U_F0 ? 0x90 : 0x80;
-                int hi = phase == U_ED ? 0x9F : phase == U_F4 ? 0x8F : 0xBF;
-                if (x < lo || x > hi) {
-                    return REJECT;
-                }
-                st[f + 1] = phase == U_E0 || phase == U_ED ? U_1 : U_2;
-                return ACCEPT;
-            }
-            default -> { // hex digits of \\uXXXX
-                boolean hex = (x >= '0' && x <= '9') || (x >= 'a' && x <= 'f') || (x >= 'A' && x <= 'F');
-                if (!hex) {
-                    return REJECT;
-                }
-                st[f + 1] = phase == HEX_1 ? S_BODY : phase - 1;
-                return ACCEPT;
-            }
-        }
-    }
-
     private int number(int[] st, int f, int x) {
         int node = st[f], phase = st[f + 1], digits = st[f + 2];
         boolean integer = g.a[node] == 1;
@@ -362,7 +303,7 @@ final class JsonMachine {
         return REJECT;
     }
 
-    private static boolean ending(int numberPhase) {
+    static boolean ending(int numberPhase) {
         return numberPhase == N_ZERO || numberPhase == N_INT || numberPhase == N_FRAC || numberPhase == N_EXP;
     }
 
@@ -414,63 +355,6 @@ final class JsonMachine {
 
     /** The fewest bytes that complete the value from {@code st} (saturating at 2^30). */
     int cost(int[] st) {
-        long total = st[2] == 0 ? g.minBytes[g.root] : 0;
-        for (int k = 0; k < st[0]; k++) {
-            int f = HEADER + FRAME * k;
-            total += frameCost(st[f], st[f + 1], st[f + 2]);
-        }
-        return (int) Math.min(total, SATURATE);
-    }
-
-    private long frameCost(int node, int phase, int aux) {
-        switch (g.kind[node]) {
-            case OBJECT -> {
-                int value = g.c[node];
-                if (value != NO_VALUE) {
-                    long v = value == CLOSED_EMPTY ? 0 : g.minBytes[value];
-                    return switch (phase) {
-                        case O_COLON -> v + 2;
-                        case O_VALUE -> v + 1;
-                        case O_NEXT -> v + 4; // "":v}
-                        default -> 1;
-                    };
-                }
-                int slot = g.a[node] + aux;
-                return switch (phase) {
-                    case O_START -> g.minBytes[node] - 1;
-                    case O_KEY -> g.trieCost[aux];
-                    case O_COLON -> 1L + g.minBytes[g.propNode[slot]] + g.tailMore[slot + 1];
-                    case O_VALUE -> (long) g.minBytes[g.propNode[slot]] + g.tailMore[slot + 1];
-                    case O_AFTER -> g.tailMore[slot];
-                    default -> g.afterComma[slot]; // O_NEXT
-                };
-            }
-            case ARRAY -> {
-                long item = g.minBytes[g.a[node]];
-                int min = g.b[node];
-                return switch (phase) {
-                    case A_START -> min == 0 ? 1 : min * item + min;
-                    case A_AFTER -> Math.max(0, min - aux) * (1 + item) + 1;
-                    default -> item + Math.max(0, min - aux - 1) * (1 + item) + 1; // A_NEXT
-                };
-            }
-            case STRING -> {
-                int short_ = Math.max(0, g.b[node] - aux); // characters still missing, the one begun counted
-                return switch (phase) {
-                    case S_BODY -> short_ + 1;
-                    case S_ESC -> 2 + short_;
-                    case U_1 -> 2 + short_; // continuation bytes still to come, then the quote
-                    case U_2, U_E0, U_ED -> 3 + short_;
-                    case U_3, U_F0, U_F4 -> 4 + short_;
-                    default -> (phase - HEX_1 + 1) + 1 + short_; // hex digits left, the quote
-                };
-            }
-            case NUMBER -> {
-                return ending(phase) ? 0 : 1;
-            }
-            default -> {
-                return g.trieCost[aux]; // LITERAL
-            }
-        }
+        return CompletionCost.of(g, st);
     }
 }
