@@ -20,20 +20,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * tokens as an engine that never stopped. Each figure is the best of {@code --runs} after one warm-up.
  *
  * <pre>java --add-modules jdk.incubator.vector -Xmx4g -cp ... io.streamingllm.bench.KvRestoreBench
- *     [--dir DIR] [--type F32] [--threads 2] [--runs 3] [--words 2000]</pre>
+ *     [--dir DIR] [--type F32] [--threads 2] [--runs 3] [--window 2000]</pre>
  */
 public final class KvRestoreBench {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "streamingllm-bench");
         GgmlType type = GgmlType.F32;
-        int threads = 2, runs = 3, words = 2000;
+        int threads = 2, runs = 3, window = 2000;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--dir" -> dir = Path.of(args[i + 1]);
                 case "--type" -> type = GgmlType.valueOf(args[i + 1]);
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
                 case "--runs" -> runs = Integer.parseInt(args[i + 1]);
-                case "--words" -> words = Integer.parseInt(args[i + 1]); // a shorter window for a quick check
+                case "--window" -> window = Integer.parseInt(args[i + 1]); // prompt tokens; fewer for a quick check
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -44,8 +44,24 @@ public final class KvRestoreBench {
         }
         Path kv = dir.resolve("kv-restore");
         Path saved = dir.resolve("kv-restore-saved.kv");
-        List<ChatMessage> first = List.of(ChatMessage.user(words(0, words)));
         GenerationOptions options = new GenerationOptions(0.0, 16, null, List.of(), null, null);
+        List<ChatMessage> first;
+        try (LocalEngine e = open(model, threads, null)) { // the first message: about `window` tokens
+            int words = 1;
+            while (e.tokenizer().encode(words(0, words * 2)).length < window) {
+                words *= 2;
+            }
+            int lo = words, hi = words * 2;
+            while (lo + 1 < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (e.tokenizer().encode(words(0, mid)).length <= window) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            first = List.of(ChatMessage.user(words(0, lo)));
+        }
 
         // one conversation filling the window, saved at shutdown
         String answer;
@@ -57,7 +73,7 @@ public final class KvRestoreBench {
         Files.copy(kv.resolve("k.kv"), saved, StandardCopyOption.REPLACE_EXISTING);
         List<ChatMessage> second = new ArrayList<>(first);
         second.add(ChatMessage.assistant(answer));
-        second.add(ChatMessage.user(words(5000, 20)));
+        second.add(ChatMessage.user(words(5000, 3)));
 
         String reference;
         try (LocalEngine e = open(model, threads, null)) {
@@ -111,7 +127,7 @@ public final class KvRestoreBench {
                 kv == null ? LocalEngine.KvDisk.NONE : new LocalEngine.KvDisk(kv, 8L << 30));
     }
 
-    /** {@code n} words of the generated vocabulary ({@code t259} …), one token each. */
+    /** {@code n} words of the generated vocabulary ({@code t259} …); its tokenizer has no merge scores, so a word takes several tokens. */
     private static String words(int from, int n) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {

@@ -15,7 +15,8 @@
  * <tr><td>{@code SavedSessions}</td><td>when sessions are saved to and restored from {@code DATA_DIR/kv}
  *     (package {@code kv})</td></tr>
  * <tr><td>{@code LocalGeneration}</td><td>one generation as its caller sees it: request, cancel flag, result</td></tr>
- * <tr><td>{@code GenerationLoop}</td><td>prefill, then sample, decode, stop-check and forward token by token</td></tr>
+ * <tr><td>{@code GenerationLoop}</td><td>prefill, then sample (masked by a {@link io.streamingllm.local.json.JsonConstraint}
+ *     when a JSON format is asked for), decode, stop-check and forward token by token</td></tr>
  * <tr><td>{@code StopMatcher}, {@code ListenerFailure}</td><td>stop strings over the streamed text; a
  *     listener's failure told apart from the engine's</td></tr>
  * </table>
