@@ -188,17 +188,19 @@ class KvStoreTest {
 
     @Test
     void leftoverTempFilesAreDeletedAndIdsNeverNameAFileOutsideTheDirectory() throws IOException {
-        Files.writeString(dir.resolve("c.kv.tmp"), "half written");
-        Files.writeString(dir.resolve("notes.txt"), "not ours");
-        KvStore store = KvStore.open(dir, 1 << 30, MODEL_A);
-        assertFalse(Files.exists(dir.resolve("c.kv.tmp")));
-        assertTrue(Files.exists(dir.resolve("notes.txt")), "other files are left alone");
+        Path kv = dir.resolve("data").resolve("kv");
+        Files.createDirectories(kv);
+        Files.writeString(kv.resolve("c.kv.tmp"), "half written");
+        Files.writeString(kv.resolve("notes.txt"), "not ours");
+        KvStore store = KvStore.open(kv, 1 << 30, MODEL_A);
+        assertFalse(Files.exists(kv.resolve("c.kv.tmp")));
+        assertTrue(Files.exists(kv.resolve("notes.txt")), "other files are left alone");
         for (String bad : List.of("../escape", "a/b", ".hidden", "", "x".repeat(200))) {
             assertFalse(KvStore.accepts(bad));
             assertThrows(IllegalArgumentException.class, () -> store.save(image(bad, filled(5, 1))), bad);
         }
-        try (Stream<Path> all = Files.walk(dir.getParent())) {
-            assertEquals(List.of(), all.filter(f -> f.toString().endsWith(".kv") || f.toString().endsWith(".kv.tmp")).toList());
+        try (Stream<Path> all = Files.walk(dir)) {
+            assertEquals(List.of(kv.resolve("notes.txt")), all.filter(Files::isRegularFile).toList());
         }
     }
 
