@@ -94,6 +94,14 @@ public final class LocalBench {
 
     /** A random llama model of about 110M parameters (dim 768, 12 layers, vocab 32000, tied head). */
     static void write100M(Path file, GgmlType type) throws Exception {
+        write100M(file, type, false);
+    }
+
+    /**
+     * The same; with {@code typedByteTokens} the vocabulary also types its tokens (the {@code <0xNN>} ones as
+     * byte tokens), as real SentencePiece GGUFs do, so they decode to their bytes (JSON output needs that).
+     */
+    static void write100M(Path file, GgmlType type, boolean typedByteTokens) throws Exception {
         int dim = 768, hidden = 2048, layers = 12, heads = 12, vocab = 32000;
         Random r = new Random(42);
         GgufWriter g = new GgufWriter();
@@ -109,6 +117,13 @@ public final class LocalBench {
         }
         g.putString("tokenizer.ggml.model", "llama").putStrings("tokenizer.ggml.tokens", tokens)
                 .putU32("tokenizer.ggml.bos_token_id", 1).putU32("tokenizer.ggml.eos_token_id", 2);
+        if (typedByteTokens) { // unknown 2, control 3, byte 6, normal 1
+            List<GgufWriter.Value> types = new ArrayList<>();
+            for (int i = 0; i < vocab; i++) {
+                types.add(GgufWriter.i32(i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1));
+            }
+            g.put("tokenizer.ggml.token_type", GgufWriter.array(5, types));
+        }
         float s = (float) (1 / Math.sqrt(dim));
         g.add("token_embd.weight", type, gauss(r, vocab * dim, 1f), dim, vocab);
         for (int l = 0; l < layers; l++) {

@@ -4,11 +4,15 @@ import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
+import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.local.json.JsonConstraint;
+import io.streamingllm.local.json.JsonMode;
 import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.model.Sampler;
 import io.streamingllm.local.model.Transformer;
 import io.streamingllm.local.tokenizer.StreamingDecoder;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -28,6 +32,7 @@ final class GenerationLoop {
     private final Set<Integer> stopTokens;
     private final Sessions sessions;
     private final int defaultMaxNewTokens;
+    private final JsonMode jsonMode;
     private long unreportedLoadNanos; // the model's load time, until the first result reports it, as Ollama does
 
     GenerationLoop(ChatModel model, Sessions sessions, int defaultMaxNewTokens) {
@@ -37,6 +42,7 @@ final class GenerationLoop {
         this.sessions = sessions;
         this.defaultMaxNewTokens = defaultMaxNewTokens;
         this.unreportedLoadNanos = model.loadNanos();
+        this.jsonMode = new JsonMode(model.tokenizer(), stopTokens);
     }
 
     /** Runs {@code g} to its end; its result completes here, exceptionally with {@link EngineException}. */
@@ -44,23 +50,27 @@ final class GenerationLoop {
         long start = System.nanoTime();
         GenerationOptions options = g.options();
         TokenListener listener = g.listener();
-        StopMatcher text = new StopMatcher(options.stop());
+        int max = maxNewTokens(options);
         Session session = null;
         Session.Turn turn = null;
         try {
+            JsonConstraint json = options.format().constrained() ? json(options.format(), max) : null;
+            // stop strings could cut a JSON value short: the constraint decides where it ends
+            StopMatcher text = new StopMatcher(json == null ? options.stop() : List.of());
             session = sessions.sessionFor(g.sessionKey());
             turn = session.begin(g.messages(), model.template());
             int[] prompt = turn.prompt();
             KvCache cache = session.cache();
-            int max = options.maxNewTokens() == null ? defaultMaxNewTokens : Math.max(0, options.maxNewTokens());
             float temperature = options.temperature() == null ? DEFAULT_TEMPERATURE : options.temperature().floatValue();
             long seed = options.seed() == null ? ThreadLocalRandom.current().nextLong() : options.seed();
             Sampler sampler = new Sampler(temperature, DEFAULT_TOP_K, DEFAULT_TOP_P, seed);
             if (g.cancelled()) {
+                sessions.ended(g.sessionKey(), session);
                 complete(g, text.text(), FinishReason.CANCELLED, prompt.length, 0, start, start, turn.wholePrompt());
                 return;
             }
             float[] logits = transformer.prefill(cache, prompt, true);
+            cache.recordAppended(prompt);
             int unfed = -1; // last sampled answer token not yet fed to the cache
             long evalStart = System.nanoTime();
             StreamingDecoder decoder = new StreamingDecoder(model.tokenizer(),
@@ -72,19 +82,25 @@ final class GenerationLoop {
                     finish = FinishReason.CANCELLED;
                     break;
                 }
-                int token = sampler.sample(logits);
+                int token = json == null ? sampler.sample(logits) : json.choose(logits, sampler, max - generated);
                 if (stopTokens.contains(token)) {
                     finish = FinishReason.STOP;
                     break;
                 }
                 generated++;
                 unfed = token;
-                if (text.append(decoder.accept(token), listener)) {
+                boolean complete = false;
+                if (json != null) {
+                    json.accept(token);
+                    complete = json.mustEnd();
+                }
+                if (text.append(decoder.accept(token), listener) || complete) {
                     finish = FinishReason.STOP;
                     break;
                 }
                 if (generated < max) {
                     logits = transformer.forward(cache, token);
+                    cache.recordAppended(token);
                     unfed = -1;
                 }
             }
@@ -93,34 +109,53 @@ final class GenerationLoop {
             }
             text.flush(listener);
             session.end(turn, finish == FinishReason.CANCELLED, text.text(), unfed);
+            sessions.ended(g.sessionKey(), session);
             complete(g, text.text(), finish, prompt.length, generated, start, evalStart, turn.wholePrompt());
+        } catch (EngineException e) { // a request the engine cannot honour, refused before the session is touched
+            forget(g, session, turn);
+            g.result().completeExceptionally(e);
         } catch (ListenerFailure e) {
-            forget(session, turn);
+            forget(g, session, turn);
             g.result().completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
                     "token listener failed: " + e.getCause().getMessage(), e.getCause()));
         } catch (RuntimeException | Error e) {
-            forget(session, turn);
+            forget(g, session, turn);
             g.result().completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
                     "local generation failed: " + e, e));
         }
     }
 
-    private static void forget(Session session, Session.Turn turn) {
+    int maxNewTokens(GenerationOptions options) {
+        return options.maxNewTokens() == null ? defaultMaxNewTokens : Math.max(0, options.maxNewTokens());
+    }
+
+    /** The JSON constraint of a generation; {@link EngineException} BAD_REQUEST naming what cannot be enforced. */
+    JsonConstraint json(ResponseFormat format, int maxNewTokens) {
+        try {
+            return jsonMode.start(format, maxNewTokens);
+        } catch (IllegalArgumentException e) {
+            throw new EngineException(EngineException.Kind.BAD_REQUEST, e.getMessage(), e);
+        }
+    }
+
+    private void forget(LocalGeneration g, Session session, Session.Turn turn) {
         if (session != null) {
             session.forget(turn);
+            sessions.ended(g.sessionKey(), session);
         }
     }
 
     /**
      * {@code promptTokens} counts the tokens prefilled: the whole prompt, or only a session turn's new
-     * ones. The first result reports the model's load time.
+     * ones. The first result reports the model's load time, included in its total as Ollama's
+     * {@code total_duration} includes {@code load_duration}.
      */
     private void complete(LocalGeneration g, String text, FinishReason finish, int promptTokens, int generated,
                           long start, long evalStart, boolean wholePrompt) {
         long now = System.nanoTime();
         long loadNanos = unreportedLoadNanos;
         unreportedLoadNanos = 0;
-        g.result().complete(new GenerationResult(text, finish, promptTokens, generated, now - start, loadNanos,
+        g.result().complete(new GenerationResult(text, finish, promptTokens, generated, loadNanos + now - start, loadNanos,
                 evalStart - start, now - evalStart, wholePrompt));
     }
 }

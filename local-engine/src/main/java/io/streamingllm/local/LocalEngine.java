@@ -10,9 +10,12 @@ import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenCounter;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.local.kv.KvStore;
+import io.streamingllm.local.kv.ModelFingerprint;
 import io.streamingllm.local.model.ModelConfig;
 import io.streamingllm.local.template.ChatTemplate;
 import io.streamingllm.local.tokenizer.Tokenizer;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -37,26 +40,44 @@ import java.util.concurrent.TimeUnit;
  * fails for lack of context; while everything fits it is exact dense attention.
  *
  * <p><b>Sessions keep their cache.</b> {@link #generate(String, List, GenerationOptions, TokenListener)} keeps
- * the conversation's KV cache between turns (at most {@code maxSessions} conversations, least recently
- * used dropped first), so that a turn prefills only its new messages ({@link Session}).
+ * the conversation's KV cache between turns (at most {@code maxSessions} conversations in memory, least
+ * recently used leaving first), so that a turn prefills only its new messages ({@link Session}). With a
+ * {@link KvDisk} the caches are also saved under {@code DATA_DIR/kv} after each turn (in the background) and
+ * restored when a conversation comes back after it left memory or after a restart ({@link SavedSessions}).
  *
  * <p>Thread-safe: any thread may call it; the worker thread alone touches the model and the sessions.
  */
 public final class LocalEngine implements ModelEngine {
-    /** Conversations whose KV caches are kept by default. */
+    /** Conversations whose KV caches are kept in memory by default. */
     public static final int DEFAULT_MAX_SESSIONS = 16;
+    /** How long {@link #close()} waits for the KV cache saves still queued. */
+    private static final long SAVE_TIMEOUT_SECONDS = 120;
+
+    /**
+     * Where conversations' KV caches are saved ({@code DATA_DIR/kv}) and the disk budget of those files;
+     * {@link #NONE}: kept in memory only.
+     */
+    public record KvDisk(Path dir, long budgetBytes) {
+        public static final KvDisk NONE = new KvDisk(null, 0);
+
+        public boolean enabled() {
+            return dir != null && budgetBytes > 0;
+        }
+    }
 
     private final String modelName;
     private final ChatModel model;
     private final Sessions sessions;
     private final GenerationLoop loop;
     private final ExecutorService worker;
+    private volatile boolean closing;
+    private volatile LocalGeneration running; // the generation on the worker now, for close() to cancel
 
     private LocalEngine(String modelName, ChatModel model, int startSize, int recentSize, int defaultMaxNewTokens,
-                        int maxSessions) {
+                        int maxSessions, SavedSessions saved) {
         this.modelName = modelName;
         this.model = model;
-        this.sessions = new Sessions(model.config(), startSize, recentSize, maxSessions);
+        this.sessions = new Sessions(model.config(), startSize, recentSize, maxSessions, saved);
         this.loop = new GenerationLoop(model, sessions, defaultMaxNewTokens);
         this.worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "local-engine-" + modelName);
@@ -78,7 +99,9 @@ public final class LocalEngine implements ModelEngine {
             case OLLAMA_STORE -> OllamaStore.fromEnvironment(env).resolve(spec.name());
             default -> throw new IllegalArgumentException("not a local model: " + spec);
         };
-        return open(spec.name(), file, threads, config.startSize(), config.recentSize(), config.maxNewTokens());
+        KvDisk disk = config.kvDiskMb() > 0 ? new KvDisk(config.kvDir(), (long) config.kvDiskMb() << 20) : KvDisk.NONE;
+        return open(spec.name(), file, threads, config.startSize(), config.recentSize(), config.maxNewTokens(),
+                DEFAULT_MAX_SESSIONS, disk);
     }
 
     /**
@@ -92,9 +115,27 @@ public final class LocalEngine implements ModelEngine {
 
     public static LocalEngine open(String modelName, Path file, int threads, int startSize, int recentSize,
                                    int defaultMaxNewTokens, int maxSessions) {
+        return open(modelName, file, threads, startSize, recentSize, defaultMaxNewTokens, maxSessions, KvDisk.NONE);
+    }
+
+    /**
+     * As above, saving conversations' KV caches to {@code disk} and restoring them from it (after a restart
+     * too); {@link EngineException} INTERNAL when its directory cannot be used.
+     */
+    public static LocalEngine open(String modelName, Path file, int threads, int startSize, int recentSize,
+                                   int defaultMaxNewTokens, int maxSessions, KvDisk disk) {
         ChatModel model = ChatModel.open(file, threads);
+        SavedSessions saved;
         try {
-            return new LocalEngine(modelName, model, startSize, recentSize, defaultMaxNewTokens, maxSessions);
+            saved = disk.enabled()
+                    ? SavedSessions.on(KvStore.open(disk.dir(), disk.budgetBytes(), ModelFingerprint.of(file)), modelName)
+                    : SavedSessions.inMemoryOnly();
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw new EngineException(EngineException.Kind.INTERNAL, "cannot keep KV caches in " + disk.dir() + ": " + e, e);
+        }
+        try {
+            return new LocalEngine(modelName, model, startSize, recentSize, defaultMaxNewTokens, maxSessions, saved);
         } catch (RuntimeException e) {
             model.close();
             throw ChatModel.notAModel(file, e);
@@ -156,11 +197,40 @@ public final class LocalEngine implements ModelEngine {
     public Generation generate(String sessionKey, List<ChatMessage> messages, GenerationOptions options, TokenListener listener) {
         LocalGeneration g = new LocalGeneration(sessionKey, messages, options, listener);
         try {
-            worker.execute(() -> loop.run(g));
+            worker.execute(() -> runOnWorker(g));
         } catch (RejectedExecutionException e) {
-            g.result().completeExceptionally(new EngineException(EngineException.Kind.INTERNAL, "local engine is closed"));
+            g.result().completeExceptionally(closed());
         }
         return g;
+    }
+
+    private void runOnWorker(LocalGeneration g) {
+        running = g;
+        try {
+            if (closing) { // queued before close(): it fails instead of running (or waiting forever)
+                g.result().completeExceptionally(closed());
+                return;
+            }
+            loop.run(g);
+        } finally {
+            running = null;
+        }
+    }
+
+    private static EngineException closed() {
+        return new EngineException(EngineException.Kind.INTERNAL, "local engine is closed");
+    }
+
+    /**
+     * A JSON format is checked here, before a turn starts: a schema keyword this engine cannot enforce, a
+     * vocabulary without the bytes JSON needs, or too few new tokens for the smallest valid value is an
+     * {@link EngineException} BAD_REQUEST naming it.
+     */
+    @Override
+    public void requireSupported(GenerationOptions options) {
+        if (options.format().constrained()) {
+            loop.json(options.format(), loop.maxNewTokens(options));
+        }
     }
 
     @Override
@@ -174,6 +244,19 @@ public final class LocalEngine implements ModelEngine {
 
     /** What a session's cache holds: tokens in it, tokens streamed through it, dialogue messages remembered. */
     public record SessionStats(int cachedTokens, long streamedTokens, int messages) {
+    }
+
+    /**
+     * Waits until the turns queued so far have ended and their KV caches are saved (nothing to wait for without
+     * a {@link KvDisk}); for tests and benchmarks that restart an engine.
+     */
+    public void awaitSaved() throws InterruptedException {
+        try {
+            worker.submit(() -> { }).get();
+        } catch (ExecutionException | RejectedExecutionException e) {
+            // closed: close() waited for the saves
+        }
+        sessions.saved().awaitQueued();
     }
 
     /**
@@ -192,12 +275,23 @@ public final class LocalEngine implements ModelEngine {
         }
     }
 
-    /** Interrupts the worker and unmaps the model once it has stopped (waiting up to 30 s). */
+    /**
+     * Stops: new generations fail at once, queued ones fail with "local engine is closed", the running one is
+     * cancelled (it ends at its next token; a prefill under way finishes first); then, once the worker has
+     * stopped (waiting up to 30 s), the model is unmapped.
+     */
     @Override
     public void close() {
-        worker.shutdownNow();
+        closing = true;
+        LocalGeneration current = running;
+        if (current != null) {
+            current.cancel();
+        }
+        worker.shutdown(); // the queue drains: queued generations fail fast, session requests still answer
         try {
-            if (worker.awaitTermination(30, TimeUnit.SECONDS)) {
+            boolean stopped = worker.awaitTermination(30, TimeUnit.SECONDS);
+            sessions.close(SAVE_TIMEOUT_SECONDS); // every turn's save is on disk before the process goes
+            if (stopped) {
                 model.close(); // only once no forward pass can touch the mapping
             }
         } catch (InterruptedException e) {

@@ -1,6 +1,7 @@
 package io.streamingllm.local;
 
 import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.local.kv.SessionImage;
 import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.template.ChatTemplate;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ final class Session {
     private final KvCache cache;
     private final List<ChatMessage> dialogue = new ArrayList<>();
     private int pending = -1; // last answer token sampled but not yet fed to the cache
+    SavedSessions.Write write; // the save of this session's latest state, null when it is already on disk (or unsaved)
 
     /**
      * One turn's prompt, and the session's state before it to return to.
@@ -34,6 +36,19 @@ final class Session {
 
     Session(KvCache cache) {
         this.cache = cache;
+    }
+
+    /** A session as it was saved: its cache, the dialogue in it and the answer token not fed yet. */
+    static Session restored(SessionImage image) {
+        Session s = new Session(image.cache());
+        s.dialogue.addAll(image.dialogue());
+        s.pending = image.pendingToken();
+        return s;
+    }
+
+    /** The session as it is to be saved under {@code key}; read while the worker leaves this session alone. */
+    SessionImage image(String key) {
+        return new SessionImage(key, List.copyOf(dialogue), pending, cache);
     }
 
     KvCache cache() {

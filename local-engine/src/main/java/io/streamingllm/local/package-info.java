@@ -12,8 +12,11 @@
  * <tr><td>{@code ChatModel}</td><td>a model file opened for chat: model, tokenizer, chat template, load time</td></tr>
  * <tr><td>{@code Sessions}, {@code Session}</td><td>the conversations' KV caches kept between turns, and
  *     how a turn continues, ends or is undone in one</td></tr>
+ * <tr><td>{@code SavedSessions}</td><td>when sessions are saved to and restored from {@code DATA_DIR/kv}
+ *     (package {@code kv})</td></tr>
  * <tr><td>{@code LocalGeneration}</td><td>one generation as its caller sees it: request, cancel flag, result</td></tr>
- * <tr><td>{@code GenerationLoop}</td><td>prefill, then sample, decode, stop-check and forward token by token</td></tr>
+ * <tr><td>{@code GenerationLoop}</td><td>prefill, then sample (masked by a {@link io.streamingllm.local.json.JsonConstraint}
+ *     when a JSON format is asked for), decode, stop-check and forward token by token</td></tr>
  * <tr><td>{@code StopMatcher}, {@code ListenerFailure}</td><td>stop strings over the streamed text; a
  *     listener's failure told apart from the engine's</td></tr>
  * </table>
@@ -36,10 +39,15 @@
  *     session's cache is rolled back.</li>
  * <li>The result future completes on the worker thread too: stages chained to it without an executor
  *     run there, ahead of the next generation.</li>
+ * <li><b>One KV writer thread per engine</b> ({@code local-engine-kv-MODEL}, a daemon) saves sessions after
+ *     their turns, reading a session's cache only while the worker leaves it alone: a turn starting on a
+ *     session whose save is queued withdraws it, one whose save is being written waits for that write.</li>
  * <li>{@code cancel()} may come from any thread: a flag the worker reads before the prefill and before
  *     each token (a running prefill finishes first).</li>
  * <li>{@code session(key)} blocks its caller until the worker has run what was queued before it.</li>
- * <li>{@code close()} interrupts the worker and waits up to 30 s for it before unmapping the model.</li>
+ * <li>{@code close()} fails the queued generations ("local engine is closed"), cancels the running one and
+ *     waits up to 30 s for the worker, then for the queued KV saves, before unmapping the model; no caller is
+ *     left waiting.</li>
  * </ul>
  */
 package io.streamingllm.local;

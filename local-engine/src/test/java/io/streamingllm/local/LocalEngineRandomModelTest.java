@@ -106,7 +106,10 @@ class LocalEngineRandomModelTest {
             GenerationResult first = engine.generate(List.of(ChatMessage.user("hi")), o, d -> { }).result().get(60, TimeUnit.SECONDS);
             GenerationResult second = engine.generate(List.of(ChatMessage.user("hi")), o, d -> { }).result().get(60, TimeUnit.SECONDS);
             assertTrue(first.loadNanos() > 0, "load time " + first.loadNanos());
+            assertEquals(first.loadNanos() + first.promptEvalNanos() + first.evalNanos(), first.totalNanos(),
+                    "the first total includes the load, as Ollama's total_duration does");
             assertEquals(0, second.loadNanos());
+            assertEquals(second.promptEvalNanos() + second.evalNanos(), second.totalNanos());
         }
     }
 }

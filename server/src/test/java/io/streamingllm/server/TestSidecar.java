@@ -139,9 +139,9 @@ final class TestSidecar implements AutoCloseable {
         try (Stream<Path> files = Files.walk(data)) {
             List<Path> stray = files.filter(Files::isRegularFile)
                     .filter(p -> !p.startsWith(config.logDir()) && !p.startsWith(config.summaryDir())
-                            && !p.startsWith(config.archiveDir()))
+                            && !p.startsWith(config.archiveDir()) && !p.startsWith(config.kvDir()))
                     .toList();
-            assertTrue(stray.isEmpty(), "files outside logs/summaries/archive: " + stray);
+            assertTrue(stray.isEmpty(), "files outside logs/summaries/archive/kv: " + stray);
         }
     }
 

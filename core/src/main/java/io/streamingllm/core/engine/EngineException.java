@@ -16,7 +16,12 @@ public class EngineException extends RuntimeException {
         /** No token arrived within the configured time. */
         TIMEOUT,
         /** The engine failed internally. */
-        INTERNAL
+        INTERNAL,
+        /**
+         * The request asks for something this engine cannot do, e.g. a JSON schema keyword it cannot enforce
+         * (HTTP 400); the message names what.
+         */
+        BAD_REQUEST
     }
 
     private final Kind kind;

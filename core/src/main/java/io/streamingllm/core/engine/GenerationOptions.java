@@ -11,20 +11,32 @@ import java.util.List;
  * @param stop          stop strings
  * @param contextTokens context the engine must hold (Ollama {@code num_ctx}): window plus max tokens
  * @param keepTokens    prompt tokens the engine must never drop (Ollama {@code num_keep}): covers the sink
+ * @param format        the shape the text must have (never null: {@link ResponseFormat#NONE} for free text)
  */
 public record GenerationOptions(Double temperature, Integer maxNewTokens, Long seed, List<String> stop,
-                                Integer contextTokens, Integer keepTokens) {
+                                Integer contextTokens, Integer keepTokens, ResponseFormat format) {
     public static final GenerationOptions DEFAULTS = new GenerationOptions(null, null, null, List.of(), null, null);
 
     public GenerationOptions {
         stop = stop == null ? List.of() : List.copyOf(stop);
+        format = format == null ? ResponseFormat.NONE : format;
+    }
+
+    /** Free text. */
+    public GenerationOptions(Double temperature, Integer maxNewTokens, Long seed, List<String> stop,
+                             Integer contextTokens, Integer keepTokens) {
+        this(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, ResponseFormat.NONE);
     }
 
     public GenerationOptions withMaxNewTokens(Integer n) {
-        return new GenerationOptions(temperature, n, seed, stop, contextTokens, keepTokens);
+        return new GenerationOptions(temperature, n, seed, stop, contextTokens, keepTokens, format);
     }
 
     public GenerationOptions withContext(Integer contextTokens, Integer keepTokens) {
-        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens);
+        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, format);
+    }
+
+    public GenerationOptions withFormat(ResponseFormat format) {
+        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, format);
     }
 }

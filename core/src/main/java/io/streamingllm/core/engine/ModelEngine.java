@@ -30,6 +30,14 @@ public interface ModelEngine extends AutoCloseable {
         return generate(messages, options, listener);
     }
 
+    /**
+     * Checks, before a turn starts, that this engine can honour {@code options} (its {@link ResponseFormat}, …);
+     * throws {@link EngineException} {@link EngineException.Kind#BAD_REQUEST} naming what it cannot. The default
+     * accepts everything.
+     */
+    default void requireSupported(GenerationOptions options) {
+    }
+
     /** Forgets any state kept for {@code sessionKey} (conversation archived or left memory). */
     default void endSession(String sessionKey) {
     }

@@ -6,6 +6,8 @@ import io.streamingllm.core.agent.Agent;
 import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.log.EventLog;
@@ -65,8 +67,9 @@ public final class ChatService implements AutoCloseable {
 
     /**
      * Starts a turn: logs the user message durably, builds the windowed prompt and streams the reply to
-     * {@code listener}. Throws {@link SessionException} (busy, unknown agent, bad request) or
-     * {@link InvalidIdException} before anything is logged.
+     * {@code listener}. Throws {@link SessionException} (busy, unknown agent, bad request),
+     * {@link InvalidIdException} or {@link EngineException} BAD_REQUEST (options the
+     * engine cannot honour) before anything is logged.
      */
     public Turn startTurn(TurnRequest request, TokenListener listener) {
         if (request == null) {
@@ -80,6 +83,7 @@ public final class ChatService implements AutoCloseable {
                 SessionException.Kind.UNKNOWN_AGENT, "unknown agent: " + agentId));
         String text = requireMessage(request.userMessage());
         String conversationId = conversationIdOrNew(request.conversationId());
+        requireSupported(request.options());
         turns.requireOpen();
         ConversationState c = residency.acquire(conversationId, agentId, true);
         try {
@@ -110,6 +114,7 @@ public final class ChatService implements AutoCloseable {
         if (dialogue.isEmpty()) {
             throw new SessionException(SessionException.Kind.BAD_REQUEST, "messages need at least one user or assistant message");
         }
+        requireSupported(request.options());
         List<ChatMessage> prompt = window.relayed(sinkText.toString(), dialogue);
         String lastUser = dialogue.get(dialogue.size() - 1).content();
         if (request.conversationId() == null) {
@@ -194,6 +199,13 @@ public final class ChatService implements AutoCloseable {
     @Override
     public void close() {
         shutdown(Duration.ZERO);
+    }
+
+    /** What the engine cannot honour (a JSON schema it cannot enforce, …) is refused before anything is logged. */
+    private void requireSupported(GenerationOptions options) {
+        if (options != null) {
+            engine.requireSupported(options);
+        }
     }
 
     private static String requireMessage(String text) {

@@ -107,7 +107,7 @@ final class PromptWindow {
             context = prompt.stream().mapToInt(m -> tokens.count(m.content())).sum() + maxNew;
         }
         int keep = Math.max(config.startSize(), sinkTokens);
-        return new GenerationOptions(o.temperature(), maxNew, o.seed(), o.stop(), context, keep);
+        return o.withMaxNewTokens(maxNew).withContext(context, keep); // carries every other option through
     }
 
     /** A client's messages as numbered turns: a user message and the reply after it, either side possibly absent. */

@@ -6,8 +6,10 @@ import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.echo.EchoEngine;
+import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.core.engine.TokenCounter;
 import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventLog;
@@ -133,6 +135,23 @@ class ChatServiceTest {
         assertEquals(2, info.turns());
         assertEquals("planner", info.agentId());
         assertEquals(0, info.window().evictedTurns());
+    }
+
+    @Test
+    void optionsTheEngineCannotHonourAreRefusedBeforeAnythingIsLogged() {
+        Stack s = new Stack(config());
+        s.engine.refusal = "the local engine cannot enforce 'anyOf'";
+        GenerationOptions json = GenerationOptions.DEFAULTS.withFormat(ResponseFormat.JSON);
+        EngineException e = assertThrows(EngineException.class,
+                () -> s.chat.startTurn(new TurnRequest("c-refused", "planner", "hi", json), d -> { }));
+        assertEquals(EngineException.Kind.BAD_REQUEST, e.kind());
+        assertThrows(EngineException.class, () -> s.chat.relay(new RelayRequest(List.of(ChatMessage.user("hi")),
+                "c-relayed", json), d -> { }));
+        assertEquals(List.of(), s.events("c-refused"));
+        assertEquals(List.of(), s.events("c-relayed"));
+        assertEquals(List.of(), s.engine.calls, "the engine never ran");
+        assertEquals(FinishReason.STOP, s.chat.startTurn(new TurnRequest("c-refused", "planner", "hi", null), d -> { })
+                .result().join().finishReason(), "the conversation is still free for a next turn");
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.streamingllm.core.agent.Agent;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.core.engine.TokenCounter;
 import org.junit.jupiter.api.Test;
 
@@ -140,5 +141,7 @@ class PromptWindowTest {
         assertEquals(new GenerationOptions(null, 50, null, List.of(), 58, 6),
                 window(SidecarConfig.ENABLE, "0").options(null, 6, prompt));
         assertTrue(window().options(null, 0, prompt).keepTokens() >= 4, "never below START_SIZE");
+        assertEquals(ResponseFormat.JSON, window().options(requested.withFormat(ResponseFormat.JSON), 6, prompt).format(),
+                "the requested response format reaches the engine");
     }
 }

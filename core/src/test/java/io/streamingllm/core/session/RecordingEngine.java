@@ -3,6 +3,7 @@ package io.streamingllm.core.session;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenCounter;
@@ -36,6 +37,16 @@ final class RecordingEngine implements ModelEngine {
     @Override
     public String model() {
         return delegate.model();
+    }
+
+    /** When set, a constrained response format is refused with this message (BAD_REQUEST). */
+    volatile String refusal;
+
+    @Override
+    public void requireSupported(GenerationOptions options) {
+        if (refusal != null && options.format().constrained()) {
+            throw new EngineException(EngineException.Kind.BAD_REQUEST, refusal);
+        }
     }
 
     @Override

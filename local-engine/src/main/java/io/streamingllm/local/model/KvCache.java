@@ -34,6 +34,8 @@ public final class KvCache {
     private final boolean evicting;
     final float[][] keys;   // [layer][slot * kvDim + i]
     final float[][] values; // [layer][slot * kvDim + i]
+    private final int kvDim;
+    private final int[] tokenIds; // [slot]: the id of the token held there, as recordAppended was told
 
     private int sinkCount;     // sink slots in use (slots 0..sinkCount-1)
     private int recentHead;    // ring index of the oldest recent token
@@ -57,6 +59,8 @@ public final class KvCache {
         this.evicting = evicting;
         this.keys = new float[layers][(int) floats];
         this.values = new float[layers][(int) floats];
+        this.kvDim = kvDim;
+        this.tokenIds = new int[startSize + recentSize];
     }
 
     /** Sinks + recent: StreamingLLM. */
@@ -188,6 +192,93 @@ public final class KvCache {
     /** How many of the held tokens are sinks (cache positions {@code 0..sinkCount-1}). */
     public int sinkCount() {
         return sinkCount;
+    }
+
+    /** How many of the held tokens are recent ones (cache positions {@code sinkCount..length-1}). */
+    public int recentCount() {
+        return recentCount;
+    }
+
+    public int layers() {
+        return keys.length;
+    }
+
+    public int kvDim() {
+        return kvDim;
+    }
+
+    /**
+     * Layer {@code layer}'s keys: the backing array, {@code kvDim} floats per physical slot ({@link #slot}),
+     * each key rotated at its global position. With {@link #values} it is how a cache is saved and restored.
+     */
+    public float[] keys(int layer) {
+        return keys[layer];
+    }
+
+    /** Layer {@code layer}'s values, laid out as {@link #keys}. */
+    public float[] values(int layer) {
+        return values[layer];
+    }
+
+    /**
+     * Records the ids of the last {@code ids.length} tokens appended, in stream order (the forward pass
+     * appends keys and values only); the ids of tokens already evicted are dropped. Allocates nothing.
+     */
+    public void recordAppended(int[] ids) {
+        long first = nextPosition - ids.length;
+        for (int k = 0; k < ids.length; k++) {
+            recordAt(first + k, ids[k]);
+        }
+    }
+
+    /** {@link #recordAppended(int[])} for the one token appended last. */
+    public void recordAppended(int id) {
+        recordAt(nextPosition - 1, id);
+    }
+
+    private void recordAt(long globalPosition, int id) {
+        long recentFrom = nextPosition - recentCount;
+        if (globalPosition >= recentFrom) {
+            tokenIds[slot(length() - (int) (nextPosition - globalPosition))] = id;
+        } else if (globalPosition >= 0 && globalPosition < sinkCount) {
+            tokenIds[(int) globalPosition] = id; // sink i is the stream's token i
+        }
+    }
+
+    /** The id recorded for the token at cache position {@code i}. */
+    public int tokenAt(int i) {
+        return tokenIds[slot(i)];
+    }
+
+    /** The global position (stream index) of the token at cache position {@code i}. */
+    public long positionAt(int i) {
+        slot(i); // bounds
+        return i < sinkCount ? i : nextPosition - length() + i;
+    }
+
+    /**
+     * Makes this (cleared) cache hold {@code sinks} sink tokens and {@code recent} recent ones after
+     * {@code nextPosition} tokens streamed, at cache positions 0.. in slots {@code slot(i)} (the ring starts at
+     * its first slot), with the given token ids; their keys and values are then written by the caller at
+     * those slots. Refuses an extent no sequence of appends could have produced.
+     */
+    public void restore(int sinks, int recent, long nextPosition, int[] ids) {
+        int held = sinks + recent;
+        boolean possible = sinks >= 0 && sinks <= startSize && recent >= 0 && recent <= recentSize
+                && (recent == 0 || sinks == startSize) && nextPosition >= held && ids.length == held
+                && (nextPosition == held || (evicting && held == capacity()));
+        if (!possible) {
+            throw new IllegalArgumentException("impossible cache extent: " + sinks + " sinks, " + recent
+                    + " recent, " + nextPosition + " streamed, " + ids.length + " ids, in a cache of " + startSize
+                    + " + " + recentSize);
+        }
+        this.sinkCount = sinks;
+        this.recentHead = 0;
+        this.recentCount = recent;
+        this.nextPosition = nextPosition;
+        for (int i = 0; i < held; i++) {
+            tokenIds[slot(i)] = ids[i];
+        }
     }
 
 }

@@ -51,6 +51,9 @@ public final class Errors {
             };
         }
         if (t instanceof EngineException e) {
+            if (e.kind() == EngineException.Kind.BAD_REQUEST) {
+                return new ApiException(400, "unsupported_request", e.getMessage());
+            }
             return e.unavailable()
                     ? new ApiException(503, "engine_unavailable", e.getMessage())
                     : new ApiException(502, "upstream_failed", e.getMessage());

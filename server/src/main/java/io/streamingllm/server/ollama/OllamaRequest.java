@@ -2,6 +2,7 @@ package io.streamingllm.server.ollama;
 
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.http.JsonFields;
 import jakarta.json.JsonNumber;
@@ -14,7 +15,8 @@ import java.util.List;
 
 /**
  * The body of {@code /api/chat} ({@code messages}) or {@code /api/generate} ({@code prompt}, {@code system}):
- * the model it names (the engine's when none), the prompt, the options and whether to stream (the default).
+ * the model it names (the engine's when none), the prompt, the options, the {@code format} ({@code "json"} or a JSON
+ * schema; the engine refuses with 400 what it cannot enforce) and whether to stream (the default).
  */
 record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions options, boolean stream) {
     private static final int MAX_PREDICT = 1 << 20;
@@ -24,9 +26,18 @@ record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions
         String model = fields.string("model").orElse(engineModel);
         List<ChatMessage> messages = chatApi ? messages(body) : prompt(fields);
         GenerationOptions options = fields.object("options").map(OllamaRequest::options)
-                .orElse(GenerationOptions.DEFAULTS);
+                .orElse(GenerationOptions.DEFAULTS).withFormat(format(body.get("format")));
         boolean stream = fields.bool("stream").orElse(true);
         return new OllamaRequest(model, messages, options, stream);
+    }
+
+    /** Ollama's {@code format}: {@code "json"} or a JSON schema (the engine refuses, 400, what it cannot enforce). */
+    private static ResponseFormat format(JsonValue v) {
+        try {
+            return ResponseFormat.fromOllama(v);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
     }
 
     private static List<ChatMessage> messages(JsonObject body) {

@@ -2,6 +2,7 @@ package io.streamingllm.core.engine.ollama;
 
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.ResponseFormat;
 
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
@@ -34,7 +35,7 @@ final class ChatRequestJson {
         this.buf = new byte[capacity];
     }
 
-    /** The request body: model, messages [{role, content}], {@code stream: true}, options without nulls. */
+    /** The request body: model, messages [{role, content}], {@code stream: true}, format, options without nulls. */
     static ChatRequestJson write(String model, List<ChatMessage> messages, GenerationOptions o) {
         long chars = model.length();
         for (ChatMessage m : messages) {
@@ -61,6 +62,7 @@ final class ChatRequestJson {
             json.ascii("}");
         }
         json.ascii("],\"stream\":true");
+        json.format(o.format());
         json.options(o);
         json.ascii("}");
         return json;
@@ -74,6 +76,21 @@ final class ChatRequestJson {
     /** A copy of the body's bytes. */
     byte[] toByteArray() {
         return Arrays.copyOf(buf, len);
+    }
+
+    /** Ollama's own {@code format}: {@code "json"} or the schema object; nothing for free text. */
+    private void format(ResponseFormat f) {
+        switch (f.type()) {
+            case NONE -> { }
+            case JSON -> ascii(",\"format\":\"json\"");
+            case JSON_SCHEMA -> {
+                byte[] schema = f.schema().toString().getBytes(StandardCharsets.UTF_8);
+                ascii(",\"format\":");
+                ensure(schema.length);
+                System.arraycopy(schema, 0, buf, len, schema.length);
+                len += schema.length;
+            }
+        }
     }
 
     private void options(GenerationOptions o) {

@@ -2,6 +2,7 @@ package io.streamingllm.core.engine.ollama;
 
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.ResponseFormat;
 import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
@@ -69,6 +70,24 @@ class ChatRequestJsonTest {
         assertSameAsParsson(MODEL, hi, new GenerationOptions(null, null, null, List.of(), 8192, null));
         assertSameAsParsson(MODEL, hi, new GenerationOptions(null, null, null, List.of(), null, 300));
         assertSameAsParsson(MODEL, hi, GenerationOptions.DEFAULTS.withContext(2048, 100));
+    }
+
+    @Test
+    void theResponseFormatGoesToOllamaAsItsFormatField() {
+        List<ChatMessage> hi = List.of(ChatMessage.user("hi"));
+        String json = new String(ChatRequestJson.write(MODEL, hi, GenerationOptions.DEFAULTS.withFormat(ResponseFormat.JSON))
+                .toByteArray(), StandardCharsets.UTF_8);
+        assertEquals("{\"model\":\"llama3.2:latest\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"stream\":true,\"format\":\"json\"}", json);
+        JsonObject schema = Json.createObjectBuilder().add("type", "object")
+                .add("properties", Json.createObjectBuilder().add("name", Json.createObjectBuilder().add("type", "string")))
+                .add("required", Json.createArrayBuilder().add("name")).build();
+        byte[] body = ChatRequestJson.write(MODEL, hi, ALL_OPTIONS.withFormat(ResponseFormat.schema(schema))).toByteArray();
+        try (JsonReader r = READERS.createReader(new ByteArrayInputStream(body))) {
+            JsonObject o = r.readObject();
+            assertEquals(schema, o.getJsonObject("format"));
+            assertEquals(128, o.getJsonObject("options").getInt("num_predict"));
+        }
     }
 
     @Test
