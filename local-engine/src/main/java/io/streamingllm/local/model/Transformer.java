@@ -1,6 +1,7 @@
 package io.streamingllm.local.model;
 
 import io.streamingllm.local.tensor.MatMul;
+import io.streamingllm.local.tensor.QuantizedActivations;
 import io.streamingllm.local.tensor.VectorMath;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -25,6 +26,7 @@ public final class Transformer {
     // single-token scratch
     private final float[] x, xb, xb2, q, k, v, hb, hb2, logits, qSink;
     private final float[] lastHidden; // normalised hidden state after the last prefill chunk
+    private final QuantizedActivations xbq, hbq, xq; // xb, hb and x as the integer kernels take them
     private float[][] att; // [head][cache position]
     private AttentionProbe probe;
 
@@ -57,6 +59,9 @@ public final class Transformer {
         hb2 = new float[c.hiddenDim()];
         logits = new float[c.vocabSize()];
         lastHidden = new float[c.dim()];
+        xbq = new QuantizedActivations(xb.length);
+        hbq = new QuantizedActivations(hb.length);
+        xq = new QuantizedActivations(c.dim());
         att = new float[c.heads()][0];
     }
 
@@ -82,9 +87,10 @@ public final class Transformer {
         w.tokenEmbedding().copyTo((long) token * c.dim(), x, 0, c.dim());
         for (int l = 0; l < c.layers(); l++) {
             rmsnorm(xb, x, w.attnNorm()[l], c.dim());
-            mm.matmul(w.wq()[l], xb, q, c.qDim(), c.dim());
-            mm.matmul(w.wk()[l], xb, k, c.kvDim(), c.dim());
-            mm.matmul(w.wv()[l], xb, v, c.kvDim(), c.dim());
+            xbq.set(xb, c.dim());
+            mm.matmul(w.wq()[l], xbq, q, c.qDim(), c.dim());
+            mm.matmul(w.wk()[l], xbq, k, c.kvDim(), c.dim());
+            mm.matmul(w.wv()[l], xbq, v, c.kvDim(), c.dim());
             addBias(q, w.qBias()[l]);
             addBias(k, w.kBias()[l]);
             addBias(v, w.vBias()[l]);
@@ -106,12 +112,12 @@ public final class Transformer {
                     attend(cache, layer, h, q, qs, len, xb, att[h], p);
                 }
             });
-            mm.matmul(w.wo()[l], xb, xb2, c.dim(), c.qDim());
+            mm.matmul(w.wo()[l], xbq.set(xb, c.qDim()), xb2, c.dim(), c.qDim());
             add(x, xb2);
             ffn(l, x);
         }
         rmsnorm(x, x, w.outputNorm(), c.dim());
-        mm.matmul(w.output(), x, logits, c.vocabSize(), c.dim());
+        mm.matmul(w.output(), xq.set(x, c.dim()), logits, c.vocabSize(), c.dim());
         return logits;
     }
 
@@ -147,7 +153,7 @@ public final class Transformer {
         if (!withLogits) {
             return null;
         }
-        mm.matmul(w.output(), lastHidden, logits, c.vocabSize(), c.dim());
+        mm.matmul(w.output(), lastHidden, logits, c.vocabSize(), c.dim()); // float activations, as the chunk
         return logits;
     }
 
@@ -254,10 +260,11 @@ public final class Transformer {
 
     private void ffn(int l, float[] x) {
         rmsnorm(xb, x, w.ffnNorm()[l], c.dim());
-        mm.matmul(w.wGate()[l], xb, hb, c.hiddenDim(), c.dim());
-        mm.matmul(w.wUp()[l], xb, hb2, c.hiddenDim(), c.dim());
+        xbq.set(xb, c.dim());
+        mm.matmul(w.wGate()[l], xbq, hb, c.hiddenDim(), c.dim());
+        mm.matmul(w.wUp()[l], xbq, hb2, c.hiddenDim(), c.dim());
         swiglu(hb, hb2);
-        mm.matmul(w.wDown()[l], hb, xb2, c.dim(), c.hiddenDim());
+        mm.matmul(w.wDown()[l], hbq.set(hb, c.hiddenDim()), xb2, c.dim(), c.hiddenDim());
         add(x, xb2);
     }
 

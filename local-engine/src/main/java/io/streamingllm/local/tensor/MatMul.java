@@ -7,24 +7,63 @@ import java.util.concurrent.RecursiveAction;
  * Matrix × vector products split over a fixed number of threads, parallel over output rows. Small
  * products run on the calling thread: forking costs more than a 64×64 matmul.
  *
+ * <p>{@link Kernels#INTEGER} (the default) multiplies quantised weights with 8-bit activations in integer
+ * lanes, as llama.cpp does; {@link Kernels#FLOAT} keeps float activations everywhere: the reference the
+ * integer kernels are tested against.
+ *
  * <p>Thread-safe: callers on several threads share the pool.
  */
 public final class MatMul implements AutoCloseable {
     private static final long PARALLEL_THRESHOLD = 1 << 14; // multiply-adds
 
+    /** How products with quantised weights treat the activation vector. */
+    public enum Kernels {
+        /** 8-bit activation blocks ({@link QuantizedActivations}) times the weight quants in integer lanes. */
+        INTEGER,
+        /** Float activations times the decoded weights: slower, no activation rounding; the reference. */
+        FLOAT
+    }
+
     private final int threads;
+    private final Kernels kernels;
     private final ForkJoinPool pool;
 
     public MatMul(int threads) {
+        this(threads, Kernels.INTEGER);
+    }
+
+    public MatMul(int threads, Kernels kernels) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         this.threads = threads;
+        this.kernels = kernels;
         this.pool = threads == 1 ? null : new ForkJoinPool(threads);
     }
 
     public int threads() {
         return threads;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /**
+     * {@code out[r] = dot(w row r, x)} for {@code r < rows}: in integer lanes against x's 8-bit form when
+     * the weights are quantised and the kernels are {@link Kernels#INTEGER}, else on x's float values.
+     */
+    public void matmul(FloatTensor w, QuantizedActivations x, float[] out, int rows, int cols) {
+        ActivationFormat format = kernels == Kernels.INTEGER ? w.activationFormat() : ActivationFormat.FLOAT;
+        if (format == ActivationFormat.FLOAT) {
+            matmul(w, x.values(), out, rows, cols);
+            return;
+        }
+        if (x.length() != cols) {
+            throw new IllegalArgumentException("activation vector of " + x.length() + " values for " + cols + " columns");
+        }
+        x.prepare(format);
+        forRows(rows, (long) rows * cols, (from, to) -> w.dotsQuantized(from, to, cols, x, out));
     }
 
     /** {@code out[r] = dot(w row r, x)} for {@code r < rows}; {@code w} is {@code rows × cols}. */
@@ -53,11 +92,11 @@ public final class MatMul implements AutoCloseable {
 
     /** Runs {@code body} over row ranges covering {@code [0, rows)}, in parallel when worth it. */
     public void forRows(int rows, long work, RowRange body) {
-        if (pool == null || work < PARALLEL_THRESHOLD || rows < 2) {
+        if (pool == null || work < PARALLEL_THRESHOLD || rows < 4) {
             body.run(0, rows);
             return;
         }
-        int chunks = Math.min(rows, threads * 4);
+        int chunks = Math.min(rows / 2, threads * 4); // even bounds: the integer kernels take rows in pairs
         pool.invoke(new Split(body, rows, 0, chunks));
     }
 
@@ -88,11 +127,16 @@ public final class MatMul implements AutoCloseable {
         @Override
         protected void compute() {
             if (hi - lo == 1) {
-                body.run((int) ((long) rows * lo / chunks), (int) ((long) rows * hi / chunks));
+                body.run(bound(lo), bound(hi));
                 return;
             }
             int mid = (lo + hi) >>> 1;
             invokeAll(new Split(body, rows, lo, mid, chunks), new Split(body, rows, mid, hi, chunks));
+        }
+
+        /** Start of chunk {@code c}: even, except the end of the last chunk. */
+        private int bound(int c) {
+            return c == chunks ? rows : (int) ((long) rows * c / chunks) & ~1;
         }
     }
 

@@ -17,16 +17,18 @@ public final class ReferenceModel {
     private final List<List<double[]>> keys = new ArrayList<>();   // per layer, cache order, pre-RoPE
     private final List<List<double[]>> values = new ArrayList<>();
     private final GgmlType ggmlWeights; // null: exact arithmetic; else round as ggml's CPU backend does for them
+    private final GgmlType activationWeights; // non-null: matrix products take activations rounded for this type
 
     public ReferenceModel(RandomModel m, int startSize, int recentSize) {
-        this(m, startSize, recentSize, null);
+        this(m, startSize, recentSize, null, null);
     }
 
-    private ReferenceModel(RandomModel m, int startSize, int recentSize, GgmlType ggmlWeights) {
+    private ReferenceModel(RandomModel m, int startSize, int recentSize, GgmlType ggmlWeights, GgmlType activationWeights) {
         this.m = m;
         this.startSize = startSize;
         this.recentSize = recentSize;
         this.ggmlWeights = ggmlWeights;
+        this.activationWeights = activationWeights;
         for (int l = 0; l < m.layers; l++) {
             keys.add(new ArrayList<>());
             values.add(new ArrayList<>());
@@ -46,7 +48,16 @@ public final class ReferenceModel {
      * Only dense: eviction re-rotates keys, which llama.cpp's cache does differently.
      */
     public static ReferenceModel llamaCppDense(RandomModel m, GgmlType weights) {
-        return new ReferenceModel(m, 0, Integer.MAX_VALUE, weights);
+        return new ReferenceModel(m, 0, Integer.MAX_VALUE, weights, weights);
+    }
+
+    /**
+     * Dense and exact (float64, exact attention) except that every matrix product first rounds its activation
+     * vector to the weight type's 8-bit blocks ({@link GgmlRounding#activations}): what the engine's integer
+     * kernels compute for quantised weights.
+     */
+    public static ReferenceModel quantisedActivationsDense(RandomModel m, GgmlType weights) {
+        return new ReferenceModel(m, 0, Integer.MAX_VALUE, null, weights.blockSize() > 1 ? weights : null);
     }
 
     public int length() {
@@ -218,6 +229,9 @@ public final class ReferenceModel {
         if (ggmlWeights != null) {
             return ggmlRmsnorm(x, w);
         }
+        if (activationWeights != null) {
+            return engineRmsnorm(x, w);
+        }
         double ss = 0;
         for (double d : x) {
             ss += d * d;
@@ -251,8 +265,27 @@ public final class ReferenceModel {
         return out;
     }
 
+    /**
+     * The engine's RMSNorm in float32 (squares in float summed in double, the scale in double then float,
+     * {@code w * (scale * x)} in float): the 8-bit rounding that follows sends a value within float32 noise of a
+     * rounding boundary the engine's way only if the inputs to it are rounded as the engine rounds them.
+     */
+    private double[] engineRmsnorm(double[] x, float[] w) {
+        double ss = 0;
+        for (double d : x) {
+            float f = (float) d;
+            ss += f * f;
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / x.length + m.eps));
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = w[i] * (inv * (float) x[i]);
+        }
+        return out;
+    }
+
     private double[] matvec(float[] w, double[] x0, int rows) {
-        double[] x = ggmlWeights == null ? x0 : GgmlRounding.activations(ggmlWeights, x0);
+        double[] x = activationWeights == null ? x0 : GgmlRounding.activations(activationWeights, x0);
         double[] out = new double[rows];
         for (int r = 0; r < rows; r++) {
             double s = 0;
@@ -285,6 +318,6 @@ public final class ReferenceModel {
 
     /** ggml keeps every tensor in float32: matrix products, bias and residual adds, SwiGLU; exact mode keeps double. */
     private double f32(double x) {
-        return ggmlWeights == null ? x : (float) x;
+        return ggmlWeights == null && activationWeights == null ? x : (float) x;
     }
 }
