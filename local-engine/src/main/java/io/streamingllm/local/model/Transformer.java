@@ -153,7 +153,7 @@ public final class Transformer {
         if (!withLogits) {
             return null;
         }
-        mm.matmul(w.output(), lastHidden, logits, c.vocabSize(), c.dim()); // float activations, as the chunk
+        mm.matmul(w.output(), xq.set(lastHidden, c.dim()), logits, c.vocabSize(), c.dim());
         softcap(logits);
         return logits;
     }
@@ -170,16 +170,20 @@ public final class Transformer {
         float[][] bk = new float[n][c.kvDim()], bv = new float[n][c.kvDim()];
         float[][] bhb = new float[n][c.hiddenDim()], bhb2 = new float[n][c.hiddenDim()];
         float[][] batt = new float[n * c.heads()][cache.capacity()];
+        QuantizedActivations[] bxbq = new QuantizedActivations[n], bhbq = new QuantizedActivations[n];
         for (int b = 0; b < n; b++) {
             embed(tokens[from + b], bx[b]);
+            bxbq[b] = new QuantizedActivations(bxb[b].length);
+            bhbq[b] = new QuantizedActivations(bhb[b].length);
         }
         for (int l = 0; l < c.layers(); l++) {
             for (int b = 0; b < n; b++) {
                 rmsnorm(bxb[b], bx[b], w.attnNorm()[l], c.dim());
+                bxbq[b].set(bxb[b], c.dim());
             }
-            mm.matmul(w.wq()[l], bxb, bq, n, c.qDim(), c.dim());
-            mm.matmul(w.wk()[l], bxb, bk, n, c.kvDim(), c.dim());
-            mm.matmul(w.wv()[l], bxb, bv, n, c.kvDim(), c.dim());
+            mm.matmul(w.wq()[l], bxbq, bq, n, c.qDim(), c.dim());
+            mm.matmul(w.wk()[l], bxbq, bk, n, c.kvDim(), c.dim());
+            mm.matmul(w.wv()[l], bxbq, bv, n, c.kvDim(), c.dim());
             for (int b = 0; b < n; b++) {
                 addBias(bq[b], w.qBias()[l]);
                 addBias(bk[b], w.kBias()[l]);
@@ -203,18 +207,23 @@ public final class Transformer {
                     attention.attend(cache, layer, h, bq[b], bqs[b], len0 + b + 1, bxb[b], batt[r], null);
                 }
             });
-            mm.matmul(w.wo()[l], bxb, bxb2, n, c.dim(), c.qDim());
+            for (int b = 0; b < n; b++) {
+                bxbq[b].set(bxb[b], c.qDim());
+            }
+            mm.matmul(w.wo()[l], bxbq, bxb2, n, c.dim(), c.qDim());
             for (int b = 0; b < n; b++) {
                 postNorm(bxb2[b], w.attnPostNorm()[l]);
                 add(bx[b], bxb2[b]);
                 rmsnorm(bxb[b], bx[b], w.ffnNorm()[l], c.dim());
+                bxbq[b].set(bxb[b], c.dim());
             }
-            mm.matmul(w.wGate()[l], bxb, bhb, n, c.hiddenDim(), c.dim());
-            mm.matmul(w.wUp()[l], bxb, bhb2, n, c.hiddenDim(), c.dim());
+            mm.matmul(w.wGate()[l], bxbq, bhb, n, c.hiddenDim(), c.dim());
+            mm.matmul(w.wUp()[l], bxbq, bhb2, n, c.hiddenDim(), c.dim());
             for (int b = 0; b < n; b++) {
                 gatedActivation(bhb[b], bhb2[b]);
+                bhbq[b].set(bhb[b], c.hiddenDim());
             }
-            mm.matmul(w.wDown()[l], bhb, bxb2, n, c.dim(), c.hiddenDim());
+            mm.matmul(w.wDown()[l], bhbq, bxb2, n, c.dim(), c.hiddenDim());
             for (int b = 0; b < n; b++) {
                 postNorm(bxb2[b], w.ffnPostNorm()[l]);
                 add(bx[b], bxb2[b]);
