@@ -76,21 +76,6 @@ public final class MatMul implements AutoCloseable {
     }
 
     /**
-     * The same for a batch of input vectors: {@code out[b][r] = dot(w row r, x[b])}. Each weight row is
-     * read once for the whole batch, which is what makes prefill faster per token than decoding.
-     */
-    public void matmul(FloatTensor w, float[][] x, float[][] out, int batch, int rows, int cols) {
-        forRows(rows, (long) rows * cols * batch, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                long offset = (long) r * cols;
-                for (int b = 0; b < batch; b++) {
-                    out[b][r] = w.dot(offset, x[b], 0, cols);
-                }
-            }
-        });
-    }
-
-    /**
      * The batch form of {@link #matmul(FloatTensor, QuantizedActivations, float[], int, int)}:
      * {@code out[b][r] = dot(w row r, x[b])}. Rows go in tiles of {@value #ROW_TILE}, each tile against every
      * vector of the batch before the next, so a tile's weights are read from memory once per batch and stay in
