@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local engine speed, side by side with llama.cpp (node-llama-cpp 3.22.1) on the same GGUF files and threads.
 # Models: models/stories260K.gguf (when present) and generated ~110M-parameter llama models in
-# F32, Q8_0 and Q4_K (written once to $BENCH_DIR). Prefill/decode tokens per second, best of 5 runs after a warm-up.
+# F32, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K (written once to $BENCH_DIR). Prefill/decode tokens per second, best of 5 runs
+# after a warm-up.
 # Usage: scripts/bench-local-engine.sh [THREADS (default "1 2")]
 # The machine may be shared: compare the two columns of one run, not runs made at different times.
 set -euo pipefail
@@ -24,7 +25,7 @@ if [ -d scripts/crosscheck/node_modules/node-llama-cpp ]; then
   echo "| model | threads | prefill tok/s (tokens) | decode tok/s (tokens) |"
   echo "| --- | --- | --- | --- |"
   for t in $threads; do
-    for m in "$stories" "$dir"/bench-100M-F32.gguf "$dir"/bench-100M-Q8_0.gguf "$dir"/bench-100M-Q4_K.gguf; do
+    for m in "$stories" "$dir"/bench-100M-{F32,Q8_0,Q4_0,Q4_K,Q5_K,Q6_K}.gguf; do
       [ -f "$m" ] || continue
       if [[ "$m" == *stories260K* ]]; then p=128; d=256; else p=64; d=32; fi
       (cd scripts/crosscheck && node bench.mjs --model "$m" --threads "$t" --prefill $p --decode $d --runs 5) \

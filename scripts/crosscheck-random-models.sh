@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cross-checks the local engine's weight types and architectures against llama.cpp: writes the random-weight
-# test models (llama and qwen2 in every weight type, the same deterministic files the tests write), runs
+# test models (llama, qwen2, qwen3 and gemma3 in every weight type, the same deterministic files the tests write), runs
 # llama.cpp on each (node-llama-cpp 3.22.1, CPU, 1 thread) and writes generation fixtures to
 # local-engine/src/test/resources/llamacpp/random/ (plus sha256.txt, so the tests know the files match).
 # Needs node >= 20 (first run: npm install in scripts/crosscheck) and a JDK 22+.

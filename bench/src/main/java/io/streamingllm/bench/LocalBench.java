@@ -4,6 +4,7 @@ import io.streamingllm.local.gguf.GgmlType;
 import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.model.LoadedModel;
 import io.streamingllm.local.model.Sampler;
+import io.streamingllm.local.tensor.MatMul;
 import io.streamingllm.local.testing.GgufWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,11 +15,12 @@ import java.util.Random;
 
 /**
  * Prefill and decode speed of the local engine: stories260K (when found) and a generated ~100M-parameter
- * llama model in F32, Q8_0 and Q4_K, each with 1 and 2 threads. Greedy decoding over a dense cache;
- * each figure is the best of {@code --runs} runs after one warm-up run.
+ * llama model in F32, Q8_0, Q4_0, Q4_K, Q5_K and Q6_K, each with 1 and 2 threads. Greedy decoding over a
+ * dense cache; each figure is the best of {@code --runs} runs after one warm-up run. {@code --kernels FLOAT}
+ * measures the float reference arithmetic instead of the integer kernels (A/B on one machine).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp ... io.streamingllm.bench.LocalBench
- *     [--stories PATH] [--dir DIR] [--types F32,Q8_0,Q4_K] [--threads 1,2] [--runs 5]</pre>
+ *     [--stories PATH] [--dir DIR] [--types F32,Q8_0,Q4_K] [--threads 1,2] [--runs 5] [--kernels INTEGER|FLOAT]</pre>
  */
 public final class LocalBench {
     record Figure(String model, int threads, int prefillTokens, double prefillTps, int decodeTokens, double decodeTps) {
@@ -27,9 +29,10 @@ public final class LocalBench {
     public static void main(String[] args) throws Exception {
         Path stories = Path.of("models/stories260K.gguf");
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "streamingllm-bench");
-        List<GgmlType> types = List.of(GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K);
+        List<GgmlType> types = List.of(GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
         int[] threads = {1, 2};
         int runs = 5;
+        MatMul.Kernels kernels = MatMul.Kernels.INTEGER;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--stories" -> stories = Path.of(args[i + 1]);
@@ -37,13 +40,14 @@ public final class LocalBench {
                 case "--types" -> types = Arrays.stream(args[i + 1].split(",")).map(GgmlType::valueOf).toList();
                 case "--threads" -> threads = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--runs" -> runs = Integer.parseInt(args[i + 1]);
+                case "--kernels" -> kernels = MatMul.Kernels.valueOf(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         List<Figure> figures = new ArrayList<>();
         if (Files.isRegularFile(stories)) {
             for (int t : threads) {
-                figures.add(measure("stories260K", stories, t, 128, 256, runs));
+                figures.add(measure("stories260K", stories, t, 128, 256, runs, kernels));
             }
         } else {
             System.err.println("stories260K not found at " + stories + "; skipped");
@@ -57,7 +61,7 @@ public final class LocalBench {
                 System.err.printf("generated %s (%d MB) in %.1f s%n", file, Files.size(file) >> 20, (System.nanoTime() - t0) / 1e9);
             }
             for (int t : threads) {
-                figures.add(measure("100M-" + type, file, t, 64, 32, runs));
+                figures.add(measure("100M-" + type, file, t, 64, 32, runs, kernels));
             }
         }
         System.out.println("| model | threads | prefill tok/s (tokens) | decode tok/s (tokens) |");
@@ -68,8 +72,9 @@ public final class LocalBench {
         }
     }
 
-    static Figure measure(String name, Path file, int threads, int prefill, int decode, int runs) throws Exception {
-        try (LoadedModel m = LoadedModel.open(file, threads)) {
+    static Figure measure(String name, Path file, int threads, int prefill, int decode, int runs, MatMul.Kernels kernels)
+            throws Exception {
+        try (LoadedModel m = LoadedModel.open(file, threads, kernels)) {
             int[] prompt = new Random(1).ints(prefill, 3, m.config().vocabSize()).toArray();
             prompt[0] = 1;
             double bestPrefill = 0, bestDecode = 0;

@@ -43,8 +43,11 @@ import java.util.zip.CRC32C;
  * <p>Writes go to {@code NAME.kv.tmp}, are forced to disk, then renamed over {@code NAME.kv} ({@link KvStore}).
  */
 public final class KvFile {
-    /** Bump when the forward pass changes the keys or values it computes for the same model and tokens. */
-    public static final int ENGINE_REVISION = 1;
+    /**
+     * Bump when the forward pass changes the keys or values it computes for the same model and tokens.
+     * 2: activations quantised to 8-bit blocks and integer dots for the quantised types (the default kernels).
+     */
+    public static final int ENGINE_REVISION = 2;
     static final int FORMAT = 1;
     private static final byte[] MAGIC = {'S', 'L', 'K', 'V'};
     private static final int FIXED_HEADER = 82;

@@ -21,11 +21,16 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     public static LoadedModel open(Path path, int threads) throws IOException {
+        return open(path, threads, MatMul.Kernels.INTEGER);
+    }
+
+    /** Opens with the given kernels ({@link MatMul.Kernels#FLOAT}: the float reference arithmetic). */
+    public static LoadedModel open(Path path, int threads, MatMul.Kernels kernels) throws IOException {
         GgufFile gguf = GgufFile.open(path);
         try {
             ModelConfig config = ModelConfig.fromGguf(gguf);
             Weights weights = Weights.fromGguf(gguf, config);
-            MatMul mm = new MatMul(threads);
+            MatMul mm = new MatMul(threads, kernels);
             return new LoadedModel(gguf, config, mm, new Transformer(config, weights, mm));
         } catch (RuntimeException e) {
             gguf.close();

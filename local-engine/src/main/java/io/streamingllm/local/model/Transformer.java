@@ -1,23 +1,24 @@
 package io.streamingllm.local.model;
 
 import io.streamingllm.local.tensor.MatMul;
+import io.streamingllm.local.tensor.QuantizedActivations;
 import io.streamingllm.local.tensor.VectorMath;
-import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The forward pass of a llama-family decoder (llama, qwen2): RMSNorm, attention with RoPE and
- * grouped-query heads over a {@link KvCache}, SwiGLU feed-forward, tied or separate output head.
+ * The forward pass of a llama-family decoder: RMSNorm, attention with RoPE and grouped-query heads over a
+ * {@link KvCache}, SwiGLU feed-forward, tied or separate output head; qwen2's q/k/v biases; qwen3's and
+ * gemma3's per-head q/k RMSNorms before RoPE; gemma3's embeddings scaled by sqrt(dim), norms after the
+ * attention and feed-forward blocks, GELU (tanh) feed-forward and sliding-window layers (see
+ * {@link Attention}); soft-capped logits when the model has a cap.
  * Not thread-safe: one forward pass at a time per instance (its scratch buffers are reused).
  */
 public final class Transformer {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final float GELU_C = (float) Math.sqrt(2 / Math.PI);
 
     private final ModelConfig c;
     private final Weights w;
     private final MatMul mm;
-    private final double[] invFreq; // RoPE angle per position for each rotated pair
+    private final Attention attention;
 
     /** Tokens per prefill chunk: enough to reuse each weight row many times, small enough for the cache. */
     static final int PREFILL_CHUNK = 64;
@@ -25,6 +26,7 @@ public final class Transformer {
     // single-token scratch
     private final float[] x, xb, xb2, q, k, v, hb, hb2, logits, qSink;
     private final float[] lastHidden; // normalised hidden state after the last prefill chunk
+    private final QuantizedActivations xbq, hbq, xq; // xb, hb and x as the integer kernels take them
     private float[][] att; // [head][cache position]
     private AttentionProbe probe;
 
@@ -42,10 +44,7 @@ public final class Transformer {
         this.c = c;
         this.w = w;
         this.mm = mm;
-        this.invFreq = new double[c.ropeDims() / 2];
-        for (int i = 0; i < invFreq.length; i++) {
-            invFreq[i] = Math.pow(c.ropeTheta(), -2.0 * i / c.ropeDims()) / c.ropeFreqScale()[i];
-        }
+        this.attention = new Attention(c);
         x = new float[c.dim()];
         xb = new float[Math.max(c.dim(), c.qDim())];
         xb2 = new float[c.dim()];
@@ -57,6 +56,9 @@ public final class Transformer {
         hb2 = new float[c.hiddenDim()];
         logits = new float[c.vocabSize()];
         lastHidden = new float[c.dim()];
+        xbq = new QuantizedActivations(xb.length);
+        hbq = new QuantizedActivations(hb.length);
+        xq = new QuantizedActivations(c.dim());
         att = new float[c.heads()][0];
     }
 
@@ -79,23 +81,25 @@ public final class Transformer {
         int slot = cache.reserve(1)[0];
         int len = cache.length();
         ensureAtt(cache.capacity());
-        w.tokenEmbedding().copyTo((long) token * c.dim(), x, 0, c.dim());
+        embed(token, x);
         for (int l = 0; l < c.layers(); l++) {
             rmsnorm(xb, x, w.attnNorm()[l], c.dim());
-            mm.matmul(w.wq()[l], xb, q, c.qDim(), c.dim());
-            mm.matmul(w.wk()[l], xb, k, c.kvDim(), c.dim());
-            mm.matmul(w.wv()[l], xb, v, c.kvDim(), c.dim());
+            xbq.set(xb, c.dim());
+            mm.matmul(w.wq()[l], xbq, q, c.qDim(), c.dim());
+            mm.matmul(w.wk()[l], xbq, k, c.kvDim(), c.dim());
+            mm.matmul(w.wv()[l], xbq, v, c.kvDim(), c.dim());
             addBias(q, w.qBias()[l]);
             addBias(k, w.kBias()[l]);
             addBias(v, w.vBias()[l]);
+            headNorms(q, k, l);
             float[] sinkQuery = q;
             if (cache.evicted() && cache.sinkCount() > 0) {
                 System.arraycopy(q, 0, qSink, 0, q.length);
-                rope(qSink, c.heads(), len - 1);
+                attention.rope(qSink, c.heads(), len - 1, l);
                 sinkQuery = qSink;
             }
-            rope(q, c.heads(), pos);
-            rope(k, c.kvHeads(), pos);
+            attention.rope(q, c.heads(), pos, l);
+            attention.rope(k, c.kvHeads(), pos, l);
             System.arraycopy(k, 0, cache.keys[l], slot * c.kvDim(), c.kvDim());
             System.arraycopy(v, 0, cache.values[l], slot * c.kvDim(), c.kvDim());
             final int layer = l;
@@ -103,15 +107,17 @@ public final class Transformer {
             final AttentionProbe p = probe;
             mm.forRows(c.heads(), (long) c.heads() * len * c.headSize() * 4, (from, to) -> {
                 for (int h = from; h < to; h++) {
-                    attend(cache, layer, h, q, qs, len, xb, att[h], p);
+                    attention.attend(cache, layer, h, q, qs, len, xb, att[h], p);
                 }
             });
-            mm.matmul(w.wo()[l], xb, xb2, c.dim(), c.qDim());
+            mm.matmul(w.wo()[l], xbq.set(xb, c.qDim()), xb2, c.dim(), c.qDim());
+            postNorm(xb2, w.attnPostNorm()[l]);
             add(x, xb2);
             ffn(l, x);
         }
         rmsnorm(x, x, w.outputNorm(), c.dim());
-        mm.matmul(w.output(), x, logits, c.vocabSize(), c.dim());
+        mm.matmul(w.output(), xq.set(x, c.dim()), logits, c.vocabSize(), c.dim());
+        softcap(logits);
         return logits;
     }
 
@@ -147,7 +153,8 @@ public final class Transformer {
         if (!withLogits) {
             return null;
         }
-        mm.matmul(w.output(), lastHidden, logits, c.vocabSize(), c.dim());
+        mm.matmul(w.output(), xq.set(lastHidden, c.dim()), logits, c.vocabSize(), c.dim());
+        softcap(logits);
         return logits;
     }
 
@@ -163,26 +170,31 @@ public final class Transformer {
         float[][] bk = new float[n][c.kvDim()], bv = new float[n][c.kvDim()];
         float[][] bhb = new float[n][c.hiddenDim()], bhb2 = new float[n][c.hiddenDim()];
         float[][] batt = new float[n * c.heads()][cache.capacity()];
+        QuantizedActivations[] bxbq = new QuantizedActivations[n], bhbq = new QuantizedActivations[n];
         for (int b = 0; b < n; b++) {
-            w.tokenEmbedding().copyTo((long) tokens[from + b] * c.dim(), bx[b], 0, c.dim());
+            embed(tokens[from + b], bx[b]);
+            bxbq[b] = new QuantizedActivations(bxb[b].length);
+            bhbq[b] = new QuantizedActivations(bhb[b].length);
         }
         for (int l = 0; l < c.layers(); l++) {
             for (int b = 0; b < n; b++) {
                 rmsnorm(bxb[b], bx[b], w.attnNorm()[l], c.dim());
+                bxbq[b].set(bxb[b], c.dim());
             }
-            mm.matmul(w.wq()[l], bxb, bq, n, c.qDim(), c.dim());
-            mm.matmul(w.wk()[l], bxb, bk, n, c.kvDim(), c.dim());
-            mm.matmul(w.wv()[l], bxb, bv, n, c.kvDim(), c.dim());
+            mm.matmul(w.wq()[l], bxbq, bq, n, c.qDim(), c.dim());
+            mm.matmul(w.wk()[l], bxbq, bk, n, c.kvDim(), c.dim());
+            mm.matmul(w.wv()[l], bxbq, bv, n, c.kvDim(), c.dim());
             for (int b = 0; b < n; b++) {
                 addBias(bq[b], w.qBias()[l]);
                 addBias(bk[b], w.kBias()[l]);
                 addBias(bv[b], w.vBias()[l]);
+                headNorms(bq[b], bk[b], l);
                 if (evicted) {
                     System.arraycopy(bq[b], 0, bqs[b], 0, c.qDim());
-                    rope(bqs[b], c.heads(), len0 + b);
+                    attention.rope(bqs[b], c.heads(), len0 + b, l);
                 }
-                rope(bq[b], c.heads(), pos0 + b);
-                rope(bk[b], c.kvHeads(), pos0 + b);
+                attention.rope(bq[b], c.heads(), pos0 + b, l);
+                attention.rope(bk[b], c.kvHeads(), pos0 + b, l);
                 System.arraycopy(bk[b], 0, cache.keys[l], slots[b] * c.kvDim(), c.kvDim());
                 System.arraycopy(bv[b], 0, cache.values[l], slots[b] * c.kvDim(), c.kvDim());
             }
@@ -192,102 +204,112 @@ public final class Transformer {
                 for (int r = lo; r < hi; r++) {
                     int b = r / heads;
                     int h = r % heads;
-                    attend(cache, layer, h, bq[b], bqs[b], len0 + b + 1, bxb[b], batt[r], null);
+                    attention.attend(cache, layer, h, bq[b], bqs[b], len0 + b + 1, bxb[b], batt[r], null);
                 }
             });
-            mm.matmul(w.wo()[l], bxb, bxb2, n, c.dim(), c.qDim());
             for (int b = 0; b < n; b++) {
+                bxbq[b].set(bxb[b], c.qDim());
+            }
+            mm.matmul(w.wo()[l], bxbq, bxb2, n, c.dim(), c.qDim());
+            for (int b = 0; b < n; b++) {
+                postNorm(bxb2[b], w.attnPostNorm()[l]);
                 add(bx[b], bxb2[b]);
                 rmsnorm(bxb[b], bx[b], w.ffnNorm()[l], c.dim());
+                bxbq[b].set(bxb[b], c.dim());
             }
-            mm.matmul(w.wGate()[l], bxb, bhb, n, c.hiddenDim(), c.dim());
-            mm.matmul(w.wUp()[l], bxb, bhb2, n, c.hiddenDim(), c.dim());
+            mm.matmul(w.wGate()[l], bxbq, bhb, n, c.hiddenDim(), c.dim());
+            mm.matmul(w.wUp()[l], bxbq, bhb2, n, c.hiddenDim(), c.dim());
             for (int b = 0; b < n; b++) {
-                swiglu(bhb[b], bhb2[b]);
+                gatedActivation(bhb[b], bhb2[b]);
+                bhbq[b].set(bhb[b], c.hiddenDim());
             }
-            mm.matmul(w.wDown()[l], bhb, bxb2, n, c.dim(), c.hiddenDim());
+            mm.matmul(w.wDown()[l], bhbq, bxb2, n, c.dim(), c.hiddenDim());
             for (int b = 0; b < n; b++) {
+                postNorm(bxb2[b], w.ffnPostNorm()[l]);
                 add(bx[b], bxb2[b]);
             }
         }
         rmsnorm(lastHidden, bx[n - 1], w.outputNorm(), c.dim());
     }
 
-    /**
-     * One head's attention for the query at cache position {@code len-1}: scores against cache positions
-     * 0..len-1 (sinks with {@code qSink}, the rest with {@code q}, see {@link KvCache}), softmax, and the
-     * weighted sum of values into {@code out[h*headSize ..]}.
-     */
-    private void attend(KvCache cache, int layer, int h, float[] q, float[] qSink, int len, float[] out, float[] att,
-                        AttentionProbe probe) {
-        int hs = c.headSize();
-        int kvh = h / (c.heads() / c.kvHeads());
-        int qOff = h * hs;
-        float scale = (float) (1.0 / Math.sqrt(hs));
-        float[] keys = cache.keys[layer];
-        float[] values = cache.values[layer];
-        int sinks = cache.sinkCount();
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < len; i++) {
-            int kOff = cache.slot(i) * c.kvDim() + kvh * hs;
-            float s = dot(i < sinks ? qSink : q, qOff, keys, kOff, hs) * scale;
-            att[i] = s;
-            max = Math.max(max, s);
-        }
-        float sum = 0;
-        for (int i = 0; i < len; i++) {
-            att[i] = (float) Math.exp(att[i] - max);
-            sum += att[i];
-        }
-        if (probe != null) {
-            probe.observe(layer, h, att, sum, len);
-        }
-        Arrays.fill(out, qOff, qOff + hs, 0f);
-        for (int i = 0; i < len; i++) {
-            int vOff = cache.slot(i) * c.kvDim() + kvh * hs;
-            float a = att[i] / sum;
-            for (int j = 0; j < hs; j++) {
-                out[qOff + j] += a * values[vOff + j];
-            }
-        }
-    }
-
     private void ffn(int l, float[] x) {
         rmsnorm(xb, x, w.ffnNorm()[l], c.dim());
-        mm.matmul(w.wGate()[l], xb, hb, c.hiddenDim(), c.dim());
-        mm.matmul(w.wUp()[l], xb, hb2, c.hiddenDim(), c.dim());
-        swiglu(hb, hb2);
-        mm.matmul(w.wDown()[l], hb, xb2, c.dim(), c.hiddenDim());
+        xbq.set(xb, c.dim());
+        mm.matmul(w.wGate()[l], xbq, hb, c.hiddenDim(), c.dim());
+        mm.matmul(w.wUp()[l], xbq, hb2, c.hiddenDim(), c.dim());
+        gatedActivation(hb, hb2);
+        mm.matmul(w.wDown()[l], hbq.set(hb, c.hiddenDim()), xb2, c.dim(), c.hiddenDim());
+        postNorm(xb2, w.ffnPostNorm()[l]);
         add(x, xb2);
     }
 
-    /** Rotates each head of {@code vec} by {@code pos}: pairs (2i, 2i+1), or (i, i+d/2) for NEOX. */
-    void rope(float[] vec, int heads, long pos) {
-        int hs = c.headSize();
-        int half = c.ropeDims() / 2;
-        for (int i = 0; i < half; i++) {
-            double angle = pos * invFreq[i];
-            float cos = (float) Math.cos(angle);
-            float sin = (float) Math.sin(angle);
-            for (int h = 0; h < heads; h++) {
-                int a = h * hs + (c.ropeNeox() ? i : 2 * i);
-                int b = c.ropeNeox() ? a + half : a + 1;
-                float v0 = vec[a];
-                float v1 = vec[b];
-                vec[a] = v0 * cos - v1 * sin;
-                vec[b] = v0 * sin + v1 * cos;
+    /** The token's embedding row, times the architecture's embedding scale (gemma3: sqrt(dim)). */
+    private void embed(int token, float[] out) {
+        w.tokenEmbedding().copyTo((long) token * c.dim(), out, 0, c.dim());
+        float scale = c.variant().embeddingScale();
+        if (scale != 1f) {
+            for (int i = 0; i < c.dim(); i++) {
+                out[i] *= scale;
             }
         }
     }
 
+    /** qwen3's and gemma3's RMSNorm of each query and key head (before RoPE); nothing for the others. */
+    private void headNorms(float[] q, float[] k, int l) {
+        float[] qn = w.qNorm()[l];
+        if (qn == null) {
+            return;
+        }
+        int hs = c.headSize();
+        for (int h = 0; h < c.heads(); h++) {
+            rmsnorm(q, h * hs, q, h * hs, qn, hs);
+        }
+        for (int h = 0; h < c.kvHeads(); h++) {
+            rmsnorm(k, h * hs, k, h * hs, w.kNorm()[l], hs);
+        }
+    }
+
+    /** gemma3's norm of a block's output before the residual add; nothing when the layer has none. */
+    private void postNorm(float[] v, float[] weight) {
+        if (weight != null) {
+            rmsnorm(v, v, weight, c.dim());
+        }
+    }
+
+    private void softcap(float[] logits) {
+        float cap = c.variant().finalLogitSoftcap();
+        if (cap > 0) {
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = cap * (float) Math.tanh(logits[i] / cap);
+            }
+        }
+    }
+
+    /** {@code gate = act(gate) * up}: SiLU (SwiGLU), or GELU with the tanh approximation (gemma3). */
+    private void gatedActivation(float[] gate, float[] up) {
+        if (c.variant().geluFfn()) {
+            for (int i = 0; i < gate.length; i++) {
+                float g = gate[i];
+                gate[i] = 0.5f * g * (1f + (float) Math.tanh(GELU_C * (g + 0.044715f * g * g * g))) * up[i];
+            }
+        } else {
+            swiglu(gate, up);
+        }
+    }
+
+
     private void rmsnorm(float[] out, float[] in, float[] weight, int n) {
+        rmsnorm(out, 0, in, 0, weight, n);
+    }
+
+    private void rmsnorm(float[] out, int outOff, float[] in, int inOff, float[] weight, int n) {
         double ss = 0;
         for (int i = 0; i < n; i++) {
-            ss += in[i] * in[i];
+            ss += in[inOff + i] * in[inOff + i];
         }
         float inv = (float) (1.0 / Math.sqrt(ss / n + c.rmsEps()));
         for (int i = 0; i < n; i++) {
-            out[i] = weight[i] * (inv * in[i]);
+            out[outOff + i] = weight[i] * (inv * in[inOff + i]);
         }
     }
 
@@ -308,23 +330,6 @@ public final class Transformer {
         for (int i = 0; i < b.length; i++) {
             a[i] += b[i];
         }
-    }
-
-    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        int upper = F.loopBound(n);
-        float s = 0;
-        int i = 0;
-        if (upper > 0) {
-            FloatVector acc = FloatVector.zero(F);
-            for (; i < upper; i += F.length()) {
-                acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
-            }
-            s = VectorMath.sum(acc);
-        }
-        for (; i < n; i++) {
-            s += a[aOff + i] * b[bOff + i];
-        }
-        return s;
     }
 
     private void ensureAtt(int capacity) {

@@ -19,8 +19,12 @@ import java.util.Set;
  * <ul>
  *   <li>{@link Family#LLAMA3}: {@code <|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>} per message
  *       (content trimmed, as Meta's template does);</li>
- *   <li>{@link Family#CHATML} (Qwen and others): {@code <|im_start|>role\ncontent<|im_end|>\n} per message; no
- *       default system message is added;</li>
+ *   <li>{@link Family#CHATML} (Qwen2, Qwen3 and others): {@code <|im_start|>role\ncontent<|im_end|>\n} per message;
+ *       no default system message is added (Qwen3's template renders no thinking block for the answer to come
+ *       either);</li>
+ *   <li>{@link Family#GEMMA} (Gemma 3): {@code <start_of_turn>role\ncontent<end_of_turn>\n} per message (content
+ *       trimmed), the assistant's role named {@code model}, system text put before the next message's content
+ *       followed by a blank line, as Gemma's template folds the system message into the first user turn;</li>
  *   <li>{@link Family#LLAMA2}: {@code <s>[INST] <<SYS>>\nsystem\n<</SYS>>\n\nuser [/INST] answer </s>}, the system
  *       message folded into the first user turn;</li>
  *   <li>{@link Family#TRANSCRIPT}, the fallback when the model has a template of another family: one line
@@ -33,7 +37,7 @@ import java.util.Set;
  * {@code <|eot_id|>} cannot end a turn. BOS is prepended when the model adds one ({@code add_bos_token}).
  */
 public final class ChatTemplate {
-    public enum Family { LLAMA2, LLAMA3, CHATML, TRANSCRIPT, PLAIN }
+    public enum Family { LLAMA2, LLAMA3, CHATML, GEMMA, TRANSCRIPT, PLAIN }
 
     private final Family family;
     private final Tokenizer tokenizer;
@@ -52,6 +56,10 @@ public final class ChatTemplate {
             case CHATML -> {
                 stops.add(require("<|im_end|>"));
                 require("<|im_start|>");
+            }
+            case GEMMA -> {
+                stops.add(require("<end_of_turn>"));
+                require("<start_of_turn>");
             }
             default -> {
             }
@@ -74,6 +82,10 @@ public final class ChatTemplate {
             if (chatTemplate.contains("<|im_start|>") && tokenizer.tokenId("<|im_start|>") >= 0) {
                 return Family.CHATML;
             }
+            if (chatTemplate.contains("<start_of_turn>") && tokenizer.tokenId("<start_of_turn>") >= 0
+                    && tokenizer.tokenId("<end_of_turn>") >= 0) {
+                return Family.GEMMA;
+            }
             if (chatTemplate.contains("[INST]")) {
                 return Family.LLAMA2;
             }
@@ -85,6 +97,9 @@ public final class ChatTemplate {
         }
         if (tokenizer.tokenId("<|im_start|>") >= 0 && tokenizer.tokenId("<|im_end|>") >= 0) {
             return Family.CHATML;
+        }
+        if (tokenizer.tokenId("<start_of_turn>") >= 0 && tokenizer.tokenId("<end_of_turn>") >= 0) {
+            return Family.GEMMA;
         }
         return Family.PLAIN;
     }
@@ -130,6 +145,12 @@ public final class ChatTemplate {
                 p.text("assistant\n");
             }
             case LLAMA2 -> renderLlama2(p, messages, addBos, special);
+            case GEMMA -> {
+                if (addBos) {
+                    p.token(special.bos());
+                }
+                renderGemma(p, messages);
+            }
             case TRANSCRIPT -> {
                 if (addBos) {
                     p.token(special.bos());
@@ -197,6 +218,11 @@ public final class ChatTemplate {
                 closeLlama2Turn(p, special);
                 renderLlama2(p, messages, addBos, special);
             }
+            case GEMMA -> {
+                p.token(require("<end_of_turn>"));
+                p.text("\n");
+                renderGemma(p, messages);
+            }
             case TRANSCRIPT -> {
                 StringBuilder sb = new StringBuilder("\n");
                 for (ChatMessage m : messages) {
@@ -213,6 +239,25 @@ public final class ChatTemplate {
             }
         }
         return p.ids();
+    }
+
+    /** Gemma turns, then the model's header; system text goes before the next turn's content. */
+    private void renderGemma(Prompt p, List<ChatMessage> messages) {
+        StringBuilder system = new StringBuilder();
+        for (ChatMessage m : messages) {
+            if (m.role() == ChatMessage.Role.SYSTEM) {
+                system.append(m.content().strip()).append("\n\n");
+                continue;
+            }
+            p.token(require("<start_of_turn>"));
+            p.text((m.role() == ChatMessage.Role.ASSISTANT ? "model" : m.role().wireName()) + "\n" + system
+                    + m.content().strip());
+            system.setLength(0);
+            p.token(require("<end_of_turn>"));
+            p.text("\n");
+        }
+        p.token(require("<start_of_turn>"));
+        p.text("model\n" + system);
     }
 
     private void llama3Header(Prompt p, String role) {

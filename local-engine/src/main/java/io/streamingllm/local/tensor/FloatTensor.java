@@ -36,6 +36,17 @@ public abstract sealed class FloatTensor
     static final VectorSpecies<Short> S_SPECIES = ShortVector.SPECIES_PREFERRED.withShape(
             VectorShape.forBitSize(F_SPECIES.length() * 16));
 
+    /**
+     * 16-bit lanes filling a {@link #F_SPECIES}-sized register (twice its lanes): the integer kernels multiply
+     * 8-bit quants widened to shorts, then add each pair of neighbouring products into one int lane, which
+     * leaves as many int lanes as float lanes. A block of 32 takes one, two or four of these vectors.
+     */
+    static final VectorSpecies<Short> WIDE_S_SPECIES = ShortVector.SPECIES_PREFERRED.withShape(F_SPECIES.vectorShape());
+
+    /** Byte lanes as many as {@link #WIDE_S_SPECIES}: one load of quants widens to one short vector. */
+    static final VectorSpecies<Byte> WIDE_B_SPECIES = ByteVector.SPECIES_PREFERRED.withShape(
+            VectorShape.forBitSize(WIDE_S_SPECIES.length() * 8));
+
     protected final MemorySegment data;
     protected final long size;
 
@@ -80,6 +91,24 @@ public abstract sealed class FloatTensor
      * multiples of the block size.
      */
     public abstract float dot(long offset, float[] x, int xOffset, int n);
+
+    /**
+     * The activation form this type's integer products take ({@link ActivationFormat#FLOAT}: the type has
+     * none and {@link #dotsQuantized} is not supported).
+     */
+    public ActivationFormat activationFormat() {
+        return ActivationFormat.FLOAT;
+    }
+
+    /**
+     * {@code out[r] = row r · x} for rows {@code [from, to)} of this {@code rows × cols} matrix, with {@code x}
+     * in this type's {@link #activationFormat() activation form}: integer products of the weight quants and
+     * the activation quants, scaled per block in float, as ggml's {@code vec_dot_*_q8_*} compute them.
+     * Results depend only on the row and x, not on how rows are split into ranges.
+     */
+    void dotsQuantized(int from, int to, int cols, QuantizedActivations x, float[] out) {
+        throw new UnsupportedOperationException(type() + " has no integer product");
+    }
 
     /** Decodes {@code n} values from {@code offset} into {@code out} (an embedding row, a norm weight). */
     public void copyTo(long offset, float[] out, int outOffset, int n) {

@@ -6,7 +6,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Q4_0: blocks of 32 values = f16 scale d, then 16 bytes; byte j holds value j in its low nibble and value
@@ -15,6 +18,10 @@ import jdk.incubator.vector.VectorOperators;
 final class Q4_0Tensor extends FloatTensor {
     static final int BLOCK = 32;
     static final int BYTES = 18;
+
+    /** 32 short lanes hold a whole block: the 16 quant bytes widen into the low half, high nibbles move up. */
+    private static final boolean WHOLE_BLOCK = WIDE_S_SPECIES.length() == 32;
+    private static final VectorShuffle<Short> UP_16 = VectorShuffle.fromOp(WIDE_S_SPECIES, i -> (i + 16) % WIDE_S_SPECIES.length());
 
     Q4_0Tensor(MemorySegment data, long size) {
         super(data, size);
@@ -51,5 +58,70 @@ final class Q4_0Tensor extends FloatTensor {
             acc = blockSum.fma(FloatVector.broadcast(F_SPECIES, f16(data, block)), acc);
         }
         return VectorMath.sum(acc);
+    }
+
+    @Override
+    public ActivationFormat activationFormat() {
+        return ActivationFormat.Q8_0;
+    }
+
+    /**
+     * As {@link Q8_0Tensor#dotsQuantized}, with the block's nibbles widened to shorts first (low nibbles are
+     * values 0-15, high nibbles 16-31; with 32 short lanes one lane rotation puts the high ones in place).
+     */
+    @Override
+    void dotsQuantized(int from, int to, int cols, QuantizedActivations x, float[] out) {
+        short[] xq = x.q80;
+        float[] xd = x.d80;
+        int step = WIDE_S_SPECIES.length();
+        long rowBytes = (long) cols / BLOCK * BYTES;
+        for (int r = from; r < to; r += 2) {
+            int r1 = Math.min(r + 1, to - 1);
+            long b0 = r * rowBytes;
+            long b1 = r1 * rowBytes;
+            FloatVector acc0 = FloatVector.zero(F_SPECIES);
+            FloatVector acc1 = acc0;
+            for (int j = 0; j < cols; j += BLOCK, b0 += BYTES, b1 += BYTES) {
+                IntVector s0;
+                IntVector s1;
+                if (WHOLE_BLOCK) {
+                    ShortVector xs = ShortVector.fromArray(WIDE_S_SPECIES, xq, j);
+                    ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B_SPECIES, data, b0 + 2, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                    ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B_SPECIES, data, b1 + 2, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                    w0 = w0.and((short) 0xF).or(w0.lanewise(VectorOperators.LSHR, 4).rearrange(UP_16)).sub((short) 8);
+                    w1 = w1.and((short) 0xF).or(w1.lanewise(VectorOperators.LSHR, 4).rearrange(UP_16)).sub((short) 8);
+                    IntVector p0 = w0.mul(xs).reinterpretAsInts();
+                    IntVector p1 = w1.mul(xs).reinterpretAsInts();
+                    s0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    s1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                } else {
+                    s0 = IntVector.zero(I_SPECIES);
+                    s1 = s0;
+                    for (int i = 0; i < 16; i += step) {
+                        ShortVector xlo = ShortVector.fromArray(WIDE_S_SPECIES, xq, j + i);
+                        ShortVector xhi = ShortVector.fromArray(WIDE_S_SPECIES, xq, j + 16 + i);
+                        ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b0 + 2 + i, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                        ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b1 + 2 + i, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                        IntVector p0 = w0.and((short) 0xF).sub((short) 8).mul(xlo).reinterpretAsInts();
+                        IntVector q0 = w0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(xhi).reinterpretAsInts();
+                        IntVector p1 = w1.and((short) 0xF).sub((short) 8).mul(xlo).reinterpretAsInts();
+                        IntVector q1 = w1.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(xhi).reinterpretAsInts();
+                        s0 = s0.add(p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16))
+                                .add(q0.add(q0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+                        s1 = s1.add(p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16))
+                                .add(q1.add(q1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+                    }
+                }
+                float dx = xd[j / BLOCK];
+                acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b0) * dx), acc0);
+                acc1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b1) * dx), acc1);
+            }
+            out[r] = VectorMath.sum(acc0);
+            out[r1] = VectorMath.sum(acc1);
+        }
     }
 }

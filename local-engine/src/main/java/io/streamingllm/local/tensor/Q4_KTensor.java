@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -101,6 +102,65 @@ final class Q4_KTensor extends FloatTensor {
             }
         }
         return VectorMath.sum(acc);
+    }
+
+    @Override
+    public ActivationFormat activationFormat() {
+        return ActivationFormat.Q8_K;
+    }
+
+    /**
+     * Against Q8_K activations, row by row. Per pair of sub-blocks, 32 quant bytes widen to shorts
+     * whose low nibbles are sub-block 2g and high nibbles 2g+1, in the activations' order; products with the
+     * activation quants are added pairwise into int lanes (exact: |sum| < 2^15), times the sub-block's 6-bit
+     * scale, summed over the super-block in ints, then scaled by {@code d * d_x} in float. The mins term is
+     * {@code dmin * d_x * sum(min_s * sum of the activation quants of sub-block s)}, in scalar ints.
+     */
+    @Override
+    void dotsQuantized(int from, int to, int cols, QuantizedActivations x, float[] out) {
+        long rowBytes = (long) cols / BLOCK * BYTES;
+        for (int r = from; r < to; r++) {
+            out[r] = dotQuantized(r * rowBytes, cols, x);
+        }
+    }
+
+    /** One row (a method small enough for C2 to inline all of its vector operations). */
+    private float dotQuantized(long rowStart, int cols, QuantizedActivations x) {
+        short[] xq = x.q8K;
+        float[] xd = x.d8K;
+        int[] xs = x.sums8K;
+        int step = WIDE_S_SPECIES.length();
+        FloatVector acc = FloatVector.zero(F_SPECIES);
+        float mins = 0;
+        long b = rowStart;
+        for (int j = 0; j < cols; j += BLOCK, b += BYTES) {
+            long lo = data.get(I64_LE, b + 4);
+            int hi = data.get(I32_LE, b + 12);
+            long sc = scales(lo, hi);
+            long mn = mins(lo, hi);
+            IntVector t = IntVector.zero(I_SPECIES);
+            int m = 0;
+            for (int g = 0; g < 4; g++) {
+                int xa = j + 64 * g;
+                IntVector ua = IntVector.zero(I_SPECIES);
+                IntVector ub = ua;
+                for (int i = 0; i < 32; i += step) {
+                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + 32 * g + i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                    IntVector pa = w.and((short) 0xF).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + i)).reinterpretAsInts();
+                    IntVector pb = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32 + i)).reinterpretAsInts();
+                    ua = ua.add(pa.add(pa.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+                    ub = ub.add(pb.add(pb.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+                }
+                int sh = 16 * g;
+                t = t.add(ua.mul((int) (sc >>> sh) & 0xFF)).add(ub.mul((int) (sc >>> (sh + 8)) & 0xFF));
+                m += ((int) (mn >>> sh) & 0xFF) * xs[xa / 32] + ((int) (mn >>> (sh + 8)) & 0xFF) * xs[xa / 32 + 1];
+            }
+            float dx = xd[j / BLOCK];
+            acc = ((FloatVector) t.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b) * dx), acc);
+            mins += f16(data, b + 2) * dx * m;
+        }
+        return VectorMath.sum(acc) - mins;
     }
 
     /**

@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -88,5 +90,63 @@ final class Q5_KTensor extends FloatTensor {
             }
         }
         return VectorMath.sum(acc);
+    }
+
+    @Override
+    public ActivationFormat activationFormat() {
+        return ActivationFormat.Q8_K;
+    }
+
+    /**
+     * As {@link Q4_KTensor#dotsQuantized}, with each quant's fifth bit taken from the {@code qh} bytes widened to
+     * shorts: bit 2g for sub-block 2g, bit 2g+1 for 2g+1 (a short-lane shift by 2g, then into bit 4).
+     */
+    @Override
+    void dotsQuantized(int from, int to, int cols, QuantizedActivations x, float[] out) {
+        long rowBytes = (long) cols / BLOCK * BYTES;
+        for (int r = from; r < to; r++) {
+            out[r] = dotQuantized(r * rowBytes, cols, x);
+        }
+    }
+
+    /** One row (a method small enough for C2 to inline all of its vector operations). */
+    private float dotQuantized(long rowStart, int cols, QuantizedActivations x) {
+        short[] xq = x.q8K;
+        float[] xd = x.d8K;
+        int[] xs = x.sums8K;
+        int step = WIDE_S_SPECIES.length();
+        FloatVector acc = FloatVector.zero(F_SPECIES);
+        float mins = 0;
+        long b = rowStart;
+        for (int j = 0; j < cols; j += BLOCK, b += BYTES) {
+            long lo = data.get(I64_LE, b + 4);
+            int hi = data.get(I32_LE, b + 12);
+            long sc = Q4_KTensor.scales(lo, hi);
+            long mn = Q4_KTensor.mins(lo, hi);
+            IntVector t = IntVector.zero(I_SPECIES);
+            int m = 0;
+            for (int g = 0; g < 4; g++) {
+                int xa = j + 64 * g;
+                IntVector ua = IntVector.zero(I_SPECIES);
+                IntVector ub = ua;
+                for (int i = 0; i < 32; i += step) {
+                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 48 + 32 * g + i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                    ShortVector h = ((ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0)).lanewise(VectorOperators.LSHR, 2 * g);
+                    IntVector pa = w.and((short) 0xF).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + i)).reinterpretAsInts();
+                    IntVector pb = w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32 + i)).reinterpretAsInts();
+                    ua = ua.add(pa.add(pa.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+                    ub = ub.add(pb.add(pb.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+                }
+                int sh = 16 * g;
+                t = t.add(ua.mul((int) (sc >>> sh) & 0xFF)).add(ub.mul((int) (sc >>> (sh + 8)) & 0xFF));
+                m += ((int) (mn >>> sh) & 0xFF) * xs[xa / 32] + ((int) (mn >>> (sh + 8)) & 0xFF) * xs[xa / 32 + 1];
+            }
+            float dx = xd[j / BLOCK];
+            acc = ((FloatVector) t.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b) * dx), acc);
+            mins += f16(data, b + 2) * dx * m;
+        }
+        return VectorMath.sum(acc) - mins;
     }
 }

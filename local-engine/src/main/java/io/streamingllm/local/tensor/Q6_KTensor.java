@@ -6,6 +6,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -17,6 +20,10 @@ import jdk.incubator.vector.VectorOperators;
 final class Q6_KTensor extends FloatTensor {
     static final int BLOCK = 256;
     static final int BYTES = 210;
+
+    /** 32 short lanes span two 16-value scale groups: int lanes 0-7 take the first scale, 8-15 the second. */
+    private static final boolean TWO_GROUPS = WIDE_S_SPECIES.length() == 32;
+    private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(I_SPECIES, TWO_GROUPS ? 0xFF00L : 0L);
 
     Q6_KTensor(MemorySegment data, long size) {
         super(data, size);
@@ -94,4 +101,77 @@ final class Q6_KTensor extends FloatTensor {
         return VectorMath.sum(acc);
     }
 
+    @Override
+    public ActivationFormat activationFormat() {
+        return ActivationFormat.Q8_K;
+    }
+
+    /**
+     * Against Q8_K activations, row by row: the four 6-bit quants of each position widened to shorts from
+     * {@code ql}/{@code qh} (as in {@link #dot}), minus 32, times the activation quants, added pairwise into
+     * int lanes (exact: |sum| < 2^15), times their 16-value group's int8 scale, summed over the super-block
+     * in ints, then scaled by {@code d * d_x} in float.
+     */
+    @Override
+    void dotsQuantized(int from, int to, int cols, QuantizedActivations x, float[] out) {
+        long rowBytes = (long) cols / BLOCK * BYTES;
+        for (int r = from; r < to; r++) {
+            out[r] = dotQuantized(r * rowBytes, cols, x);
+        }
+    }
+
+    /** One row, all vector operations in this method: C2 boxes vectors that cross a call it did not inline. */
+    private float dotQuantized(long rowStart, int cols, QuantizedActivations x) {
+        short[] xq = x.q8K;
+        float[] xd = x.d8K;
+        int step = WIDE_S_SPECIES.length();
+        FloatVector acc = FloatVector.zero(F_SPECIES);
+        long b = rowStart;
+        for (int j = 0; j < cols; j += BLOCK, b += BYTES) {
+            IntVector t = IntVector.zero(I_SPECIES);
+            for (int half = 0; half < 2; half++) {
+                long ql = b + 64L * half;
+                long qh = b + 128 + 32L * half;
+                long sc = b + 192 + 8L * half;
+                int xb = j + 128 * half;
+                for (int l = 0; l < 32; l += step) {
+                    ShortVector a = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, ql + l, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                    ShortVector c = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, ql + 32 + l, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, qh + l, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                    int gs = l / 16;
+                    IntVector p;
+                    IntVector s;
+                    p = a.and((short) 0xF).or(h.and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xb + l)).reinterpretAsInts();
+                    s = IntVector.broadcast(I_SPECIES, data.get(ValueLayout.JAVA_BYTE, sc + gs));
+                    if (TWO_GROUPS) {
+                        s = s.blend(data.get(ValueLayout.JAVA_BYTE, sc + gs + 1), UPPER_HALF);
+                    }
+                    t = t.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s));
+                    p = c.and((short) 0xF).or(h.and((short) 0xC).lanewise(VectorOperators.LSHL, 2)).sub((short) 32).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xb + 32 + l)).reinterpretAsInts();
+                    s = IntVector.broadcast(I_SPECIES, data.get(ValueLayout.JAVA_BYTE, sc + gs + 2));
+                    if (TWO_GROUPS) {
+                        s = s.blend(data.get(ValueLayout.JAVA_BYTE, sc + gs + 2 + 1), UPPER_HALF);
+                    }
+                    t = t.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s));
+                    p = a.lanewise(VectorOperators.LSHR, 4).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xb + 64 + l)).reinterpretAsInts();
+                    s = IntVector.broadcast(I_SPECIES, data.get(ValueLayout.JAVA_BYTE, sc + gs + 4));
+                    if (TWO_GROUPS) {
+                        s = s.blend(data.get(ValueLayout.JAVA_BYTE, sc + gs + 4 + 1), UPPER_HALF);
+                    }
+                    t = t.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s));
+                    p = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xb + 96 + l)).reinterpretAsInts();
+                    s = IntVector.broadcast(I_SPECIES, data.get(ValueLayout.JAVA_BYTE, sc + gs + 6));
+                    if (TWO_GROUPS) {
+                        s = s.blend(data.get(ValueLayout.JAVA_BYTE, sc + gs + 6 + 1), UPPER_HALF);
+                    }
+                    t = t.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s));
+                }
+            }
+            acc = ((FloatVector) t.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b + 208) * xd[j / BLOCK]), acc);
+        }
+        return VectorMath.sum(acc);
+    }
 }

@@ -104,7 +104,7 @@ class KvCacheTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2"})
+    @ValueSource(strings = {"llama", "qwen2", "qwen3", "gemma3"})
     void afterEvictionEqualsRotationByCacheSlotOverSinksAndRecent(String arch) throws Exception {
         Path file = dir.resolve(arch + ".gguf");
         RandomModel rm = RandomModel.write(file, arch, GgmlType.F32, 13);

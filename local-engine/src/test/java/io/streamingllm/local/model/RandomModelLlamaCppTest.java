@@ -48,7 +48,7 @@ class RandomModelLlamaCppTest {
     Path dir;
 
     static Stream<Arguments> models() {
-        return Stream.of("llama", "qwen2").flatMap(a -> Stream.of(GgmlType.values()).map(t -> Arguments.of(a, t)));
+        return Stream.of(WriteRandomModels.ARCHITECTURES).flatMap(a -> Stream.of(GgmlType.values()).map(t -> Arguments.of(a, t)));
     }
 
     @ParameterizedTest(name = "{0} {1}")

@@ -7,12 +7,13 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 
 /**
- * Writes the random-weight test models (both architectures, every weight type) for the llama.cpp
+ * Writes the random-weight test models (every architecture, every weight type) for the llama.cpp
  * cross-check (scripts/crosscheck-random-models.sh) and prints "name sha256" lines. The files are
  * deterministic: the tests regenerate them and compare against the recorded llama.cpp output.
  */
 public final class WriteRandomModels {
     public static final long SEED = 7;
+    public static final String[] ARCHITECTURES = {"llama", "qwen2", "qwen3", "gemma3"};
 
     public static String name(String arch, GgmlType type) {
         return "random-" + arch + "-" + type;
@@ -21,7 +22,7 @@ public final class WriteRandomModels {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         Files.createDirectories(dir);
-        for (String arch : new String[] {"llama", "qwen2"}) {
+        for (String arch : ARCHITECTURES) {
             for (GgmlType type : GgmlType.values()) {
                 Path file = dir.resolve(name(arch, type) + ".gguf");
                 RandomModel.write(file, arch, type, SEED);

@@ -38,6 +38,20 @@ class ChatTemplateTest {
                 .put("tokenizer.ggml.add_bos_token", false);
     }
 
+    private static SyntheticVocab gemmaVocab() {
+        SyntheticVocab v = new SyntheticVocab().control("<bos>").control("<eos>").control("<start_of_turn>")
+                .control("<end_of_turn>");
+        return v.put("tokenizer.ggml.bos_token_id", v.id("<bos>")).put("tokenizer.ggml.eos_token_id", v.id("<eos>"))
+                .put("tokenizer.ggml.add_bos_token", true);
+    }
+
+    /** The start of Gemma 3's chat template (tokenizer.chat_template of google/gemma-3-1b-it), enough to recognise it. */
+    private static final String GEMMA3_TEMPLATE = "{{ bos_token }}\n{%- if messages[0]['role'] == 'system' -%}"
+            + "{%- set first_user_prefix = messages[0]['content'] + '\n\n' -%}{%- set loop_messages = messages[1:] -%}"
+            + "{%- endif -%}{%- for message in loop_messages -%}{{ '<start_of_turn>' + role + '\n' + (first_user_prefix"
+            + " if loop.first else \"\") }}{{ message['content'] | trim }}{{ '<end_of_turn>\n' }}{%- endfor -%}"
+            + "{%- if add_generation_prompt -%}{{'<start_of_turn>model\n'}}{%- endif -%}";
+
     private static int[] concat(int[]... parts) {
         return Arrays.stream(parts).flatMapToInt(IntStream::of).toArray();
     }
@@ -101,6 +115,41 @@ class ChatTemplateTest {
         assertArrayEquals(expected, t.render(List.of(ChatMessage.user("hi"), ChatMessage.assistant("hello"),
                 ChatMessage.user("again"))));
         assertEquals(Set.of(imEnd, v.id("<|endoftext|>")), t.stopTokenIds());
+    }
+
+    @Test
+    void qwen3sTemplateIsChatml() {
+        SyntheticVocab v = chatmlVocab();
+        String qwen3 = "{%- if tools %}{{- '<|im_start|>system\\n' }}{%- endif %}{%- for message in messages %}"
+                + "{{- '<|im_start|>' + message.role + '\\n' + content + '<|im_end|>' + '\\n' }}{%- endfor %}"
+                + "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- if enable_thinking is defined and"
+                + " enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}{%- endif %}";
+        assertEquals(Family.CHATML, ChatTemplate.detect(qwen3, v.tokenizer("qwen2")));
+    }
+
+    @Test
+    void gemmaRendersTurnsWithTheModelRoleAndTheSystemTextInTheFirstUserTurn() {
+        SyntheticVocab v = gemmaVocab();
+        Tokenizer tok = v.tokenizer("llama");
+        Map<String, Object> meta = v.metadata("llama");
+        meta.put("tokenizer.chat_template", GEMMA3_TEMPLATE);
+        ChatTemplate t = ChatTemplate.fromGguf(meta, tok);
+        assertEquals(Family.GEMMA, t.family());
+        int bos = v.id("<bos>");
+        int start = v.id("<start_of_turn>");
+        int end = v.id("<end_of_turn>");
+        int[] expected = concat(new int[] {bos, start}, tok.encode("user\nBe brief.\n\nhi"), new int[] {end},
+                tok.encode("\n"), new int[] {start}, tok.encode("model\nhello"), new int[] {end}, tok.encode("\n"),
+                new int[] {start}, tok.encode("user\nagain"), new int[] {end}, tok.encode("\n"),
+                new int[] {start}, tok.encode("model\n"));
+        assertArrayEquals(expected, t.render(List.of(ChatMessage.system("Be brief."), ChatMessage.user(" hi \n"),
+                ChatMessage.assistant("hello"), ChatMessage.user("again"))));
+        assertEquals(Set.of(end, v.id("<eos>")), t.stopTokenIds());
+        // a cached conversation continues after the answer: close it, then the next turn
+        assertArrayEquals(concat(new int[] {end}, tok.encode("\n"), new int[] {start}, tok.encode("user\nmore"),
+                        new int[] {end}, tok.encode("\n"), new int[] {start}, tok.encode("model\n")),
+                t.renderFollowUp(List.of(ChatMessage.user("more"))));
+        assertEquals(Family.GEMMA, ChatTemplate.detect(null, tok), "from the vocabulary alone");
     }
 
     @Test
