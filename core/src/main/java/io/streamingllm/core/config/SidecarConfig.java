@@ -34,7 +34,8 @@ public record SidecarConfig(
         List<String> corsOrigins,
         boolean bootstrapDeps,
         Duration tokenTimeout,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        Duration logRetry) {
 
     public enum SummaryMode { EXTRACTIVE, LLM }
 
@@ -58,6 +59,7 @@ public record SidecarConfig(
     public static final String BOOTSTRAP_DEPS = "STREAMING_LLM_BOOTSTRAP_DEPS";
     public static final String TOKEN_TIMEOUT_S = "STREAMING_LLM_TOKEN_TIMEOUT_S";
     public static final String SHUTDOWN_GRACE_S = "STREAMING_LLM_SHUTDOWN_GRACE_S";
+    public static final String LOG_RETRY_S = "STREAMING_LLM_LOG_RETRY_S";
     public static final String JDK_DIRS = "STREAMING_LLM_JDK_DIRS";
 
     /**
@@ -89,6 +91,7 @@ public record SidecarConfig(
             new Key(BOOTSTRAP_DEPS, "1", "run script builds the jars when 1 (always when they are missing)"),
             new Key(TOKEN_TIMEOUT_S, "120", "seconds without a token from the engine before a turn fails"),
             new Key(SHUTDOWN_GRACE_S, "10", "seconds in-flight turns may finish after SIGTERM before they are cancelled"),
+            new Key(LOG_RETRY_S, "5", "seconds a log write that fails (disk full, I/O error) is retried before its turn fails; /readyz is 503 meanwhile"),
             new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 22+ after JAVA_HOME and PATH"));
 
     /** Variable name → default, in documentation order. */
@@ -137,7 +140,8 @@ public record SidecarConfig(
                 r.origins(),
                 r.bool(BOOTSTRAP_DEPS),
                 Duration.ofSeconds(r.intIn(TOKEN_TIMEOUT_S, 1, 86_400)),
-                Duration.ofSeconds(r.intIn(SHUTDOWN_GRACE_S, 0, 3_600)));
+                Duration.ofSeconds(r.intIn(SHUTDOWN_GRACE_S, 0, 3_600)),
+                Duration.ofSeconds(r.intIn(LOG_RETRY_S, 0, 3_600)));
     }
 
     /** Where {@code DELETE /conversations/{id}} moves a conversation's files. */
@@ -149,7 +153,7 @@ public record SidecarConfig(
     public SidecarConfig withModel(ModelSpec spec) {
         return new SidecarConfig(spec, streamingEnabled, startSize, recentSize, maxNewTokens, echoDelayMs, summaryMode,
                 summarySize, ollamaUrl, host, port, dataDir, logDir, summaryDir, agentsDir, apiToken, corsOrigins,
-                bootstrapDeps, tokenTimeout, shutdownGrace);
+                bootstrapDeps, tokenTimeout, shutdownGrace, logRetry);
     }
 
     private record Reader(Map<String, String> env) {

@@ -9,6 +9,7 @@ import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.LogHealth;
 import io.streamingllm.core.summary.Summary;
 import io.streamingllm.core.summary.SummaryStore;
 
@@ -81,6 +82,7 @@ public final class ChatService implements AutoCloseable {
         String text = requireMessage(request.userMessage());
         String conversationId = conversationIdOrNew(request.conversationId());
         turns.requireOpen();
+        requireLogWritable();
         ConversationState c = residency.acquire(conversationId, agentId, true);
         try {
             return turns.start(c, PromptWindow.sinkText(agent), text, null, request.options(), listener);
@@ -117,6 +119,7 @@ public final class ChatService implements AutoCloseable {
         }
         String conversationId = Ids.require("conversation", request.conversationId());
         turns.requireOpen();
+        requireLogWritable();
         ConversationState c = residency.acquire(conversationId, RELAY_AGENT, false);
         try {
             return turns.start(c, sinkText.toString(), lastUser, prompt, request.options(), listener);
@@ -194,6 +197,15 @@ public final class ChatService implements AutoCloseable {
     @Override
     public void close() {
         shutdown(Duration.ZERO);
+    }
+
+    /** A turn that could not be logged is refused before it starts, not failed after its reply streamed. */
+    private void requireLogWritable() {
+        LogHealth h = log.health();
+        if (!h.writable()) {
+            throw new SessionException(SessionException.Kind.LOG_UNAVAILABLE,
+                    "the event log cannot write, so turns are refused until it can: " + h.detail());
+        }
     }
 
     private static String requireMessage(String text) {
