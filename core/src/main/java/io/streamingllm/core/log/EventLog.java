@@ -171,11 +171,27 @@ public final class EventLog implements AutoCloseable {
     }
 
     /**
-     * Events at or after {@code instant} across conversations, chronological. Files are read one at a time
-     * (files untouched since before {@code instant} are skipped); memory holds only the matching events.
+     * Events stamped at or after {@code instant} across conversations, in id (creation) order, read a page at a
+     * time: memory holds one page, whatever the logs weigh; files untouched since before {@code instant} are not
+     * opened. Close the stream.
      */
     public Stream<Event> since(Instant instant) {
         return queries.since(instant);
+    }
+
+    /**
+     * One page of events across conversations ({@link EventQuery}: filters, cursor, limit), read from the files with
+     * bounded memory (see {@link EventPager}).
+     */
+    public EventPage query(EventQuery query) {
+        return queries.page(query);
+    }
+
+    /** One page of one conversation's events; empty when it has no log. */
+    public EventPage query(String conversationId, EventQuery query) {
+        layout.requireFile(conversationId);
+        repairOnce(conversationId);
+        return queries.page(conversationId, query);
     }
 
     /**

@@ -91,6 +91,17 @@
  *       is refused when the log opens (its lock file cannot be written).</li>
  * </ul>
  *
+ * <h2>Queries</h2>
+ * Reads take no lock and never load a whole log: {@link io.streamingllm.core.log.EventLog#query} reads one page
+ * ({@link io.streamingllm.core.log.EventQuery}: since, after/before cursors, types, visibility, limit) with at most
+ * {@code limit + 1} events (and about 4 MiB of their lines) in memory and one file open at a time; {@code since}
+ * is a stream of such pages, {@code tail} reads backwards from the end, {@code read} and {@code byType} stream a
+ * file at a time. Pages rely on the order the writers keep: a conversation's lines are in id order, ids being
+ * time-ordered (UUIDv7, {@code EventIds}) and created in the order they are appended; timestamps come from the same
+ * clock. So a cursor or a time is found in a file by bisection, a file stops being read at the first event the page
+ * no longer wants, and files whose modification time is before the bound (with 2 s of slack for coarse clocks) are
+ * not opened. A wall clock set back by more than that between two runs can hide events from these pages.
+ *
  * <h2>Threads</h2>
  * <ul>
  *   <li>Callers' threads (platform or virtual): an appender serialises its lines, queues them on its
