@@ -41,4 +41,9 @@ final class EventIds {
             return OptionalLong.empty();
         }
     }
+
+    /** The smallest id this class makes at {@code millis}: every id made at or after it sorts at or after it. */
+    static String floor(long millis) {
+        return new UUID((millis << 16) | 0x7000L, 0x8000000000000000L).toString();
+    }
 }
