@@ -9,13 +9,16 @@
 #         [arrivals: lockstep (default, every session starts at once) | staggered (starts spread over one reply)])
 #         env BENCH_SIDECAR_JAVA_OPTS adds JVM options to the sidecar (e.g. -XX:StartFlightRecording=filename=/tmp/s.jfr),
 #         BENCH_JAVA_OPTS to the bench JVM; each sidecar is first warmed up until JIT compilation has settled
+#   query event-log queries (the /events pages) over a large log directory: ms and MB allocated per query, and
+#         paging back through a long conversation (args: --mb N (800), --conversations N (200), --runs N (5),
+#         --dir PATH to keep and reuse the generated logs); BENCH_JAVA_OPTS=-Xmx64m shows memory stays bounded
 #   session  per-turn overhead of log, window and summary at turns 10, 1,000, 10,000 (echo engine, 0 ms/token)
 #         and heap per resident conversation with a full window (args: [turns, 10000] [conversations, 400])
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws session" >&2
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws session query" >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -25,6 +28,7 @@ case "$scenario" in
   log) main=io.streamingllm.bench.LogBench ;;
   ws) main=io.streamingllm.bench.WsBench ;;
   session) main=io.streamingllm.bench.SessionBench ;;
+  query) main=io.streamingllm.bench.QueryBench ;;
   *) echo "unknown scenario: $scenario" >&2; usage ;;
 esac
 

@@ -2,6 +2,7 @@ package io.streamingllm.server;
 
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsRouting;
+import io.streamingllm.core.DirectoryLockException;
 import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.ConfigException;
 import io.streamingllm.core.config.SidecarConfig;
@@ -59,7 +60,15 @@ public final class Main {
             System.exit(2);
             return;
         }
-        SidecarServer server = SidecarServer.start(config, engine);
+        SidecarServer server;
+        try {
+            server = SidecarServer.start(config, engine);
+        } catch (DirectoryLockException e) {
+            // another sidecar owns the data, or a directory cannot be written: nothing was touched
+            System.err.println("streaming-llm: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("streaming-llm: shutting down (grace " + config.shutdownGrace().toSeconds() + " s)");
             server.shutdown(config.shutdownGrace());
@@ -80,7 +89,7 @@ public final class Main {
     /** The core services over the configured directories, and the edge filters. */
     static Services services(SidecarConfig config, ModelEngine engine, StreamSettings settings) {
         AgentStore agents = new AgentStore(config.agentsDir());
-        EventLog log = new EventLog(config.logDir());
+        EventLog log = new EventLog(config.logDir(), EventLog.DEFAULT_MAX_OPEN_FILES, config.logRetry());
         ChatService chat = new ChatService(config, engine, agents, log, new SummaryStore(config.summaryDir()));
         EngineGate gate = new EngineGate(engine, Duration.ofSeconds(2));
         Auth auth = new Auth(config.apiToken(), HEALTHZ, WS_CHAT);
@@ -101,7 +110,7 @@ public final class Main {
                 .addFilter(s.auth())
                 .addFilter(new NoTrailingSlash())
                 .register(HEALTHZ, HealthRoutes.liveness())
-                .register("/readyz", HealthRoutes.readiness(s.gate(), s.engine()))
+                .register("/readyz", HealthRoutes.readiness(s.gate(), s.engine(), s.log()))
                 .register("/agents", new AgentRoutes(s.agents()))
                 .register("/conversations", new ConversationRoutes(s.chat(), s.log(), s.gate(), s.metrics(),
                         s.settings()))

@@ -26,13 +26,20 @@ public final class SidecarServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SidecarServer.class.getName());
 
     private final SidecarConfig config;
+    private final DataLocks locks;
     private final Services services;
     private final WebServer server;
     private boolean stopped;
 
     private SidecarServer(SidecarConfig config, ModelEngine engine, StreamSettings settings) {
         this.config = config;
-        this.services = Main.services(config, engine, settings);
+        this.locks = DataLocks.acquire(config); // first: a second instance stops before it touches anything
+        try {
+            this.services = Main.services(config, engine, settings);
+        } catch (RuntimeException e) {
+            locks.close();
+            throw e;
+        }
         HttpRouting.Builder routing = HttpRouting.builder();
         WsRouting.Builder webSockets = WsRouting.builder();
         Main.routing(routing, webSockets, services);
@@ -60,7 +67,12 @@ public final class SidecarServer implements AutoCloseable {
 
     public static SidecarServer start(SidecarConfig config, ModelEngine engine, StreamSettings settings) {
         SidecarServer s = new SidecarServer(config, engine, settings);
-        s.server.start();
+        try {
+            s.server.start();
+        } catch (RuntimeException e) {
+            s.releaseData();
+            throw e;
+        }
         return s;
     }
 
@@ -100,13 +112,20 @@ public final class SidecarServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "shutting down sessions failed: " + e.getMessage());
         }
+        releaseData();
+        server.stop();
+        services.engine().close();
+    }
+
+    /** Closes the log and lets the data directories go. */
+    private void releaseData() {
         try {
             services.log().close();
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "closing the event log failed: " + e.getMessage());
+        } finally {
+            locks.close();
         }
-        server.stop();
-        services.engine().close();
     }
 
     @Override

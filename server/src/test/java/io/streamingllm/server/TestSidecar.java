@@ -1,5 +1,6 @@
 package io.streamingllm.server;
 
+import io.streamingllm.core.DirectoryLock;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.echo.EchoEngine;
 import io.streamingllm.core.engine.ModelEngine;
@@ -125,7 +126,10 @@ final class TestSidecar implements AutoCloseable {
         return Json.createReader(new StringReader(text)).readObject();
     }
 
-    /** Asserts every file under the test root lies in the data or agents directory. */
+    /**
+     * Asserts every file under the test root lies in the data or agents directory, and in the data directory in
+     * logs, summaries, archive, or is its lock file.
+     */
     void assertNothingOutsideDataDirs() throws IOException {
         Path data = config.dataDir();
         Path agents = config.agentsDir();
@@ -139,7 +143,8 @@ final class TestSidecar implements AutoCloseable {
         try (Stream<Path> files = Files.walk(data)) {
             List<Path> stray = files.filter(Files::isRegularFile)
                     .filter(p -> !p.startsWith(config.logDir()) && !p.startsWith(config.summaryDir())
-                            && !p.startsWith(config.archiveDir()) && !p.startsWith(config.kvDir()))
+                            && !p.startsWith(config.archiveDir()) && !p.startsWith(config.kvDir())
+                            && !p.equals(data.resolve(DirectoryLock.FILE_NAME)))
                     .toList();
             assertTrue(stray.isEmpty(), "files outside logs/summaries/archive/kv: " + stray);
         }

@@ -35,7 +35,8 @@ public record SidecarConfig(
         boolean bootstrapDeps,
         Duration tokenTimeout,
         Duration shutdownGrace,
-        int kvDiskMb) {
+        int kvDiskMb,
+        Duration logRetry) {
 
     public enum SummaryMode { EXTRACTIVE, LLM }
 
@@ -59,6 +60,7 @@ public record SidecarConfig(
     public static final String BOOTSTRAP_DEPS = "STREAMING_LLM_BOOTSTRAP_DEPS";
     public static final String TOKEN_TIMEOUT_S = "STREAMING_LLM_TOKEN_TIMEOUT_S";
     public static final String SHUTDOWN_GRACE_S = "STREAMING_LLM_SHUTDOWN_GRACE_S";
+    public static final String LOG_RETRY_S = "STREAMING_LLM_LOG_RETRY_S";
     public static final String JDK_DIRS = "STREAMING_LLM_JDK_DIRS";
     public static final String KV_DISK_MB = "STREAMING_LLM_KV_DISK_MB";
 
@@ -92,6 +94,7 @@ public record SidecarConfig(
             new Key(TOKEN_TIMEOUT_S, "120", "seconds without a token from the engine before a turn fails"),
             new Key(SHUTDOWN_GRACE_S, "10", "seconds in-flight turns may finish after SIGTERM before they are cancelled"),
             new Key(KV_DISK_MB, "4096", "local engine: MiB of disk for conversations' saved KV caches in $STREAMING_LLM_DATA_DIR/kv (least recently used deleted first); 0 = not saved"),
+            new Key(LOG_RETRY_S, "5", "seconds a log write that fails (disk full, I/O error) is retried before its turn fails; /readyz is 503 meanwhile"),
             new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 22+ after JAVA_HOME and PATH"));
 
     /** Variable name → default, in documentation order. */
@@ -141,7 +144,8 @@ public record SidecarConfig(
                 r.bool(BOOTSTRAP_DEPS),
                 Duration.ofSeconds(r.intIn(TOKEN_TIMEOUT_S, 1, 86_400)),
                 Duration.ofSeconds(r.intIn(SHUTDOWN_GRACE_S, 0, 3_600)),
-                r.intIn(KV_DISK_MB, 0, 1 << 30));
+                r.intIn(KV_DISK_MB, 0, 1 << 30),
+                Duration.ofSeconds(r.intIn(LOG_RETRY_S, 0, 3_600)));
     }
 
     /** Where the local engine saves conversations' KV caches. */
@@ -158,7 +162,7 @@ public record SidecarConfig(
     public SidecarConfig withModel(ModelSpec spec) {
         return new SidecarConfig(spec, streamingEnabled, startSize, recentSize, maxNewTokens, echoDelayMs, summaryMode,
                 summarySize, ollamaUrl, host, port, dataDir, logDir, summaryDir, agentsDir, apiToken, corsOrigins,
-                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb);
+                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry);
     }
 
     private record Reader(Map<String, String> env) {

@@ -69,10 +69,15 @@ final class BackwardLines {
         long newline = pos - 1;
         long start = lastNewlineBefore(newline) + 1;
         byte[] line = new byte[Math.toIntExact(newline - start)];
-        ByteBuffer dst = ByteBuffer.wrap(line);
-        while (dst.hasRemaining()) {
-            if (ch.read(dst, start + dst.position()) < 0) {
-                throw new IOException("file shrank while reading");
+        if (start >= windowStart && newline <= windowStart + windowLength) {
+            // the search just loaded it: no second read
+            System.arraycopy(window.array(), (int) (start - windowStart), line, 0, line.length);
+        } else {
+            ByteBuffer dst = ByteBuffer.wrap(line);
+            while (dst.hasRemaining()) {
+                if (ch.read(dst, start + dst.position()) < 0) {
+                    throw new IOException("file shrank while reading");
+                }
             }
         }
         pos = start;

@@ -5,6 +5,7 @@ import io.streamingllm.core.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -22,6 +23,7 @@ final class Checkpointer {
 
     private final Path dir;
     private final Journal.Checkpoint checkpoint;
+    private final WriteFaults faults;
     private final Thread thread;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -36,8 +38,14 @@ final class Checkpointer {
     private boolean keepSegments; // checkpoint thread only; read by others after joining it
 
     Checkpointer(Path dir, Journal.Checkpoint checkpoint) {
+        this(dir, checkpoint, new WriteFaults(Duration.ZERO));
+    }
+
+    /** {@code faults} gets a warning when a checkpoint fails (the journal then grows until the next start). */
+    Checkpointer(Path dir, Journal.Checkpoint checkpoint, WriteFaults faults) {
         this.dir = dir;
         this.checkpoint = checkpoint;
+        this.faults = faults;
         thread = Thread.ofPlatform().daemon().name("event-log-checkpoint").start(this::run);
     }
 
@@ -159,6 +167,8 @@ final class Checkpointer {
         } catch (IOException | RuntimeException e) {
             keepSegments = true;
             segment.closeQuietly();
+            faults.checkpointWarning("a journal checkpoint failed (" + WriteFaults.reason(e) + "): journal segments "
+                    + "are kept from now on and replayed at the next start; restart to reclaim their space");
             LOG.log(System.Logger.Level.ERROR, "event log checkpoint of " + segment.path + " failed; the journal is "
                     + "kept and replayed on the next open", e);
         }

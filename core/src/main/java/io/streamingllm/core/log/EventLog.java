@@ -1,18 +1,15 @@
 package io.streamingllm.core.log;
 
+import io.streamingllm.core.DirectoryLock;
 import io.streamingllm.core.Ids;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -24,29 +21,32 @@ import java.util.stream.Stream;
 /**
  * Durable per-conversation JSONL event logs under one directory ({@code LOG_DIR/{conversation_id}.jsonl}; layout,
  * journal and durability contract in the package comment). {@link #append} returns only after the event is on
- * disk; concurrent appends share one fdatasync, whichever conversations they go to.
+ * disk; concurrent appends share one fdatasync, whichever conversations they go to ({@link AppendWriter}). The
+ * directory is locked ({@link DirectoryLock}) from the first thing the constructor does until {@link #close}: a
+ * second log on it, in this process or another, is refused before it touches anything.
  *
- * <p>Group commit: an appender serialises its lines in its own thread and queues them on its conversation; holding
- * the conversation's lock, one appender writes every queued line at the end of the conversation's file (one write,
- * page cache only) and queues one journal record of them: lines never interleave, appends to different
- * conversations write in parallel, and a conversation's records are in the order of its file. The {@link Journal}
- * makes them durable.
+ * <p>Faults: a write that fails is retried for up to {@code writeRetry} after the problem began, then the append
+ * fails and nothing of it stays in the file; the log recovers by itself when writing works again, and
+ * {@link #health} says meanwhile why it cannot write.
  *
  * <p>Thread-safe: a conversation's writes are serialised by its {@link ConversationFile#lock}; readers take no lock
  * but the one-time tail check.
  */
 public final class EventLog implements AutoCloseable {
     public static final int DEFAULT_MAX_OPEN_FILES = 256;
-
-    private static final System.Logger LOG = System.getLogger(EventLog.class.getName());
+    /** How long an append waits for a failing disk by default (a turn's end waits that long at most). */
+    public static final Duration DEFAULT_WRITE_RETRY = Duration.ofSeconds(5);
 
     private final LogLayout layout;
+    private final DirectoryLock dirLock;
     private final WriteChannels channels;
     private final TailRepair repair;
     private final LogQueries queries;
+    private final WriteFaults faults;
+    private final AppendWriter writer;
     private final Journal journal;
+    private final HealthProbe probe;
     private final LogArchiver archiver;
-    private volatile boolean closed;
     /** Every conversation this instance touched; entries stay, so that one lock always guards one file. */
     private final ConcurrentHashMap<String, ConversationFile> conversations = new ConcurrentHashMap<>();
 
@@ -55,38 +55,60 @@ public final class EventLog implements AutoCloseable {
     }
 
     public EventLog(Path logDir, int maxOpenFiles) {
-        this(logDir, maxOpenFiles, Journal.DEFAULT_SEGMENT_SIZE);
+        this(logDir, maxOpenFiles, DEFAULT_WRITE_RETRY);
+    }
+
+    /** @param writeRetry how long an append retries a failing write (disk full, read-only) before it fails */
+    public EventLog(Path logDir, int maxOpenFiles, Duration writeRetry) {
+        this(logDir, maxOpenFiles, Journal.DEFAULT_SEGMENT_SIZE, writeRetry, SegmentPipeline.SegmentFiles.REAL);
     }
 
     /** With journal segments of {@code segmentSize} bytes (tests roll segments over quickly). */
     EventLog(Path logDir, int maxOpenFiles, long segmentSize) {
+        this(logDir, maxOpenFiles, segmentSize, DEFAULT_WRITE_RETRY, SegmentPipeline.SegmentFiles.REAL);
+    }
+
+    /** With segment files made by {@code segmentFiles} (tests inject failing channels). */
+    EventLog(Path logDir, int maxOpenFiles, long segmentSize, Duration writeRetry,
+             SegmentPipeline.SegmentFiles segmentFiles) {
         if (maxOpenFiles < 1) {
             throw new IllegalArgumentException("maxOpenFiles must be at least 1, got " + maxOpenFiles);
         }
         if (segmentSize < 4096 || segmentSize > 1L << 30) {
             throw new IllegalArgumentException("journal segments must be 4 KiB to 1 GiB, got " + segmentSize);
         }
+        if (writeRetry.isNegative()) {
+            throw new IllegalArgumentException("writeRetry must not be negative, got " + writeRetry);
+        }
         this.layout = new LogLayout(logDir.toAbsolutePath().normalize());
-        this.repair = new TailRepair(layout);
-        this.channels = new WriteChannels(layout, repair, maxOpenFiles);
-        this.queries = new LogQueries(layout);
+        this.dirLock = DirectoryLock.acquire(layout.dir(), "log directory");
         try {
-            Files.createDirectories(layout.dir());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create log directory " + layout.dir() + ": " + e.getMessage(), e);
+            this.repair = new TailRepair(layout);
+            this.channels = new WriteChannels(layout, repair, maxOpenFiles);
+            this.queries = new LogQueries(layout);
+            this.faults = new WriteFaults(writeRetry);
+            LineRollback rollback = new LineRollback(layout, channels, conversations);
+            this.writer = new AppendWriter(layout, channels, rollback, faults);
+            Path journalDir = layout.journalDir();
+            long firstSeq;
+            try {
+                JournalRecovery.Recovered recovered = JournalRecovery.recover(journalDir);
+                new JournalReplay(layout, repair).replay(recovered.records());
+                JournalRecovery.discard(journalDir, recovered.segments());
+                firstSeq = recovered.nextSeq();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot replay the event log journal " + journalDir + ": "
+                        + WriteFaults.reason(e), e);
+            }
+            this.journal = new Journal(journalDir, segmentSize, firstSeq, new FileCheckpoint(layout, conversations),
+                    rollback, faults, segmentFiles);
+            writer.journal(journal);
+            this.probe = new HealthProbe(layout, faults, journal);
+            this.archiver = new LogArchiver(layout, channels, journal);
+        } catch (RuntimeException e) {
+            dirLock.close();
+            throw e;
         }
-        Path journalDir = layout.journalDir();
-        long firstSeq;
-        try {
-            JournalRecovery.Recovered recovered = JournalRecovery.recover(journalDir);
-            new JournalReplay(layout, repair).replay(recovered.records());
-            JournalRecovery.discard(journalDir, recovered.segments());
-            firstSeq = recovered.nextSeq();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot replay the event log journal " + journalDir + ": " + e.getMessage(), e);
-        }
-        journal = new Journal(journalDir, segmentSize, firstSeq, new FileCheckpoint(layout, conversations));
-        archiver = new LogArchiver(layout, channels, journal);
     }
 
     /** Called after each group commit with the nanoseconds its journal write and fdatasync took (for metrics). */
@@ -114,13 +136,14 @@ public final class EventLog implements AutoCloseable {
             }
             lines.append(EventCodec.toLine(e)).append('\n');
         }
-        CompletableFuture<Void> durable = write(conversationId, lines.toString().getBytes(StandardCharsets.UTF_8));
+        CompletableFuture<Void> durable = writer.write(conversation(conversationId),
+                lines.toString().getBytes(StandardCharsets.UTF_8));
         try {
             durable.join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof IOException io) {
-                throw new UncheckedIOException("cannot append to log of conversation " + conversationId + ": "
-                        + io.getMessage(), io);
+                throw new LogWriteException("cannot append to log of conversation " + conversationId + ": "
+                        + WriteFaults.reason(io), io);
             }
             throw e;
         }
@@ -148,11 +171,27 @@ public final class EventLog implements AutoCloseable {
     }
 
     /**
-     * Events at or after {@code instant} across conversations, chronological. Files are read one at a time
-     * (files untouched since before {@code instant} are skipped); memory holds only the matching events.
+     * Events stamped at or after {@code instant} across conversations, in id (creation) order, read a page at a
+     * time: memory holds one page, whatever the logs weigh; files untouched since before {@code instant} are not
+     * opened. Close the stream.
      */
     public Stream<Event> since(Instant instant) {
         return queries.since(instant);
+    }
+
+    /**
+     * One page of events across conversations ({@link EventQuery}: filters, cursor, limit), read from the files with
+     * bounded memory (see {@link EventPager}).
+     */
+    public EventPage query(EventQuery query) {
+        return queries.page(query);
+    }
+
+    /** One page of one conversation's events; empty when it has no log. */
+    public EventPage query(String conversationId, EventQuery query) {
+        layout.requireFile(conversationId);
+        repairOnce(conversationId);
+        return queries.page(conversationId, query);
     }
 
     /**
@@ -187,16 +226,28 @@ public final class EventLog implements AutoCloseable {
     /** Commits queued appends, forces every file the journal covers, deletes the journal, closes every file. */
     @Override
     public void close() {
-        closed = true;
+        writer.close();
+        faults.close();
         journal.close();
         channels.closeAll();
+        dirLock.close();
+    }
+
+    /**
+     * Whether appends can be written now, and if not why (disk full, read-only, I/O errors). While they cannot, a
+     * call at most once a second tries a small write to find out whether they can again.
+     */
+    public LogHealth health() {
+        return probe.health();
     }
 
     /** Stops like a crash: queued appends are committed to the journal, but nothing is checkpointed (tests). */
     void halt() {
-        closed = true;
+        writer.close();
+        faults.close();
         journal.halt();
         channels.closeAll();
+        dirLock.close();
     }
 
     /** Waits until every full journal segment is checkpointed (tests). */
@@ -209,7 +260,7 @@ public final class EventLog implements AutoCloseable {
         return journal.checkpoints();
     }
 
-    // ---- group commit ---------------------------------------------------------------------------------------
+    // ---- conversations --------------------------------------------------------------------------------------
 
     private ConversationFile conversation(String id) {
         ConversationFile c = conversations.get(id);
@@ -218,123 +269,6 @@ public final class EventLog implements AutoCloseable {
         }
         Ids.require("conversation", id);
         return conversations.computeIfAbsent(id, ConversationFile::new);
-    }
-
-    /**
-     * Queues {@code bytes} for the end of the conversation's file and takes the conversation's lock; whoever holds
-     * it writes every queued line with one write and queues one journal record for them (so 64 appenders of one
-     * conversation cost a few writes, not 64 writes handed from one to the next). Returns the durability.
-     */
-    private CompletableFuture<Void> write(String id, byte[] bytes) {
-        ConversationFile c = conversation(id);
-        ConversationFile.Write own = new ConversationFile.Write(bytes);
-        c.queued.add(own);
-        // an interrupt would close the shared channel under a write (ClosedByInterruptException): the write
-        // and any undo run with the status cleared, and it is restored after
-        boolean[] interrupted = {Thread.interrupted()};
-        c.lock.lock();
-        try {
-            if (!own.taken) {
-                writeQueued(c, interrupted);
-            }
-        } finally {
-            c.lock.unlock();
-            if (interrupted[0]) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        if (own.failure != null) {
-            throw own.failure;
-        }
-        return own.durable;
-    }
-
-    /** Writes every queued line of the conversation at the end of its file and journals them. Holds c.lock. */
-    private void writeQueued(ConversationFile c, boolean[] interrupted) {
-        List<ConversationFile.Write> group = new ArrayList<>();
-        int length = 0;
-        for (ConversationFile.Write w; (w = c.queued.poll()) != null; ) {
-            w.taken = true;
-            group.add(w);
-            length += w.bytes.length;
-        }
-        if (group.isEmpty()) {
-            return;
-        }
-        byte[] bytes;
-        if (group.size() == 1) {
-            bytes = group.get(0).bytes;
-        } else {
-            bytes = new byte[length];
-            int at = 0;
-            for (ConversationFile.Write w : group) {
-                System.arraycopy(w.bytes, 0, bytes, at, w.bytes.length);
-                at += w.bytes.length;
-            }
-        }
-        CompletableFuture<Void> durable = null;
-        RuntimeException failure = null;
-        try {
-            durable = writeAndJournal(c, bytes, interrupted);
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        for (ConversationFile.Write w : group) {
-            w.durable = durable;
-            w.failure = failure;
-        }
-    }
-
-    private CompletableFuture<Void> writeAndJournal(ConversationFile c, byte[] bytes, boolean[] interrupted) {
-        if (closed) {
-            throw new IllegalStateException("event log " + layout.dir() + " is closed");
-        }
-        long offset = -1;
-        for (int attempt = 1; ; attempt++) {
-            try {
-                FileChannel ch = channels.writable(c);
-                offset = c.end;
-                ChannelIo.writeFully(ch, ByteBuffer.wrap(bytes), offset);
-                c.end = offset + bytes.length;
-                break;
-            } catch (ClosedChannelException e) {
-                // closed under the write by an interrupt: reopen (which cuts a partial write) and retry
-                interrupted[0] |= Thread.interrupted();
-                channels.release(c);
-                if (attempt == 3) {
-                    throw failedWrite(c, offset, e);
-                }
-            } catch (IOException e) {
-                throw failedWrite(c, offset, e);
-            }
-        }
-        try {
-            return journal.append(c.id, offset, bytes);
-        } catch (RuntimeException e) {
-            cut(c, offset);
-            throw e;
-        }
-    }
-
-    private UncheckedIOException failedWrite(ConversationFile c, long offset, IOException e) {
-        if (offset >= 0) {
-            cut(c, offset);
-        }
-        return new UncheckedIOException("cannot append to log of conversation " + c.id + ": " + e.getMessage(), e);
-    }
-
-    /** Undoes a write that will not be acknowledged: the file is cut back to {@code offset}. Holds c.lock. */
-    private void cut(ConversationFile c, long offset) {
-        try (FileChannel ch = FileChannel.open(layout.file(c.id), StandardOpenOption.WRITE)) {
-            ch.truncate(offset);
-            c.end = offset;
-        } catch (IOException e) {
-            channels.release(c);
-            c.end = -1;
-            c.checked = false; // the tail check on the next use moves any partial line aside
-            LOG.log(System.Logger.Level.WARNING, "event log {0}: cannot cut an unacknowledged write: {1}", c.id,
-                    e.getMessage());
-        }
     }
 
     /** Checks the conversation's tail for a torn line the first time this instance touches it. */

@@ -15,8 +15,9 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * Reads a log file's events from the start, lazily, one buffer at a time: lines that do not parse are skipped
- * (with a warning), and an unterminated last fragment is not a line (yet). One reader per stream, one thread.
+ * Reads a log file's events from the start (or its raw lines from any line start, {@link #readLine}), lazily, one
+ * buffer at a time: lines that do not parse are skipped (with a warning), and an unterminated last fragment is not
+ * a line (yet). One reader per stream, one thread.
  */
 final class ForwardLines implements Iterator<Event> {
     private static final int BUFFER = 64 * 1024;
@@ -29,7 +30,7 @@ final class ForwardLines implements Iterator<Event> {
     private byte[] line = new byte[1024];
     private Event next;
 
-    private ForwardLines(Path file, InputStream in) {
+    ForwardLines(Path file, InputStream in) {
         this.file = file;
         this.in = in;
     }
@@ -79,7 +80,7 @@ final class ForwardLines implements Iterator<Event> {
     }
 
     /** The next newline-terminated line without its newline, or null at the end of the file. */
-    private byte[] readLine() {
+    byte[] readLine() {
         int n = 0;
         while (true) {
             if (pos == len) {

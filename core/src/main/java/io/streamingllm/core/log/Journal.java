@@ -4,12 +4,13 @@ import io.streamingllm.core.AtomicFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
@@ -19,14 +20,18 @@ import java.util.function.LongConsumer;
 /**
  * The event log's write-ahead journal: one fdatasync makes a whole batch of appends durable, whatever
  * conversations they belong to. Appenders write their lines to the conversation files themselves (page cache
- * only) and queue a record here; the committer thread takes everything queued, encodes it ({@link RecordEncoder}),
- * writes it with one positional write into the active segment ({@link SegmentPipeline}) and forces it with
- * {@code force(false)}, then completes the waiters. A full segment is sealed and handed to the
- * {@link Checkpointer}.
+ * only) and queue a record here; the committer thread takes everything queued and has the {@link JournalWriter}
+ * write it with one positional write into the active segment and force it, then completes the waiters.
  *
- * <p>Thread-safety: the queue and the close and failure states are guarded by {@link #lock} (the committer waits
- * on its condition); the segments, the encoder and the sequence are the committer's own, read by {@link #close}
- * only after joining it.
+ * <p>Faults: a write that fails (no space for the next segment, an I/O error) is retried, with the waiters
+ * waiting, until {@link WriteFaults}' retry time after the problem began. Then the records still pending fail:
+ * their lines are cut from the conversation files first ({@link Rollback}), so what the appenders are told
+ * (failed) is what the files hold, and appends are refused while that runs. The next commit tries again from
+ * scratch: one outage never stops the journal for good, unless even undoing a write failed
+ * ({@link JournalWriter#broken}). The health probe goes through the committer too ({@link #probe}).
+ *
+ * <p>Thread-safety: the queues and the close and undo states are guarded by {@link #lock} (the committer waits on
+ * its condition); the writer is the committer's own, read by {@link #close} only after joining it.
  */
 final class Journal {
     static final String DIR = ".journal";
@@ -44,8 +49,13 @@ final class Journal {
         void force(Set<String> conversationIds) throws IOException;
     }
 
+    /** Cuts each conversation's file back to the given offset: lines whose records failed. */
+    interface Rollback {
+        void undo(Map<String, Long> offsets);
+    }
+
     /** A record waiting for the committer; {@link #done} completes when it is durable. */
-    private static final class Pending {
+    static final class Pending {
         final byte kind;
         final String conversationId;
         final byte[] id;
@@ -69,28 +79,29 @@ final class Journal {
     private final Path dir;
     private final long segmentSize;
     private final Checkpointer checkpointer;
+    private final Rollback rollback;
+    private final WriteFaults faults;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition queuedOrClosed = lock.newCondition();
     private ArrayList<Pending> queued = new ArrayList<>(); // guarded by lock
+    private final List<CompletableFuture<Void>> probes = new ArrayList<>(); // guarded by lock
     private boolean closed; // guarded by lock
     private boolean halted; // guarded by lock
-    private IOException failure; // guarded by lock; written by the committer, which alone reads it without
+    private String undoing; // guarded by lock: why pending records are being failed, while they are
     private LongConsumer fsyncListener = nanos -> { }; // guarded by lock
 
     private final Thread committer;
-    private final SegmentPipeline segments; // committer only
-    private final RecordEncoder encoder = new RecordEncoder(); // committer only
-    private long nextSeq; // committer only
-    private JournalSegment active; // committer only
-    private ByteBuffer buffer = ByteBuffer.allocate(1 << 16); // committer only
+    private final JournalWriter writer; // committer only
 
-    Journal(Path dir, long segmentSize, long firstSeq, Checkpoint checkpoint) {
+    Journal(Path dir, long segmentSize, long firstSeq, Checkpoint checkpoint, Rollback rollback, WriteFaults faults,
+            SegmentPipeline.SegmentFiles files) {
         this.dir = dir;
         this.segmentSize = segmentSize;
-        this.nextSeq = firstSeq;
-        this.segments = new SegmentPipeline(dir, segmentSize);
-        this.checkpointer = new Checkpointer(dir, checkpoint);
+        this.rollback = rollback;
+        this.faults = faults;
+        this.checkpointer = new Checkpointer(dir, checkpoint, faults);
+        this.writer = new JournalWriter(new SegmentPipeline(dir, segmentSize, files, faults), checkpointer, firstSeq);
         committer = Thread.ofPlatform().daemon().name("event-log-committer").start(this::runCommitter);
     }
 
@@ -117,15 +128,39 @@ final class Journal {
         return enqueue(new Pending(JournalRecord.ARCHIVED, conversationId, 0, new byte[0]));
     }
 
+    /**
+     * Completes when the committer finds that a record could be written now ({@link JournalWriter#probe}), or
+     * with why not. Clears or sets the journal's problem in {@link WriteFaults}.
+     */
+    CompletableFuture<Void> probe() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        lock.lock();
+        try {
+            if (closed) {
+                f.completeExceptionally(new IOException("the event log is closed"));
+                return f;
+            }
+            probes.add(f);
+            queuedOrClosed.signal();
+        } finally {
+            lock.unlock();
+        }
+        return f;
+    }
+
     private CompletableFuture<Void> enqueue(Pending p) {
         lock.lock();
         try {
             if (closed) {
                 throw new IllegalStateException("event log journal " + dir + " is closed");
             }
-            if (failure != null) {
-                throw new UncheckedIOException("event log journal " + dir + " failed earlier, reopen the log: "
-                        + failure.getMessage(), failure);
+            if (undoing != null) {
+                throw new UncheckedIOException(new IOException("the event log journal is failing the appends "
+                        + "pending when it could not write: " + undoing));
+            }
+            IOException broken = writer.broken();
+            if (broken != null) {
+                throw new UncheckedIOException(broken);
             }
             queued.add(p);
             if (queued.size() == 1) {
@@ -159,6 +194,7 @@ final class Journal {
         } finally {
             lock.unlock();
         }
+        faults.close(); // a commit retrying gives up: what is queued is committed once, or fails
         if (halt) {
             checkpointer.halt();
         }
@@ -175,13 +211,10 @@ final class Journal {
         }
         boolean checkpointed = checkpointer.stop();
         if (halt) {
-            if (active != null) {
-                active.closeQuietly();
-            }
-            segments.close(true);
+            writer.halt();
             return;
         }
-        segments.close(false);
+        writer.closeSpare();
         if (checkpointed) {
             try {
                 Files.deleteIfExists(dir);
@@ -206,31 +239,37 @@ final class Journal {
 
     private void runCommitter() {
         ArrayList<Pending> batch = new ArrayList<>();
+        List<CompletableFuture<Void>> probing = new ArrayList<>();
         boolean halting;
         while (true) {
             LongConsumer listener;
             lock.lock();
             try {
-                while (queued.isEmpty() && !closed) {
+                while (queued.isEmpty() && probes.isEmpty() && !closed) {
                     queuedOrClosed.awaitUninterruptibly();
                 }
-                if (queued.isEmpty()) {
+                if (queued.isEmpty() && probes.isEmpty()) {
                     halting = halted;
                     break; // closed and drained
                 }
                 ArrayList<Pending> taken = queued;
                 queued = batch;
                 batch = taken;
+                probing.addAll(probes);
+                probes.clear();
                 listener = fsyncListener;
             } finally {
                 lock.unlock();
             }
             commit(batch, listener);
             batch.clear();
+            if (!probing.isEmpty()) {
+                probe(probing);
+                probing.clear();
+            }
         }
-        if (!halting && active != null) {
-            checkpointer.seal(active);
-            active = null;
+        if (!halting) {
+            writer.sealActive();
         }
     }
 
@@ -241,77 +280,90 @@ final class Journal {
             for (to = from + 1; to < batch.size() && bytes + batch.get(to).size() <= segmentSize; to++) {
                 bytes += batch.get(to).size();
             }
-            commitChunk(batch.subList(from, to), listener);
-        }
-    }
-
-    private void commitChunk(List<Pending> chunk, LongConsumer listener) {
-        IOException failed = failure;
-        if (failed == null) {
-            try {
-                long start = System.nanoTime();
-                write(chunk);
-                listener.accept(System.nanoTime() - start);
-            } catch (IOException | RuntimeException e) {
-                failed = e instanceof IOException io ? io : new IOException(e.toString(), e);
-                fail(failed);
-                LOG.log(System.Logger.Level.ERROR, "event log journal " + dir + " failed; appends are refused until "
-                        + "the log is reopened", e);
+            List<Pending> chunk = batch.subList(from, to);
+            long start = System.nanoTime();
+            IOException failed = writeRetrying(chunk);
+            if (failed != null) {
+                fail(batch.subList(from, batch.size()), failed);
+                return;
             }
-        }
-        for (Pending p : chunk) {
-            if (failed == null) {
+            listener.accept(System.nanoTime() - start);
+            for (Pending p : chunk) {
                 p.done.complete(null);
-            } else {
-                p.done.completeExceptionally(failed);
             }
         }
     }
 
-    private void fail(IOException e) {
+    /** Writes the chunk, retrying while {@link WriteFaults} allows; null when written, else the last failure. */
+    private IOException writeRetrying(List<Pending> chunk) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                writer.write(chunk);
+                faults.ok(WriteFaults.Source.JOURNAL);
+                return null;
+            } catch (IOException | RuntimeException e) {
+                boolean first = !faults.failing(WriteFaults.Source.JOURNAL);
+                String reason = WriteFaults.reason(e);
+                faults.failed(WriteFaults.Source.JOURNAL, "the event log journal cannot write: " + reason);
+                if (first) {
+                    LOG.log(System.Logger.Level.WARNING, "event log journal {0}: {1}; appends wait and retry", dir,
+                            reason);
+                }
+                if (writer.broken() != null || !faults.awaitRetry(WriteFaults.Source.JOURNAL, attempt)) {
+                    return e instanceof IOException io ? io : new IOException(reason, e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Fails {@code records} and everything queued after them, once their lines are cut from the conversation
+     * files. Appends are refused meanwhile, so that nothing is written on top of lines about to be cut.
+     */
+    private void fail(List<Pending> records, IOException cause) {
+        List<Pending> failed = new ArrayList<>(records);
         lock.lock();
         try {
-            failure = e;
+            undoing = WriteFaults.reason(cause);
+            failed.addAll(queued);
+            queued.clear();
         } finally {
             lock.unlock();
         }
-    }
-
-    /** Encodes the chunk and writes it at the active segment's position with one write and one force. */
-    private void write(List<Pending> chunk) throws IOException {
-        int total = 0;
-        for (Pending p : chunk) {
-            total += p.size(); // at most one segment, or one record
-        }
-        JournalSegment segment = segmentFor(total);
-        if (buffer.capacity() < total) {
-            buffer = ByteBuffer.allocate(Math.max(total, buffer.capacity() * 2));
-        }
-        buffer.clear();
-        for (Pending p : chunk) {
-            encoder.encode(buffer, nextSeq++, p.offset, p.kind, p.id, p.bytes);
+        LOG.log(System.Logger.Level.ERROR, "event log journal {0}: {1}; {2} appends fail and their lines are cut "
+                + "from the logs", dir, WriteFaults.reason(cause), failed.size());
+        // markers first: an archive waits for its marker holding the conversation's lock, which the cut takes
+        Map<String, Long> offsets = new HashMap<>();
+        for (Pending p : failed) {
             if (p.kind == JournalRecord.LINES) {
-                segment.conversations.add(p.conversationId);
+                offsets.merge(p.conversationId, p.offset, Math::min);
+            } else {
+                p.done.completeExceptionally(cause);
             }
         }
-        buffer.flip();
-        ChannelIo.writeFully(segment.channel, buffer, segment.position);
-        segment.channel.force(false);
-        segment.position += total;
-        if (segment.position * 2 >= segment.size) {
-            segments.prepareNext(); // ahead of need: the next segment is ready before this one fills
+        try {
+            rollback.undo(offsets);
+        } finally {
+            lock.lock();
+            try {
+                undoing = null; // the cuts are done: appends may write again before the failed ones hear of it
+            } finally {
+                lock.unlock();
+            }
+            for (Pending p : failed) {
+                p.done.completeExceptionally(cause);
+            }
         }
     }
 
-    private JournalSegment segmentFor(long bytes) throws IOException {
-        if (active != null && active.position + bytes <= active.size) {
-            return active;
+    private void probe(List<CompletableFuture<Void>> waiting) {
+        try {
+            writer.probe();
+            faults.ok(WriteFaults.Source.JOURNAL);
+            waiting.forEach(f -> f.complete(null));
+        } catch (IOException | RuntimeException e) {
+            faults.failed(WriteFaults.Source.JOURNAL, "the event log journal cannot write: " + WriteFaults.reason(e));
+            waiting.forEach(f -> f.completeExceptionally(e));
         }
-        if (active != null) {
-            checkpointer.seal(active);
-            active = null;
-        }
-        active = segments.next(bytes);
-        return active;
     }
 }

@@ -10,46 +10,70 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 /**
- * Queries across conversations, straight from the files (one open at a time, memory holding only what matches).
- * They take no lock: a line being written is not read until its newline is there. Safe from any thread.
+ * Queries straight from the files, with bounded memory: pages ({@link EventPager}), the {@link #since} stream
+ * read a page at a time, and the by-type stream read one file at a time. They take no lock: a line being written
+ * is not read until its newline is there. Safe from any thread.
  */
 final class LogQueries {
-    /** File mtimes come from a coarse kernel clock; don't let it hide events from {@link #since}. */
-    private static final long MTIME_SLACK_MS = 2_000;
+    /** Events per page of the {@link #since} stream. */
+    private static final int STREAM_PAGE = 1_000;
 
     private final LogLayout layout;
+    private final EventPager pager;
 
     LogQueries(LogLayout layout) {
         this.layout = layout;
+        this.pager = new EventPager(layout);
     }
 
-    /** See {@link EventLog#since}. */
+    /** See {@link EventLog#query(EventQuery)}. */
+    EventPage page(EventQuery q) {
+        return pager.page(conversationIds(), q);
+    }
+
+    /** See {@link EventLog#query(String, EventQuery)}. */
+    EventPage page(String conversationId, EventQuery q) {
+        return pager.page(conversationId, q);
+    }
+
+    /** See {@link EventLog#since}: pages of {@value #STREAM_PAGE}, each going on after the last one's last id. */
     Stream<Event> since(Instant instant) {
-        List<Event> found = new ArrayList<>();
-        long cutoff = instant.toEpochMilli() - MTIME_SLACK_MS;
-        for (String id : conversationIds()) {
-            Path file = layout.file(id);
-            try {
-                if (Files.getLastModifiedTime(file).toMillis() < cutoff) {
-                    continue;
-                }
-            } catch (IOException e) {
-                continue; // archived meanwhile
-            }
-            try (Stream<Event> events = ForwardLines.events(file)) {
-                events.filter(e -> !e.timestamp().isBefore(instant)).forEach(found::add);
-            }
-        }
-        found.sort(Comparator.comparing(Event::timestamp));
-        return found.stream();
-    }
+        Iterator<Event> events = new Iterator<>() {
+            private EventQuery next = new EventQuery(instant, null, null, Set.of(), null, STREAM_PAGE);
+            private Iterator<Event> page = Collections.emptyIterator();
 
+            @Override
+            public boolean hasNext() {
+                while (!page.hasNext() && next != null) {
+                    EventPage p = page(next);
+                    page = p.events().iterator();
+                    next = p.hasMore() && !p.events().isEmpty()
+                            ? next.withAfter(p.events().get(p.events().size() - 1).id()) : null;
+                }
+                return page.hasNext();
+            }
+
+            @Override
+            public Event next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return page.next();
+            }
+        };
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(events,
+                Spliterator.ORDERED | Spliterator.NONNULL), false);
+    }
     /** See {@link EventLog#byType}. */
     Stream<Event> byType(Set<EventType> types, Visibility visibility) {
         boolean anyType = types == null || types.isEmpty();

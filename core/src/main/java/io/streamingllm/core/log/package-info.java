@@ -1,7 +1,8 @@
 /**
  * Durable per-conversation event logs ({@link EventLog}): one JSONL file per conversation, made durable by a
  * write-ahead journal whose one fdatasync covers a whole batch of appends.
- * One {@code EventLog} instance per {@code LOG_DIR} at a time (nothing enforces it).
+ * One {@code EventLog} instance per {@code LOG_DIR} at a time: it locks the directory before it touches anything in
+ * it ({@link io.streamingllm.core.DirectoryLock}), and a second one, in this process or another, is refused.
  *
  * <h2>Files under {@code LOG_DIR}</h2>
  * <table>
@@ -15,8 +16,12 @@
  *   <tr><td>{@code .journal/}</td><td>the journal; present while a log is open, and after a crash. No valid id
  *       starts with a dot, so it is never taken for a conversation</td></tr>
  *   <tr><td>{@code .journal/{16 hex digits}.seg}</td><td>a segment: preallocated (zero-filled; 32 MiB by default,
- *       a record larger than that gets one of its own size), records from offset 0, zeros after the last; no
- *       header. Names increase (milliseconds at open, then +1); replay goes by sequence numbers, not names</td></tr>
+ *       less when the file system is short of space, a record larger than that gets one of its own size), records
+ *       from offset 0, zeros after the last; no header. Names increase (milliseconds at open, then +1); replay goes
+ *       by sequence numbers, not names</td></tr>
+ *   <tr><td>{@code .streaming-llm.lock}</td><td>the directory's lock file: locked while a log is open, one line naming
+ *       the holder (pid, start time, host); never deleted</td></tr>
+ *   <tr><td>{@code .probe}</td><td>written, forced and deleted by the health probe while the log cannot write</td></tr>
  * </table>
  * {@link EventLog#archive} moves {@code {id}.jsonl} into the archive directory as
  * {@code {id}.{UTC stamp}.jsonl}, its {@code .corrupt} along with it (named after it).
@@ -68,6 +73,35 @@
  *       left (unless a checkpoint failed).</li>
  * </ul>
  *
+ * <h2>Faults (disk full, read-only, I/O errors)</h2>
+ * <ul>
+ *   <li>A failed write is taken back and retried, the appender waiting, until {@code writeRetry} (default 5 s) after
+ *       the problem began; then the append fails ({@link io.streamingllm.core.log.LogWriteException}) and nothing of
+ *       it stays: lines written to a conversation's file are cut (and the cut forced) before any appender is told,
+ *       a journal record that failed is overwritten with zeros, and its sequence numbers are given back. So what an
+ *       appender was told (done or failed) is what the log holds after a restart.</li>
+ *   <li>When the journal fails, every record pending at that moment fails with it (their lines are cut first;
+ *       appends are refused meanwhile). The next commit starts afresh: no failure is permanent, unless a failed
+ *       record cannot even be overwritten with zeros, after which appends are refused until the next open.</li>
+ *   <li>{@link io.streamingllm.core.log.EventLog#health} says whether appends can be written, and why not; while
+ *       they cannot, it probes (a 64 KiB write in {@code .probe}, a zero write in the journal's segment) at most
+ *       once a second, so the log recovers without a restart and without appends to try.</li>
+ *   <li>A spare segment that cannot be preallocated is a warning while the active one has room, tried again at
+ *       most once a second; segments shrink (down to 64 KiB) to fit the space left. A read-only {@code LOG_DIR}
+ *       is refused when the log opens (its lock file cannot be written).</li>
+ * </ul>
+ *
+ * <h2>Queries</h2>
+ * Reads take no lock and never load a whole log: {@link io.streamingllm.core.log.EventLog#query} reads one page
+ * ({@link io.streamingllm.core.log.EventQuery}: since, after/before cursors, types, visibility, limit) with at most
+ * {@code limit + 1} events (and about 4 MiB of their lines) in memory and one file open at a time; {@code since}
+ * is a stream of such pages, {@code tail} reads backwards from the end, {@code read} and {@code byType} stream a
+ * file at a time. Pages rely on the order the writers keep: a conversation's lines are in id order, ids being
+ * time-ordered (UUIDv7, {@code EventIds}) and created in the order they are appended; timestamps come from the same
+ * clock. So a cursor or a time is found in a file by bisection, a file stops being read at the first event the page
+ * no longer wants, and files whose modification time is before the bound (with 2 s of slack for coarse clocks) are
+ * not opened. A wall clock set back by more than that between two runs can hide events from these pages.
+ *
  * <h2>Threads</h2>
  * <ul>
  *   <li>Callers' threads (platform or virtual): an appender serialises its lines, queues them on its
@@ -80,10 +114,15 @@
  *       block); seals a full segment, and blocks when five sealed segments wait for their checkpoint.</li>
  *   <li>{@code event-log-preallocate} (one short-lived platform thread per segment): zero-fills and forces the
  *       next segment while the active one is half used.</li>
+ *   <li>While a write fails, the thread that tried waits between retries: an appender holding its conversation's
+ *       lock, or the committer (then every appender waits for it). A rollback after a failed commit runs on the
+ *       committer and takes conversation locks, one at a time.</li>
  *   <li>{@code event-log-checkpoint} (one platform thread): checkpoints sealed segments, blocking in their
  *       fsyncs, which it spreads over up to 16 virtual threads per checkpoint.</li>
  * </ul>
- * A conversation's lock is held across its file write and tail repair, never across a journal commit. Nothing
+ * A conversation's lock is held across its file write and tail repair, never across a journal commit (an archive
+ * holds it while its marker commits; after a failed commit the markers fail before the rollback takes conversation
+ * locks, which it does holding no other lock). Nothing
  * is written or forced under the journal's or the checkpointer's lock; the write-channel set's lock is held to
  * close an idle channel at most, and never waits for a conversation's lock.
  */

@@ -11,6 +11,7 @@ import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.LogHealth;
 import io.streamingllm.core.summary.Summary;
 import io.streamingllm.core.summary.SummaryStore;
 
@@ -85,6 +86,7 @@ public final class ChatService implements AutoCloseable {
         String conversationId = conversationIdOrNew(request.conversationId());
         requireSupported(request.options());
         turns.requireOpen();
+        requireLogWritable();
         ConversationState c = residency.acquire(conversationId, agentId, true);
         try {
             return turns.start(c, PromptWindow.sinkText(agent), text, null, request.options(), listener);
@@ -122,6 +124,7 @@ public final class ChatService implements AutoCloseable {
         }
         String conversationId = Ids.require("conversation", request.conversationId());
         turns.requireOpen();
+        requireLogWritable();
         ConversationState c = residency.acquire(conversationId, RELAY_AGENT, false);
         try {
             return turns.start(c, sinkText.toString(), lastUser, prompt, request.options(), listener);
@@ -205,6 +208,15 @@ public final class ChatService implements AutoCloseable {
     private void requireSupported(GenerationOptions options) {
         if (options != null) {
             engine.requireSupported(options);
+        }
+    }
+
+    /** A turn that could not be logged is refused before it starts, not failed after its reply streamed. */
+    private void requireLogWritable() {
+        LogHealth h = log.health();
+        if (!h.writable()) {
+            throw new SessionException(SessionException.Kind.LOG_UNAVAILABLE,
+                    "the event log cannot write, so turns are refused until it can: " + h.detail());
         }
     }
 

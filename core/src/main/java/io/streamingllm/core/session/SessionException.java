@@ -14,7 +14,9 @@ public final class SessionException extends RuntimeException {
         /** The message alone is larger than the window (413). */
         TOO_LARGE,
         /** The service is shutting down (503). */
-        SHUTTING_DOWN
+        SHUTTING_DOWN,
+        /** The event log cannot write now (disk full, read-only, I/O errors), so nothing can be logged (503). */
+        LOG_UNAVAILABLE
     }
 
     private final Kind kind;

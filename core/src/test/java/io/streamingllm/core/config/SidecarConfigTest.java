@@ -49,6 +49,8 @@ class SidecarConfigTest {
         assertTrue(c.bootstrapDeps());
         assertEquals(Duration.ofSeconds(120), c.tokenTimeout());
         assertEquals(Duration.ofSeconds(10), c.shutdownGrace());
+        assertEquals(Duration.ofSeconds(5), c.logRetry());
+        assertEquals(Duration.ZERO, SidecarConfig.fromEnv(Map.of(SidecarConfig.LOG_RETRY_S, "0")).logRetry());
     }
 
     @Test
@@ -97,6 +99,8 @@ class SidecarConfigTest {
             "STREAMING_LLM_ECHO_DELAY_MS|-1",
             "STREAMING_LLM_TOKEN_TIMEOUT_S|soon",
             "STREAMING_LLM_SHUTDOWN_GRACE_S|-3",
+            "STREAMING_LLM_LOG_RETRY_S|-1",
+            "STREAMING_LLM_LOG_RETRY_S|forever",
             "STREAMING_LLM_ENABLE|maybe",
             "STREAMING_LLM_BOOTSTRAP_DEPS|2",
             "STREAMING_LLM_SUMMARY_MODE|abstractive",

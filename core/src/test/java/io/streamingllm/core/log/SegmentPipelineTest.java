@@ -86,8 +86,8 @@ class SegmentPipelineTest {
     @Test
     void theNextSegmentIsPreparedAheadOnceAndHandedOut() throws IOException {
         SegmentPipeline pipeline = new SegmentPipeline(journalDir(), SIZE);
-        pipeline.prepareNext();
-        pipeline.prepareNext(); // one is on its way already: no second file
+        pipeline.prepareNext(0);
+        pipeline.prepareNext(0); // one is on its way already: no second file
         JournalSegment s = next(pipeline, 1);
         assertEquals(List.of(s.path), files(), "the prepared segment is the one handed out");
         JournalSegment t = next(pipeline, 1);
@@ -100,12 +100,12 @@ class SegmentPipelineTest {
     @Test
     void closingDeletesAnUnusedSpareUnlessItKeepsItAsACrashWould() throws IOException {
         SegmentPipeline clean = new SegmentPipeline(journalDir(), SIZE);
-        clean.prepareNext();
+        clean.prepareNext(0);
         clean.close(false);
         assertEquals(List.of(), files());
 
         SegmentPipeline halted = new SegmentPipeline(journalDir(), SIZE);
-        halted.prepareNext();
+        halted.prepareNext(0);
         halted.close(true);
         assertEquals(1, files().size());
         halted.close(false); // nothing left to close

@@ -293,7 +293,7 @@ class ChatServiceTest {
         s.agents.upsert(new Agent("other", "other", "x", ""));
         assertEquals(SessionException.Kind.AGENT_MISMATCH, assertThrows(SessionException.class,
                 () -> s.chat.startTurn(new TurnRequest("owned", "other", "hi", null), d -> { })).kind());
-        Stack small = new Stack(config(SidecarConfig.RECENT_SIZE, "4"));
+        Stack small = new Stack(configIn("small", SidecarConfig.RECENT_SIZE, "4")); // one log per directory
         assertEquals(SessionException.Kind.TOO_LARGE, assertThrows(SessionException.class,
                 () -> small.chat.startTurn(new TurnRequest("big", "planner", "one two three four five", null), d -> { })).kind());
         assertEquals(List.of("owned"), s.log.conversationIds());

@@ -7,6 +7,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.Ids;
 import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventQuery;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.session.ConversationInfo;
 import io.streamingllm.core.session.Turn;
@@ -29,7 +30,7 @@ import static io.streamingllm.server.json.JsonText.JSON;
 /**
  * Conversations over HTTP, mounted at {@code /conversations}: turns ({@code POST /{id}/messages}, streamed as SSE
  * by default or NDJSON for {@code Accept: application/x-ndjson}), the listing ({@code GET /}), one conversation
- * ({@code GET /{id}}), its events ({@code GET /{id}/events}) and summary ({@code GET /{id}/summary}), archiving
+ * ({@code GET /{id}}), its events ({@code GET /{id}/events}, paged as {@link EventRoutes} pages) and summary ({@code GET /{id}/summary}), archiving
  * ({@code DELETE /{id}}).
  *
  * <p>Shared by every connection; keeps no state between requests.
@@ -117,15 +118,14 @@ public final class ConversationRoutes implements HttpService {
                 .build());
     }
 
+    /** One page of the conversation's events: the parameters of {@link EventRoutes}, the newest by default. */
     private void events(ServerRequest req, ServerResponse res) {
         String id = conversationId(req);
-        int limit = EventRoutes.limit(req);
+        EventQuery query = EventRoutes.query(req);
         if (!log.exists(id)) {
             throw ApiException.notFound("no conversation " + id);
         }
-        JsonArrayBuilder arr = JSON.createArrayBuilder();
-        log.tail(id, limit).forEach(e -> arr.add(e.toJson()));
-        Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
+        EventRoutes.send(res, log.query(id, query));
     }
 
     private static String conversationId(ServerRequest req) {

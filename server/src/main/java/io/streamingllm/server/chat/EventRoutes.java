@@ -4,26 +4,30 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.streamingllm.core.log.Event;
+import io.helidon.common.uri.UriQuery;
 import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventPage;
+import io.streamingllm.core.log.EventQuery;
 import io.streamingllm.core.log.EventType;
 import io.streamingllm.core.log.Visibility;
+import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.http.QueryParams;
 import io.streamingllm.server.http.Responses;
 import jakarta.json.JsonArrayBuilder;
 
 import java.time.Instant;
-import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 
 import static io.streamingllm.server.json.JsonText.JSON;
 
 /**
- * The log queried across conversations, mounted at {@code /events}: {@code GET /?since=&type=&visibility=&limit=},
- * events in chronological order. {@code since} reads the log by time, otherwise by type; either way the other
- * filters apply to what it reads.
+ * The log queried across conversations, mounted at {@code /events}:
+ * {@code GET /?since=&after=&before=&type=&visibility=&limit=}, one page of events, oldest first, and whether more
+ * match ({@code has_more}). With {@code since} or {@code after} the page is the oldest matching events (page on
+ * with {@code after} = its last id); otherwise the newest (page back with {@code before} = its first id). The same
+ * parameters page through one conversation ({@link ConversationRoutes}). Filters apply while the files are read
+ * ({@link EventQuery}), so a page costs what it holds, not what the logs weigh.
  *
  * <p>Shared by every connection; keeps no state between requests.
  */
@@ -43,24 +47,31 @@ public final class EventRoutes implements HttpService {
                 .any("/", Errors.methodNotAllowed("GET"));
     }
 
-    /** The {@code limit} of an events query, here and for one conversation's events. */
-    static int limit(ServerRequest req) {
-        return QueryParams.intInRange(req.query(), "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
+    /** The query of an events request, here and for one conversation's events; 400 for a bad parameter. */
+    static EventQuery query(ServerRequest req) {
+        UriQuery q = req.query();
+        int limit = QueryParams.intInRange(q, "limit", DEFAULT_EVENTS, 1, MAX_EVENTS);
+        Instant since = QueryParams.instant(q, "since").orElse(null);
+        Set<EventType> types = QueryParams.enumSet(q, "type", EventType.class, "event type");
+        Visibility visibility = QueryParams.parsed(q, "visibility", Visibility::fromWire, "user or internal")
+                .orElse(null);
+        String after = q.first("after").asOptional().orElse(null);
+        String before = q.first("before").asOptional().orElse(null);
+        try {
+            return new EventQuery(since, after, before, types, visibility, limit);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+    }
+
+    /** {@code {"events":[…],"has_more":…}}. */
+    static void send(ServerResponse res, EventPage page) {
+        JsonArrayBuilder arr = JSON.createArrayBuilder();
+        page.events().forEach(e -> arr.add(e.toJson()));
+        Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).add("has_more", page.hasMore()).build());
     }
 
     private void events(ServerRequest req, ServerResponse res) {
-        int limit = limit(req);
-        Optional<Instant> since = QueryParams.instant(req.query(), "since");
-        Set<EventType> types = QueryParams.enumSet(req.query(), "type", EventType.class, "event type");
-        Visibility visibility = QueryParams.parsed(req.query(), "visibility", Visibility::fromWire, "user or internal")
-                .orElse(null);
-        JsonArrayBuilder arr = JSON.createArrayBuilder();
-        try (Stream<Event> stream = since.isPresent() ? log.since(since.get()) : log.byType(types, visibility)) {
-            stream.filter(e -> types.isEmpty() || types.contains(e.type()))
-                    .filter(e -> visibility == null || e.visibility() == visibility)
-                    .limit(limit)
-                    .forEach(e -> arr.add(e.toJson()));
-        }
-        Responses.json(res, 200, JSON.createObjectBuilder().add("events", arr).build());
+        send(res, log.query(query(req)));
     }
 }

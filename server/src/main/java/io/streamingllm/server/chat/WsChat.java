@@ -152,7 +152,7 @@ public final class WsChat implements WsListener {
         } catch (SessionException e) {
             meter.refused();
             switch (e.kind()) {
-                case BUSY -> outbox.add(error(e.getMessage()));
+                case BUSY, LOG_UNAVAILABLE -> outbox.add(error(e.getMessage()));
                 case SHUTTING_DOWN -> fail(WsCloseCodes.GOING_AWAY, e.getMessage());
                 default -> fail(WsCloseCodes.VIOLATED_POLICY, e.getMessage());
             }

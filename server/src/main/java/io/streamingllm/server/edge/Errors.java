@@ -10,6 +10,7 @@ import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.Ids;
 import io.streamingllm.core.InvalidIdException;
 import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.log.LogWriteException;
 import io.streamingllm.core.session.SessionException;
 import io.streamingllm.core.summary.TamperedSummaryException;
 import io.streamingllm.server.json.JsonText;
@@ -48,6 +49,7 @@ public final class Errors {
                 case BAD_REQUEST -> ApiException.badRequest(s.getMessage());
                 case TOO_LARGE -> new ApiException(413, "message_too_large", s.getMessage());
                 case SHUTTING_DOWN -> new ApiException(503, "shutting_down", s.getMessage());
+                case LOG_UNAVAILABLE -> new ApiException(503, "log_unavailable", s.getMessage());
             };
         }
         if (t instanceof EngineException e) {
@@ -57,6 +59,9 @@ public final class Errors {
             return e.unavailable()
                     ? new ApiException(503, "engine_unavailable", e.getMessage())
                     : new ApiException(502, "upstream_failed", e.getMessage());
+        }
+        if (t instanceof LogWriteException e) {
+            return new ApiException(503, "log_unavailable", e.getMessage());
         }
         if (t instanceof TamperedSummaryException e) {
             return new ApiException(500, "summary_tampered", e.getMessage());
