@@ -12,14 +12,22 @@ import java.util.List;
  * @param contextTokens context the engine must hold (Ollama {@code num_ctx}): window plus max tokens
  * @param keepTokens    prompt tokens the engine must never drop (Ollama {@code num_keep}): covers the sink
  * @param format        the shape the text must have (never null: {@link ResponseFormat#NONE} for free text)
+ * @param topP          nucleus sampling mass (OpenAI {@code top_p}, Ollama {@code options.top_p})
+ * @param model         the model the request names; null means the engine's configured {@link ModelEngine#model()}
  */
 public record GenerationOptions(Double temperature, Integer maxNewTokens, Long seed, List<String> stop,
-                                Integer contextTokens, Integer keepTokens, ResponseFormat format) {
+                                Integer contextTokens, Integer keepTokens, ResponseFormat format, Double topP,
+                                String model) {
     public static final GenerationOptions DEFAULTS = new GenerationOptions(null, null, null, List.of(), null, null);
 
     public GenerationOptions {
         stop = stop == null ? List.of() : List.copyOf(stop);
         format = format == null ? ResponseFormat.NONE : format;
+    }
+
+    public GenerationOptions(Double temperature, Integer maxNewTokens, Long seed, List<String> stop,
+                             Integer contextTokens, Integer keepTokens, ResponseFormat format) {
+        this(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, format, null, null);
     }
 
     /** Free text. */
@@ -29,14 +37,23 @@ public record GenerationOptions(Double temperature, Integer maxNewTokens, Long s
     }
 
     public GenerationOptions withMaxNewTokens(Integer n) {
-        return new GenerationOptions(temperature, n, seed, stop, contextTokens, keepTokens, format);
+        return new GenerationOptions(temperature, n, seed, stop, contextTokens, keepTokens, format, topP, model);
     }
 
     public GenerationOptions withContext(Integer contextTokens, Integer keepTokens) {
-        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, format);
+        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, format, topP, model);
     }
 
     public GenerationOptions withFormat(ResponseFormat format) {
-        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, format);
+        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, format, topP, model);
+    }
+
+    public GenerationOptions withTopP(Double topP) {
+        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, format, topP, model);
+    }
+
+    /** The model this request names (null: the engine's configured one). */
+    public GenerationOptions withModel(String model) {
+        return new GenerationOptions(temperature, maxNewTokens, seed, stop, contextTokens, keepTokens, format, topP, model);
     }
 }

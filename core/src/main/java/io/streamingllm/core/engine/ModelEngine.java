@@ -42,6 +42,23 @@ public interface ModelEngine extends AutoCloseable {
     default void endSession(String sessionKey) {
     }
 
+    /**
+     * The models this engine can serve: the upstream's list for an HTTP upstream, the loaded model otherwise.
+     * Blocking; throws {@link EngineException} when the upstream cannot be asked.
+     */
+    default List<ModelInfo> models() {
+        return List.of(new ModelInfo(model(), 0, engineName()));
+    }
+
+    /**
+     * Embeddings of {@code inputs} by {@code model} (null: the configured model). Blocking; engines without
+     * embeddings throw {@link EngineException.Kind#BAD_REQUEST}.
+     */
+    default Embeddings embed(String model, List<String> inputs) {
+        throw new EngineException(EngineException.Kind.BAD_REQUEST,
+                "the " + engineName() + " engine has no embeddings");
+    }
+
     /** Probes reachability and model availability; never throws. */
     EngineHealth health();
 

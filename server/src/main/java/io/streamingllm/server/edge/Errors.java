@@ -53,8 +53,18 @@ public final class Errors {
             };
         }
         if (t instanceof EngineException e) {
-            if (e.kind() == EngineException.Kind.BAD_REQUEST) {
-                return new ApiException(400, "unsupported_request", e.getMessage());
+            switch (e.kind()) {
+                case BAD_REQUEST -> {
+                    return new ApiException(400, "unsupported_request", e.getMessage());
+                }
+                case CONTEXT_LENGTH -> {
+                    return new ApiException(413, "context_length_exceeded", e.getMessage());
+                }
+                case RATE_LIMITED -> {
+                    return new ApiException(429, "rate_limited", e.getMessage());
+                }
+                default -> {
+                }
             }
             return e.unavailable()
                     ? new ApiException(503, "engine_unavailable", e.getMessage())
