@@ -3,6 +3,7 @@ package io.streamingllm.server;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -69,7 +70,9 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     <T> T await(Function<WebDriver, T> condition, String what) {
-        return new WebDriverWait(driver, WAIT, Duration.ofMillis(20)).withMessage(what).until(condition);
+        // the page re-renders lists as data arrives: an element read mid-render is simply read again
+        return new WebDriverWait(driver, WAIT, Duration.ofMillis(20)).withMessage(what)
+                .ignoring(StaleElementReferenceException.class).until(condition);
     }
 
     WebElement byId(String id) {

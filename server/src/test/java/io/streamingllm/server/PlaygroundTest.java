@@ -97,7 +97,7 @@ class PlaygroundTest {
 
     @Test
     void windowBarShowsTheSummaryAndGreysEvictedTurnsAfterAnEviction() {
-        try (TestSidecar s = echo(Map.of(SidecarConfig.RECENT_SIZE, "12"))) {
+        try (TestSidecar s = echo(Map.of(SidecarConfig.RECENT_SIZE, "12", SidecarConfig.SUMMARY_SIZE, "24"))) {
             openPage(s);
             sendAndAwait("alpha beta gamma delta");
             int recentBefore = tokens("recent");
@@ -317,13 +317,17 @@ class PlaygroundTest {
     }
 
     private List<String> replyTexts() {
-        return browser.driver.findElements(By.cssSelector("#transcript .msg.assistant .text")).stream()
-                .map(WebElement::getText).toList();
+        return strings("return [...document.querySelectorAll('#transcript .msg.assistant .text')].map(e => e.textContent)");
     }
 
     private List<String> conversationRows() {
-        return browser.driver.findElements(By.cssSelector("#conversations-rows tr")).stream()
-                .map(r -> r.getAttribute("data-conversation-id")).toList();
+        return strings("return [...document.querySelectorAll('#conversations-rows tr')].map(r => r.dataset.conversationId)");
+    }
+
+    /** Read in one script, so a list re-rendered meanwhile is read whole, before or after. */
+    @SuppressWarnings("unchecked")
+    private List<String> strings(String script) {
+        return (List<String>) browser.driver.executeScript(script);
     }
 
     private int tokens(String part) {
