@@ -13,6 +13,7 @@ import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.Select;
 
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -238,6 +239,25 @@ class PlaygroundTest {
                     error.getText() + " vs " + advice);
         } finally {
             fake.close();
+        }
+    }
+
+    @Test
+    void aBusyConversationIsShownAsBusy() {
+        try (TestSidecar s = echo(Map.of(SidecarConfig.ECHO_DELAY_MS, "100"))) {
+            // another client's turn holds the conversation for about 3 s
+            var other = s.http.sendAsync(s.request("/conversations/busy-1/messages")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"agent_id\":\"planner\",\"user_message\":\""
+                            + "a ".repeat(30).strip() + "\"}")).build(), HttpResponse.BodyHandlers.discarding());
+            browser.await(d -> s.get("/conversations/busy-1").statusCode() == 200, "the other turn started");
+            openPage(s);
+            browser.byId("conversation-input").sendKeys("busy-1", Keys.ENTER);
+            browser.byId("message-input").sendKeys("me too", Keys.ENTER);
+            WebElement error = browser.byId("chat-error");
+            browser.await(d -> error.isDisplayed() && error.getText().contains("turn under way"),
+                    "the sidecar's busy refusal is shown");
+            assertFalse(other.isDone(), "refused while the other turn was still streaming");
+            assertTrue(browser.byId("send-button").isEnabled(), "the page is ready for another try");
         }
     }
 
