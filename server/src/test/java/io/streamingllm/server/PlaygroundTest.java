@@ -15,8 +15,11 @@ import org.openqa.selenium.support.ui.Select;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -239,6 +242,22 @@ class PlaygroundTest {
                     error.getText() + " vs " + advice);
         } finally {
             fake.close();
+        }
+    }
+
+    @Test
+    void summaryRefCheckWithoutWebCryptoHashesAsTheSidecarDoes() throws Exception {
+        try (TestSidecar s = echo(Map.of())) {
+            openPage(s);
+            // pages opened over plain http from another host have no crypto.subtle: the fallback must agree
+            String text = "Earlier in this conversation:\n- Turns 1–2: äöü ✓ " + "long line ".repeat(20);
+            Object hex = browser.driver.executeAsyncScript("""
+                    const done = arguments[arguments.length - 1];
+                    import('/playground/sha256.js').then(m => done(Array.from(m.sha256(new TextEncoder()
+                        .encode(arguments[0])), b => b.toString(16).padStart(2, '0')).join('')));
+                    """, text);
+            assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8))), hex);
         }
     }
 
