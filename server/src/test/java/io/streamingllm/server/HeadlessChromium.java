@@ -31,6 +31,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 final class HeadlessChromium implements AutoCloseable {
     /** Where screenshots go; {@code scripts/playground-screenshots.sh} copies them to docs/playground. */
     static final Path SCREENSHOTS = Path.of("target", "playground-screenshots");
+    /** A host name the browser resolves to loopback: a page opened as from another machine on the network. */
+    static final String OTHER_HOST = "sidecar.test";
     private static final Duration WAIT = Duration.ofSeconds(15);
 
     final ChromeDriver driver;
@@ -47,7 +49,7 @@ final class HeadlessChromium implements AutoCloseable {
         options.setBinary(chromium.toFile());
         // --no-sandbox: CI runs as root, where chromium's sandbox cannot start
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,900", "--lang=en-US");
+                "--window-size=1280,900", "--lang=en-US", "--host-resolver-rules=MAP " + OTHER_HOST + " 127.0.0.1");
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(chromedriver.toFile())
                 .usingAnyFreePort()

@@ -246,6 +246,29 @@ class PlaygroundTest {
     }
 
     @Test
+    void pageOpenedUnderAnotherHostNameWorksAndChecksTheSummaryWithoutWebCrypto() {
+        try (TestSidecar s = echo(Map.of(SidecarConfig.RECENT_SIZE, "12"))) {
+            // as from another machine: not localhost, so not a secure context (no crypto.subtle), and every call,
+            // the WebSocket and the writes included, comes from the page's own origin
+            browser.driver.get("http://" + HeadlessChromium.OTHER_HOST + ":" + s.base.getPort() + "/");
+            awaitAgents();
+            assertEquals(false, browser.driver.executeScript("return window.isSecureContext"));
+            sendAndAwait("alpha beta gamma delta");
+            sendAndAwait("epsilon zeta eta theta");
+            sendAndAwait("iota kappa lambda mu");
+            browser.await(d -> browser.byId("summary-ref").getAttribute("class").contains("ok"),
+                    "summary_ref checked by the page's own SHA-256");
+
+            browser.driver.findElement(By.cssSelector(".tab[data-view=agents]")).click();
+            browser.await(d -> "planner".equals(browser.byId("agent-id").getAttribute("value")), "editor filled");
+            browser.byId("agent-name").clear();
+            browser.byId("agent-name").sendKeys("Planner B");
+            browser.byId("agent-save").click();
+            browser.await(d -> browser.byId("agent-saved").getText().contains("saved planner"), "a write from the page");
+        }
+    }
+
+    @Test
     void summaryRefCheckWithoutWebCryptoHashesAsTheSidecarDoes() throws Exception {
         try (TestSidecar s = echo(Map.of())) {
             openPage(s);
