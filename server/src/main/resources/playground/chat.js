@@ -6,11 +6,14 @@ import { WindowPanel } from './window-bar.js';
 import { Stats } from './stats.js';
 
 const $ = id => document.getElementById(id);
+const STOP_POLLS = 25;
+const STOP_POLL_MS = 200;
 
 export class ChatView {
   constructor(refreshEngine) {
     this.refreshEngine = refreshEngine;
     this.conversationId = null;
+    this.lastReplyId = null;
     this.socket = null;
     this.window = new WindowPanel();
     this.stats = new Stats();
@@ -52,6 +55,7 @@ export class ChatView {
   async open(id) {
     if (this.socket) this.stop();
     this.conversationId = id;
+    this.lastReplyId = null;
     $('conversation-input').value = id ?? '';
     this.transcript.replaceChildren();
     this.hideError();
@@ -77,6 +81,7 @@ export class ChatView {
   }
 
   renderTranscript(events) {
+    this.lastReplyId = events.filter(e => e.type === 'ASSISTANT_MESSAGE').at(-1)?.id ?? null;
     const evicted = new Set(events.filter(e => e.type === 'SUMMARY_REFRESH')
       .flatMap(e => e.payload.evicted_event_ids ?? []));
     const turns = [];
@@ -176,6 +181,23 @@ export class ChatView {
     if (reply) this.endTurn(reply, 'stopped');
     this.stats.end('cancelled');
     this.running(false);
+    if (this.conversationId) this.refreshOnceLogged(this.conversationId, this.lastReplyId);
+  }
+
+  /**
+   * The socket is gone, so no `done` says when the cancelled reply is on disk: the page asks a few times, then
+   * shows the conversation as logged (the reply so far, the window it left).
+   */
+  async refreshOnceLogged(id, previousReplyId) {
+    for (let attempt = 0; attempt < STOP_POLLS && id === this.conversationId && !this.socket; attempt++) {
+      await new Promise(resolve => setTimeout(resolve, STOP_POLL_MS));
+      const page = await api(`/conversations/${encodeURIComponent(id)}/events?type=ASSISTANT_MESSAGE&limit=1`)
+        .catch(() => null);
+      if (page?.events.length && page.events[0].id !== previousReplyId) {
+        if (id === this.conversationId && !this.socket) await this.refresh();
+        return;
+      }
+    }
   }
 
   endTurn(reply, why) {

@@ -142,6 +142,9 @@ class PlaygroundTest {
             JsonObject reply = browser.await(d -> lastReply(s, conversation), "cancelled reply logged");
             assertEquals("cancelled", reply.getString("finish_reason"));
             assertTrue(reply.getString("content").split(" ").length < 30, "reply cut short: " + reply);
+            // and the page then shows the conversation as logged: the partial reply, the window it left
+            browser.await(d -> replyTexts().equals(List.of(reply.getString("content"))), "logged reply shown");
+            browser.await(d -> tokens("recent") > 0, "window bar of the stopped turn");
             assertTrue(browser.byId("send-button").isEnabled(), "a new turn can be sent");
         }
     }
@@ -334,6 +337,28 @@ class PlaygroundTest {
             browser.driver.switchTo().alert().accept();
             browser.await(d -> conversationRows().isEmpty(), "archived conversation leaves the listing");
             assertEquals(404, s.get("/conversations/plan-1").statusCode());
+        }
+    }
+
+    @Test
+    void eventsPageBackWithOlderEvents() {
+        try (TestSidecar s = echo(Map.of())) {
+            for (int i = 0; i < 55; i++) {
+                assertEquals(200, s.post("/conversations/long-1/messages",
+                        "{\"agent_id\":\"planner\",\"user_message\":\"turn " + i + "\"}").statusCode());
+            }
+            openPage(s);
+            browser.driver.findElement(By.cssSelector(".tab[data-view=events]")).click();
+            browser.await(d -> d.findElements(By.cssSelector("#events-list .event")).size() == 100, "first page");
+            WebElement older = browser.byId("events-older");
+            assertTrue(older.isDisplayed(), "more events to page back to");
+            older.click();
+            browser.await(d -> d.findElements(By.cssSelector("#events-list .event")).size() == 110, "older page added");
+            assertFalse(older.isDisplayed(), "no more events");
+            List<String> bodies = strings("return [...document.querySelectorAll('#events-list .event-body')]"
+                    + ".map(e => e.textContent)");
+            assertEquals("turn 54", bodies.get(1), "newest first");
+            assertEquals("turn 0", bodies.getLast(), "the oldest event last");
         }
     }
 
