@@ -67,6 +67,17 @@ class PlaygroundTest {
             assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
             assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'self'"),
                     "the page may load nothing from elsewhere");
+            assertTrue(s.get("/playground/chat.js").headers().firstValue("Content-Type").orElse("")
+                    .startsWith("text/javascript"), "modules need a JavaScript type");
+            HttpResponse<String> missing = s.get("/playground/nothing.js");
+            assertEquals(404, missing.statusCode());
+            assertEquals("not_found", TestSidecar.json(missing.body()).getString("error"));
+            HttpResponse<String> traversal = s.get("/playground/..%2Fplayground.css");
+            assertTrue(traversal.statusCode() >= 400 && TestSidecar.json(traversal.body()).containsKey("error"),
+                    "only names of the page's files: " + traversal.body());
+            JsonObject settings = TestSidecar.json(s.get("/playground/settings").body());
+            assertEquals(s.config.recentSize(), settings.getInt("recent_size"));
+            assertEquals(s.config.summarySize(), settings.getInt("summary_size"));
 
             openPage(s);
             browser.driver.executeScript(RECORD_TOKENS);
