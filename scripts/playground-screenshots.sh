@@ -6,5 +6,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 mvn -B -q -pl server -am test -Dtest=PlaygroundTest -Dsurefire.failIfNoSpecifiedTests=false "$@"
 mkdir -p docs/playground
-cp server/target/playground-screenshots/*.png docs/playground/
+install -m 644 server/target/playground-screenshots/*.png docs/playground/
 ls -l docs/playground
