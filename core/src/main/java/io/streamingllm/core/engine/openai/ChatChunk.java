@@ -25,6 +25,7 @@ import java.util.Map;
  */
 final class ChatChunk {
     private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
 
     /** What one line meant: a text delta (or null), whether it carried the finish reason, whether it was {@code [DONE]}. */
     record Event(String delta, boolean finished, boolean done) {
@@ -46,6 +47,12 @@ final class ChatChunk {
 
     /** Reads one line of the stream; throws {@link EngineException} for an error record or a line that is not SSE JSON. */
     Event read(byte[] bytes, int offset, int length) {
+        if (length > DATA.length && startsWith(bytes, offset, DATA)) {
+            String plain = PlainChunks.delta(bytes, offset + DATA.length, length - DATA.length);
+            if (plain != null) {
+                return delta(plain);
+            }
+        }
         String line = new String(bytes, offset, length, StandardCharsets.UTF_8);
         if (line.startsWith(":") || line.startsWith("event:") || line.startsWith("id:") || line.startsWith("retry:")) {
             return Event.NOTHING;
@@ -77,19 +84,35 @@ final class ChatChunk {
                 && choices.get(0) instanceof JsonObject choice) {
             if (choice.get("delta") instanceof JsonObject d && d.get("content") instanceof JsonString content) {
                 delta = content.getString();
-                if (!delta.isEmpty()) {
-                    if (deltas++ == 0) {
-                        firstTokenNanos = System.nanoTime();
-                    }
-                    text.append(delta);
-                }
             }
             if (choice.get("finish_reason") instanceof JsonString reason) {
                 finishReason = "length".equals(reason.getString()) ? FinishReason.LENGTH : FinishReason.STOP;
                 finished = true;
             }
         }
-        return delta == null && !finished ? Event.NOTHING : new Event(delta, finished, false);
+        Event content = delta == null ? Event.NOTHING : delta(delta);
+        return finished ? new Event(content.delta(), true, false) : content;
+    }
+
+    /** A content delta: counted and kept when not empty. */
+    private Event delta(String delta) {
+        if (delta.isEmpty()) {
+            return Event.NOTHING;
+        }
+        if (deltas++ == 0) {
+            firstTokenNanos = System.nanoTime();
+        }
+        text.append(delta);
+        return new Event(delta, false, false);
+    }
+
+    private static boolean startsWith(byte[] bytes, int offset, byte[] prefix) {
+        for (int i = 0; i < prefix.length; i++) {
+            if (bytes[offset + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private EngineException protocol(String what, String line, Exception cause) {
