@@ -240,7 +240,8 @@ final class TurnRunner {
         Generation g = engine.generate(c.id, turn.prompt(), turn.options(), relay);
         rt.attach(g);
         g.result().whenCompleteAsync((res, err) -> {
-            if (mayShrink && text.isEmpty() && contextLength(err) && retriedSmaller(rt, turn, relay, text, started, smallerRelayed, err)) {
+            boolean shrinkable = mayShrink && text.isEmpty() && contextLength(err);
+            if (shrinkable && retriedSmaller(rt, turn, relay, text, started, smallerRelayed, err)) {
                 return;
             }
             try {

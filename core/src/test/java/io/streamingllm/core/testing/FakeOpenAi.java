@@ -290,6 +290,7 @@ public final class FakeOpenAi implements AutoCloseable {
         private String finishReason = "stop";
         private boolean done = true;
         private boolean usage = true;
+        private boolean garbageAfterFinish;
         private TokenGate gate;
         private Failure failure = Failure.NONE;
         private int failAfter;
@@ -309,6 +310,7 @@ public final class FakeOpenAi implements AutoCloseable {
             r.finishReason = finishReason;
             r.done = done;
             r.usage = usage;
+            r.garbageAfterFinish = garbageAfterFinish;
             r.gate = gate;
             r.failure = failure;
             r.failAfter = failAfter;
@@ -373,6 +375,13 @@ public final class FakeOpenAi implements AutoCloseable {
         public Reply withoutUsage() {
             Reply r = copy();
             r.usage = false;
+            return r;
+        }
+
+        /** After the finish chunk, sends an event that is not JSON and ends (no usage, no {@code [DONE]}). */
+        public Reply garbageAfterFinish() {
+            Reply r = copy();
+            r.garbageAfterFinish = true;
             return r;
         }
 
@@ -960,6 +969,11 @@ public final class FakeOpenAi implements AutoCloseable {
                 }
             }
             event(chunk(id, model, "{}", finish, usageField));
+            if (reply.garbageAfterFinish) {
+                chunkOut("data: {\"truncated\n\n");
+                lastChunk();
+                return;
+            }
             if (usage) {
                 event("{\"id\":" + str(id) + ",\"object\":\"chat.completion.chunk\",\"created\":" + CREATED + ",\"model\":"
                         + str(model) + ",\"system_fingerprint\":\"fp_fake\",\"choices\":[],\"usage\":"

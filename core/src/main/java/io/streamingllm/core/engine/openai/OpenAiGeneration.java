@@ -191,7 +191,11 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
             }
             return true;
         } catch (EngineException e) {
-            finishExceptionally(e); // before the abort, whose own failure signal then finds the result settled
+            if (chunks.finishReason() != null) {
+                settle(finalResult(), null); // the answer was whole: a broken tail only costs the connection
+            } else {
+                finishExceptionally(e); // before the abort, whose own failure signal then finds the result settled
+            }
             abort();
             return false;
         } catch (RuntimeException e) {

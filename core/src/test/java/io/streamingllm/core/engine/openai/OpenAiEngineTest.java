@@ -17,6 +17,7 @@ import io.streamingllm.core.testing.FakeOpenAi.Reply;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -138,7 +139,7 @@ class OpenAiEngineTest {
         assertEquals(0.9, body.getJsonNumber("top_p").doubleValue());
         assertEquals(7, body.getInt("max_tokens"));
         assertEquals(42L, body.getJsonNumber("seed").longValue());
-        assertEquals(List.of("END", "\n\n"), body.getJsonArray("stop").getValuesAs(jakarta.json.JsonString::getString));
+        assertEquals(List.of("END", "\n\n"), body.getJsonArray("stop").getValuesAs(JsonString::getString));
         assertEquals("json_object", body.getJsonObject("response_format").getString("type"));
         assertFalse(body.containsKey("num_ctx") || body.containsKey("options"), "Ollama's context options have no OpenAI field");
 
@@ -181,6 +182,14 @@ class OpenAiEngineTest {
         openai.reply(Reply.tokens("x", "y").withoutDone());
         GenerationResult r = await(engine.generate(HELLO, GenerationOptions.DEFAULTS, d -> { }));
         assertEquals("xy", r.text());
+        assertEquals(FinishReason.STOP, r.finishReason());
+    }
+
+    @Test
+    void aBrokenTailAfterTheFinishChunkKeepsTheWholeAnswer() throws Exception {
+        openai.reply(Reply.tokens("all", " there").garbageAfterFinish());
+        GenerationResult r = await(engine.generate(HELLO, GenerationOptions.DEFAULTS, d -> { }));
+        assertEquals("all there", r.text());
         assertEquals(FinishReason.STOP, r.finishReason());
     }
 
