@@ -7,10 +7,17 @@ import jakarta.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -97,6 +104,29 @@ class OpenAiUpstreamTest {
             HttpResponse<String> limited = s.post("/api/chat", body);
             assertEquals(429, limited.statusCode(), limited.body());
             assertEquals(3, fake.exchanges(FakeOpenAi.CHAT).size(), "a minute is not waited for");
+        }
+    }
+
+    @Test
+    void aClientThatLeavesMidStreamClosesTheUpstreamRequest() throws Exception {
+        try (FakeOpenAi fake = FakeOpenAi.start(MODEL);
+             TestSidecar s = TestSidecar.fromModel(dir, "openai:" + MODEL, env(fake, ""))) {
+            fake.reply(Reply.tokens("one", " two", " three").stallAfter(1));
+            HttpResponse<InputStream> mid = s.http.send(s.request("/conversations/gone-1/messages")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"agent_id\":\"planner\",\"user_message\":\"x\"}"))
+                    .build(), HttpResponse.BodyHandlers.ofInputStream());
+            BufferedReader lines = new BufferedReader(new InputStreamReader(mid.body(), StandardCharsets.UTF_8));
+            String line;
+            do {
+                line = lines.readLine();
+            } while (line != null && !line.startsWith("data: "));
+            assertTrue(line != null && line.contains("\"one\""), String.valueOf(line));
+            long leftAt = System.nanoTime();
+            mid.body().close();
+            long closedAt = fake.awaitExchange(FakeOpenAi.CHAT, 0, Duration.ofSeconds(10)).awaitClientClosed(Duration.ofSeconds(10));
+            System.out.println("upstream closed " + TimeUnit.NANOSECONDS.toMillis(closedAt - leftAt)
+                    + " ms after the client left (heartbeat " + TestSidecar.SETTINGS + ")");
+            WsChatTest.awaitNoActiveTurns(s);
         }
     }
 }
