@@ -14,11 +14,13 @@
 #         --dir PATH to keep and reuse the generated logs); BENCH_JAVA_OPTS=-Xmx64m shows memory stays bounded
 #   session  per-turn overhead of log, window and summary at turns 10, 1,000, 10,000 (echo engine, 0 ms/token)
 #         and heap per resident conversation with a full window (args: [turns, 10000] [conversations, 400])
+#   upstream  the engines' own CPU per relayed token: Ollama (NDJSON) vs OpenAI-compatible (SSE) engine, each
+#         streaming from its fake upstream at full speed (args: [sessions, 200] [rounds, 20] [tokens per reply, 32])
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws session query" >&2
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws session query upstream" >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -29,6 +31,7 @@ case "$scenario" in
   ws) main=io.streamingllm.bench.WsBench ;;
   session) main=io.streamingllm.bench.SessionBench ;;
   query) main=io.streamingllm.bench.QueryBench ;;
+  upstream) main=io.streamingllm.bench.UpstreamBench ;;
   *) echo "unknown scenario: $scenario" >&2; usage ;;
 esac
 

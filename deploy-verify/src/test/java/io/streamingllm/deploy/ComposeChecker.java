@@ -98,19 +98,11 @@ public final class ComposeChecker {
                     + service.envFiles().stream().map(f -> f.path().toString()).toList() + ")");
         }
 
-        // Ollama URL: not loopback unless the user chose it
-        URI ollama = config.ollamaUrl();
-        if (isLoopback(ollama.getHost())) {
-            URI fallback = ollamaWithoutUserValue(composeFile, scenario, workDir);
-            if (fallback == null || isLoopback(fallback.getHost())) {
-                problems.add("the Ollama URL inside the container defaults to loopback " + ollama
-                        + ": that is the container itself (use http://host.docker.internal:11434 with a host-gateway mapping)" + in);
-            }
-        }
-        if ("host.docker.internal".equals(ollama.getHost())
-                && !"host-gateway".equals(service.extraHosts().get("host.docker.internal"))) {
-            problems.add("the Ollama URL uses host.docker.internal but extra_hosts lacks host.docker.internal:host-gateway (needed on Linux)" + in);
-        }
+        // upstream URLs (Ollama, OpenAI-compatible server): not loopback unless the user chose it
+        checkUpstream(problems, service, "Ollama URL", SidecarConfig.OLLAMA_URL, config.ollamaUrl(),
+                "http://host.docker.internal:11434", composeFile, scenario, workDir, in);
+        checkUpstream(problems, service, "OpenAI-compatible server URL", SidecarConfig.OPENAI_URL, config.openAiUrl(),
+                "http://host.docker.internal:8080/v1", composeFile, scenario, workDir, in);
 
         // volumes: the directories the server uses must be host bind mounts of ./data and .agents
         Path data = repo.resolve("data").toAbsolutePath().normalize();
@@ -161,10 +153,27 @@ public final class ComposeChecker {
         return out;
     }
 
-    private static URI ollamaWithoutUserValue(Path composeFile, Scenario scenario, Path workDir) {
+    private static void checkUpstream(List<String> problems, ComposeService service, String what, String key, URI url,
+                                      String suggested, Path composeFile, Scenario scenario, Path workDir, String in) {
+        if (isLoopback(url.getHost())) {
+            URI fallback = withoutUserValue(composeFile, scenario, workDir, key);
+            if (fallback == null || isLoopback(fallback.getHost())) {
+                problems.add("the " + what + " inside the container defaults to loopback " + url
+                        + ": that is the container itself (use " + suggested + " with a host-gateway mapping)" + in);
+            }
+        }
+        if ("host.docker.internal".equals(url.getHost())
+                && !"host-gateway".equals(service.extraHosts().get("host.docker.internal"))) {
+            problems.add("the " + what + " uses host.docker.internal but extra_hosts lacks host.docker.internal:host-gateway (needed on Linux)" + in);
+        }
+    }
+
+    /** What {@code key} resolves to in the container when the user's shell does not set it. */
+    private static URI withoutUserValue(Path composeFile, Scenario scenario, Path workDir, String key) {
         try {
-            ComposeService s = ComposeProject.load(composeFile, scenario.shellEnv(), Set.of(SidecarConfig.OLLAMA_URL)).service(SERVICE);
-            return SidecarConfig.fromEnv(inContainer(s.containerEnvironment(), workDir)).ollamaUrl();
+            ComposeService s = ComposeProject.load(composeFile, scenario.shellEnv(), Set.of(key)).service(SERVICE);
+            SidecarConfig c = SidecarConfig.fromEnv(inContainer(s.containerEnvironment(), workDir));
+            return key.equals(SidecarConfig.OPENAI_URL) ? c.openAiUrl() : c.ollamaUrl();
         } catch (ComposeException | ConfigException e) {
             return null;
         }

@@ -47,6 +47,8 @@ class DeploymentContractTest {
         Map<String, String> env = s.containerEnvironment();
         assertEquals("8000", env.get("STREAMING_LLM_PORT"), "the env file's port 9000 is not the container's");
         assertEquals("http://host.docker.internal:11434", env.get("STREAMING_LLM_OLLAMA_URL"));
+        assertEquals("http://host.docker.internal:8080/v1", env.get("STREAMING_LLM_OPENAI_URL"));
+        assertEquals("sk-from-env-file", env.get("STREAMING_LLM_OPENAI_API_KEY"), "the key comes from .env.sidecar");
         assertEquals("echo", env.get("STREAMING_LLM_MODEL"), "other .env.sidecar values reach the container");
         assertEquals(List.of(new PortMapping(null, 8000, 8000, "tcp")), s.ports());
     }
@@ -58,6 +60,15 @@ class DeploymentContractTest {
         assertEquals(List.of(), ComposeChecker.check(repo, chosen));
         assertEquals("http://127.0.0.1:11434", ComposeProject.load(repo.resolve(Repo.COMPOSE_FILE), chosen.shellEnv())
                 .service(ComposeChecker.SERVICE).containerEnvironment().get("STREAMING_LLM_OLLAMA_URL"));
+    }
+
+    @Test
+    void userChosenOpenAiUrlIsRespected() {
+        Path repo = RepoCopy.of(tmp);
+        Scenario chosen = new Scenario("OpenAI URL chosen in the shell", Map.of("STREAMING_LLM_OPENAI_URL", "http://vllm:8000/v1"), null, 8000);
+        assertEquals(List.of(), ComposeChecker.check(repo, chosen));
+        assertEquals("http://vllm:8000/v1", ComposeProject.load(repo.resolve(Repo.COMPOSE_FILE), chosen.shellEnv())
+                .service(ComposeChecker.SERVICE).containerEnvironment().get("STREAMING_LLM_OPENAI_URL"));
     }
 
     record Breakage(String name, String file, UnaryOperator<String> edit, Scenario scenario, String expected) {
@@ -88,6 +99,11 @@ class DeploymentContractTest {
                 new Breakage("Ollama URL left to the env file", c, s -> s.replace(
                         "      STREAMING_LLM_OLLAMA_URL: ${STREAMING_LLM_OLLAMA_URL:-http://host.docker.internal:11434}\n", ""),
                         Scenario.NONE, "the Ollama URL inside the container defaults to loopback"),
+                new Breakage("loopback OpenAI URL default", c, s -> s.replace(":-http://host.docker.internal:8080/v1}", ":-http://127.0.0.1:8080/v1}"),
+                        Scenario.NONE, "the OpenAI-compatible server URL inside the container defaults to loopback"),
+                new Breakage("OpenAI URL left to the env file", c, s -> s.replace(
+                        "      STREAMING_LLM_OPENAI_URL: ${STREAMING_LLM_OPENAI_URL:-http://host.docker.internal:8080/v1}\n", ""),
+                        Scenario.NONE, "the OpenAI-compatible server URL inside the container defaults to loopback"),
                 new Breakage("no host-gateway mapping", c, s -> s.replace("    extra_hosts:\n      - host.docker.internal:host-gateway\n", ""),
                         Scenario.NONE, "extra_hosts lacks host.docker.internal:host-gateway"),
                 new Breakage("data not mounted", c, s -> s.replace("      - ../../data:/sidecar/data\n", ""),

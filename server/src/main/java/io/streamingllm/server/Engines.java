@@ -6,6 +6,7 @@ import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.echo.EchoEngine;
 import io.streamingllm.core.engine.ollama.OllamaEngine;
+import io.streamingllm.core.engine.openai.OpenAiEngine;
 import io.streamingllm.local.LocalEngine;
 
 /** The engine {@code STREAMING_LLM_MODEL} names. */
@@ -21,6 +22,8 @@ final class Engines {
         return switch (config.model().kind()) {
             case ECHO -> new EchoEngine(config.echoDelayMs());
             case OLLAMA -> new OllamaEngine(config.ollamaUrl(), config.model().name(), config.tokenTimeout());
+            case OPENAI -> new OpenAiEngine(config.openAiUrl(), config.model().name(), config.openAiApiKey().value(),
+                    config.tokenTimeout());
             case GGUF, OLLAMA_STORE -> LocalEngine.open(config, System.getenv(), Runtime.getRuntime().availableProcessors());
         };
     }

@@ -8,16 +8,27 @@ import java.nio.file.Path;
  *
  * @param kind    which engine serves the model
  * @param name    model name for Ollama and the Ollama store ({@code NAME[:TAG]}), {@code "echo"} for echo,
- *                the file path for GGUF
+ *                the file path for GGUF, the model id the OpenAI-compatible server lists for {@code openai:}
  */
 public record ModelSpec(Kind kind, String name) {
-    public enum Kind { GGUF, OLLAMA_STORE, OLLAMA, ECHO }
+    public enum Kind { GGUF, OLLAMA_STORE, OLLAMA, ECHO, OPENAI }
 
-    /** Parses in DESIGN's order: gguf: / *.gguf, ollama-store:, ollama:, echo, anything else → Ollama. */
+    /**
+     * Parses in DESIGN's order: openai: (first: a llama-server model id may end in .gguf), gguf: / *.gguf,
+     * ollama-store:, ollama:, echo, anything else → Ollama.
+     */
     public static ModelSpec parse(String raw) {
         String v = raw == null ? "" : raw.trim();
         if (v.isEmpty()) {
             throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + " is empty: set a model such as llama3.2:latest, echo or gguf:/path/model.gguf");
+        }
+        if (v.startsWith("openai:")) {
+            String name = v.substring("openai:".length()).strip();
+            if (name.isEmpty() || name.chars().anyMatch(c -> c <= ' ')) {
+                throw new ConfigException(SidecarConfig.MODEL, SidecarConfig.MODEL + "=" + ConfigException.show(v)
+                        + ": openai: needs the model id the server lists at GET /v1/models, e.g. openai:Qwen/Qwen2.5-7B-Instruct");
+            }
+            return new ModelSpec(Kind.OPENAI, name);
         }
         if (v.startsWith("gguf:") || v.toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
             String path = v.startsWith("gguf:") ? v.substring("gguf:".length()) : v;

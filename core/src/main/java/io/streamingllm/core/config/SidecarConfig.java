@@ -36,7 +36,9 @@ public record SidecarConfig(
         Duration tokenTimeout,
         Duration shutdownGrace,
         int kvDiskMb,
-        Duration logRetry) {
+        Duration logRetry,
+        URI openAiUrl,
+        Secret openAiApiKey) {
 
     public enum SummaryMode { EXTRACTIVE, LLM }
 
@@ -63,6 +65,8 @@ public record SidecarConfig(
     public static final String LOG_RETRY_S = "STREAMING_LLM_LOG_RETRY_S";
     public static final String JDK_DIRS = "STREAMING_LLM_JDK_DIRS";
     public static final String KV_DISK_MB = "STREAMING_LLM_KV_DISK_MB";
+    public static final String OPENAI_URL = "STREAMING_LLM_OPENAI_URL";
+    public static final String OPENAI_API_KEY = "STREAMING_LLM_OPENAI_API_KEY";
 
     /**
      * One configuration variable. {@code defaultValue} is what an unset (or empty) variable means;
@@ -95,7 +99,9 @@ public record SidecarConfig(
             new Key(SHUTDOWN_GRACE_S, "10", "seconds in-flight turns may finish after SIGTERM before they are cancelled"),
             new Key(KV_DISK_MB, "4096", "local engine: MiB of disk for conversations' saved KV caches in $STREAMING_LLM_DATA_DIR/kv (least recently used deleted first); 0 = not saved"),
             new Key(LOG_RETRY_S, "5", "seconds a log write that fails (disk full, I/O error) is retried before its turn fails; /readyz is 503 meanwhile"),
-            new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 22+ after JAVA_HOME and PATH"));
+            new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 22+ after JAVA_HOME and PATH"),
+            new Key(OPENAI_URL, "http://127.0.0.1:8080/v1", "base URL (ending in /v1) of the OpenAI-compatible server for openai:NAME: llama-server :8080/v1, vLLM :8000/v1"),
+            new Key(OPENAI_API_KEY, "", "API key sent as a Bearer token to the OpenAI-compatible server; empty = none; never logged"));
 
     /** Variable name → default, in documentation order. */
     public static Map<String, String> defaults() {
@@ -145,7 +151,9 @@ public record SidecarConfig(
                 Duration.ofSeconds(r.intIn(TOKEN_TIMEOUT_S, 1, 86_400)),
                 Duration.ofSeconds(r.intIn(SHUTDOWN_GRACE_S, 0, 3_600)),
                 r.intIn(KV_DISK_MB, 0, 1 << 30),
-                Duration.ofSeconds(r.intIn(LOG_RETRY_S, 0, 3_600)));
+                Duration.ofSeconds(r.intIn(LOG_RETRY_S, 0, 3_600)),
+                r.httpUri(OPENAI_URL),
+                new Secret(r.raw(OPENAI_API_KEY)));
     }
 
     /** Where the local engine saves conversations' KV caches. */
@@ -162,7 +170,7 @@ public record SidecarConfig(
     public SidecarConfig withModel(ModelSpec spec) {
         return new SidecarConfig(spec, streamingEnabled, startSize, recentSize, maxNewTokens, echoDelayMs, summaryMode,
                 summarySize, ollamaUrl, host, port, dataDir, logDir, summaryDir, agentsDir, apiToken, corsOrigins,
-                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry);
+                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry, openAiUrl, openAiApiKey);
     }
 
     private record Reader(Map<String, String> env) {
@@ -217,12 +225,12 @@ public record SidecarConfig(
                 URI u = new URI(v);
                 if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
                         || u.getHost() == null) {
-                    throw bad(key, v, "an http(s) URL such as http://127.0.0.1:11434");
+                    throw bad(key, v, "an http(s) URL such as " + defaults().get(key));
                 }
                 String s = u.toString();
                 return URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
             } catch (java.net.URISyntaxException e) {
-                throw bad(key, v, "an http(s) URL such as http://127.0.0.1:11434");
+                throw bad(key, v, "an http(s) URL such as " + defaults().get(key));
             }
         }
 

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Endless conversations at constant cost: each turn's prompt is
@@ -118,16 +119,17 @@ public final class ChatService implements AutoCloseable {
         }
         requireSupported(request.options());
         List<ChatMessage> prompt = window.relayed(sinkText.toString(), dialogue);
+        Supplier<List<ChatMessage>> smaller = () -> window.smallerRelayed(sinkText.toString(), dialogue, prompt);
         String lastUser = dialogue.get(dialogue.size() - 1).content();
         if (request.conversationId() == null) {
-            return turns.startUnlogged(prompt, request.options(), sinkText.toString(), listener);
+            return turns.startUnlogged(prompt, request.options(), sinkText.toString(), listener, smaller);
         }
         String conversationId = Ids.require("conversation", request.conversationId());
         turns.requireOpen();
         requireLogWritable();
         ConversationState c = residency.acquire(conversationId, RELAY_AGENT, false);
         try {
-            return turns.start(c, sinkText.toString(), lastUser, prompt, request.options(), listener);
+            return turns.start(c, sinkText.toString(), lastUser, prompt, request.options(), listener, smaller);
         } catch (RuntimeException e) {
             residency.release(c);
             throw e;

@@ -70,18 +70,32 @@ final class PromptWindow {
 
     /** The window over a client-supplied history: newest messages that fit, older ones summarised. */
     List<ChatMessage> relayed(String sinkText, List<ChatMessage> dialogue) {
-        int keepFrom = 0;
-        if (config.streamingEnabled()) {
-            int used = 0;
-            keepFrom = dialogue.size();
-            for (int i = dialogue.size() - 1; i >= 0; i--) {
-                int t = tokens.count(dialogue.get(i).content());
-                if (i < dialogue.size() - 1 && used + t > config.recentSize()) {
-                    break;
-                }
-                used += t;
-                keepFrom = i;
+        return relayed(sinkText, dialogue, config.streamingEnabled() ? config.recentSize() : Integer.MAX_VALUE);
+    }
+
+    /**
+     * The relayed window again in half the tokens its dialogue took in {@code prompt}, for a retry after the upstream
+     * said the prompt does not fit its context; null when it cannot be smaller (only the newest message is left).
+     */
+    List<ChatMessage> smallerRelayed(String sinkText, List<ChatMessage> dialogue, List<ChatMessage> prompt) {
+        List<ChatMessage> kept = prompt.stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).toList();
+        int used = kept.stream().mapToInt(m -> tokens.count(m.content())).sum();
+        List<ChatMessage> smaller = relayed(sinkText, dialogue, used / 2);
+        long keptNow = smaller.stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).count();
+        return keptNow < kept.size() ? smaller : null;
+    }
+
+    /** The newest messages within {@code budget} tokens (the newest always), the older ones summarised. */
+    private List<ChatMessage> relayed(String sinkText, List<ChatMessage> dialogue, int budget) {
+        int used = 0;
+        int keepFrom = dialogue.size();
+        for (int i = dialogue.size() - 1; i >= 0; i--) {
+            int t = tokens.count(dialogue.get(i).content());
+            if (i < dialogue.size() - 1 && (long) used + t > budget) {
+                break;
             }
+            used += t;
+            keepFrom = i;
         }
         String summary = null;
         if (keepFrom > 0) {

@@ -29,6 +29,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * Runs turns: opens a logged turn (user message, eviction, prompt) on the caller's thread, streams the reply,
@@ -76,23 +78,52 @@ final class TurnRunner {
      */
     Turn start(ConversationState c, String sinkText, String userText, List<ChatMessage> relayedPrompt,
                GenerationOptions requested, TokenListener listener) {
-        return run(open(c, sinkText, userText, relayedPrompt, requested), listener);
+        return start(c, sinkText, userText, relayedPrompt, requested, listener, null);
+    }
+
+    /**
+     * As above; {@code smallerRelayed} rebuilds a relayed prompt in a smaller window when the engine says it does not
+     * fit (null: the prompt is the conversation's own, which evicts further instead).
+     */
+    Turn start(ConversationState c, String sinkText, String userText, List<ChatMessage> relayedPrompt,
+               GenerationOptions requested, TokenListener listener, Supplier<List<ChatMessage>> smallerRelayed) {
+        return run(open(c, sinkText, userText, relayedPrompt, requested), listener, smallerRelayed);
     }
 
     /** A relayed call that names no conversation: nothing is logged. */
     Turn startUnlogged(List<ChatMessage> prompt, GenerationOptions requested, String sinkText, TokenListener listener) {
+        return startUnlogged(prompt, requested, sinkText, listener, null);
+    }
+
+    /** As above; {@code smaller} rebuilds the prompt in a smaller window when the engine says it does not fit. */
+    Turn startUnlogged(List<ChatMessage> prompt, GenerationOptions requested, String sinkText, TokenListener listener,
+                       Supplier<List<ChatMessage>> smaller) {
         requireOpen();
         RunningTurn rt = new RunningTurn(null);
         running.add(rt);
-        Generation g = engine.generate(prompt, window.options(requested, tokens.count(sinkText), prompt), delta -> {
+        AtomicBoolean anyToken = new AtomicBoolean();
+        TokenListener relay = delta -> {
+            anyToken.set(true);
             try {
                 listener.onToken(delta);
             } catch (RuntimeException e) {
                 rt.cancel();
             }
-        });
-        rt.attach(g);
-        g.result().whenComplete((res, err) -> {
+        };
+        GenerationOptions options = window.options(requested, tokens.count(sinkText), prompt);
+        Generation first = engine.generate(prompt, options, relay);
+        rt.attach(first);
+        first.result().handle((res, err) -> {
+            List<ChatMessage> retry = !anyToken.get() && smaller != null && contextLength(err) ? smaller.get() : null;
+            if (retry == null) {
+                return first.result(); // settled: its result or failure as it is
+            }
+            LOG.log(Level.WARNING, "the engine's context is smaller than the window (" + unwrap(err).getMessage()
+                    + "): retrying the relayed call once with " + retry.size() + " of " + prompt.size() + " messages");
+            Generation second = engine.generate(retry, window.options(requested, tokens.count(sinkText), retry), relay);
+            rt.attach(second);
+            return second.result();
+        }).thenCompose(f -> f).whenComplete((res, err) -> {
             running.remove(rt);
             if (err != null) {
                 rt.result().completeExceptionally(unwrap(err));
@@ -177,11 +208,11 @@ final class TurnRunner {
             }
             log.appendAll(opening);
         }, background);
-        return new TurnPlan(c, turn, userEvent.id(), userText, userTokens, promptWindow, !evicted.isEmpty(), prompt,
-                options, opened);
+        return new TurnPlan(c, turn, userEvent.id(), userText, userTokens, sinkText, promptWindow, !evicted.isEmpty(),
+                prompt, options, opened);
     }
 
-    private Turn run(TurnPlan turn, TokenListener listener) {
+    private Turn run(TurnPlan turn, TokenListener listener, Supplier<List<ChatMessage>> smallerRelayed) {
         ConversationState c = turn.conversation();
         RunningTurn rt = new RunningTurn(c.id);
         running.add(rt);
@@ -195,10 +226,24 @@ final class TurnRunner {
                 rt.cancel();
             }
         };
-        long started = System.nanoTime();
+        generate(rt, turn, relay, text, System.nanoTime(), smallerRelayed, true);
+        return rt;
+    }
+
+    /**
+     * Streams {@code turn}'s prompt and completes the turn; when the engine says the prompt does not fit its context
+     * before any token came, the turn is run once more in a smaller window (logged, never a silent truncation).
+     */
+    private void generate(RunningTurn rt, TurnPlan turn, TokenListener relay, StringBuilder text, long started,
+                          Supplier<List<ChatMessage>> smallerRelayed, boolean mayShrink) {
+        ConversationState c = turn.conversation();
         Generation g = engine.generate(c.id, turn.prompt(), turn.options(), relay);
         rt.attach(g);
         g.result().whenCompleteAsync((res, err) -> {
+            boolean shrinkable = mayShrink && text.isEmpty() && contextLength(err);
+            if (shrinkable && retriedSmaller(rt, turn, relay, text, started, smallerRelayed, err)) {
+                return;
+            }
             try {
                 TurnResult result = complete(turn, text.toString(), res, err, System.nanoTime() - started);
                 residency.release(c);
@@ -216,7 +261,67 @@ final class TurnRunner {
                 rt.result().completeExceptionally(t);
             }
         }, background);
-        return rt;
+    }
+
+    /** Runs the turn again in a smaller window; false (the failure stands) when it cannot be smaller or not be retried. */
+    private boolean retriedSmaller(RunningTurn rt, TurnPlan turn, TokenListener relay, StringBuilder text, long started,
+                                   Supplier<List<ChatMessage>> smallerRelayed, Throwable err) {
+        try {
+            TurnPlan smaller = smaller(turn, smallerRelayed, unwrap(err).getMessage());
+            if (smaller == null) {
+                return false;
+            }
+            generate(rt, smaller, relay, text, started, null, false);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "conversation " + turn.conversation().id + ": the retry in a smaller window failed to start", e);
+            return false;
+        }
+    }
+
+    /**
+     * The turn in a smaller window, after the engine said its prompt does not fit: a relayed prompt rebuilt in half
+     * its dialogue's tokens, or the conversation's window evicted to half its recent tokens (the evicted turns folded
+     * into the summary and logged as a SUMMARY_REFRESH, after the opening events). Null when nothing can be left out.
+     */
+    private TurnPlan smaller(TurnPlan turn, Supplier<List<ChatMessage>> smallerRelayed, String why) {
+        ConversationState c = turn.conversation();
+        if (smallerRelayed != null) {
+            List<ChatMessage> prompt = smallerRelayed.get();
+            if (prompt == null) {
+                return null;
+            }
+            LOG.log(Level.WARNING, "conversation " + c.id + " turn " + turn.number() + ": the engine's context is smaller"
+                    + " than the window (" + why + "); retrying once with " + prompt.size() + " of " + turn.prompt().size()
+                    + " messages");
+            return withPrompt(turn, prompt, turn.window(), turn.evicted(), turn.opened());
+        }
+        int recentBefore = c.recentTokens;
+        List<RecentTurn> evicted = c.evictFor(turn.userTokens(), 0, (c.recentTokens + turn.userTokens()) / 2);
+        if (evicted.isEmpty()) {
+            return null;
+        }
+        Event refresh = summary.fold(c, evicted);
+        String summaryText = c.summary;
+        CompletableFuture<Void> opened = turn.opened().thenRunAsync(() -> {
+            summary.store(c.id, summaryText);
+            log.append(refresh);
+        }, background);
+        WindowState shrunk = c.window(tokens.count(turn.sinkText()), turn.userTokens());
+        LOG.log(Level.WARNING, "conversation " + c.id + " turn " + turn.number() + ": the engine's context is smaller than"
+                + " the window (" + why + "); evicted " + evicted.size() + " more turn(s) into the summary (recent "
+                + recentBefore + " -> " + c.recentTokens + " tokens, window " + shrunk.toJson() + ") and retrying once");
+        return withPrompt(turn, window.prompt(c, turn.sinkText(), turn.userText()), shrunk, true, opened);
+    }
+
+    private static TurnPlan withPrompt(TurnPlan t, List<ChatMessage> prompt, WindowState window, boolean evicted,
+                                       CompletableFuture<Void> opened) {
+        return new TurnPlan(t.conversation(), t.number(), t.userEventId(), t.userText(), t.userTokens(), t.sinkText(),
+                window, evicted, prompt, t.options(), opened);
+    }
+
+    private static boolean contextLength(Throwable err) {
+        return err != null && unwrap(err) instanceof EngineException e && e.kind() == EngineException.Kind.CONTEXT_LENGTH;
     }
 
     /**

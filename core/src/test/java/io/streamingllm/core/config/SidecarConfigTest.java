@@ -115,6 +115,11 @@ class SidecarConfigTest {
             "STREAMING_LLM_MODEL|gguf:/no/such/model.gguf",
             "STREAMING_LLM_MODEL|/no/such/model.gguf",
             "STREAMING_LLM_MODEL|two words",
+            "STREAMING_LLM_OPENAI_URL|not a url",
+            "STREAMING_LLM_OPENAI_URL|ftp://host:21/v1",
+            "STREAMING_LLM_OPENAI_URL|127.0.0.1:8080/v1",
+            "STREAMING_LLM_MODEL|openai:",
+            "STREAMING_LLM_MODEL|openai:two words",
     })
     void invalidValuesStopWithOneLineNamingVariableAndValue(String variable, String value) {
         ConfigException e = assertThrows(ConfigException.class, () -> SidecarConfig.fromEnv(Map.of(variable, value)));
@@ -168,5 +173,29 @@ class SidecarConfigTest {
         // every default parses: the defaults map itself is a valid environment
         Map<String, String> env = new HashMap<>(SidecarConfig.defaults());
         assertEquals(SidecarConfig.fromEnv(Map.of()), SidecarConfig.fromEnv(env));
+    }
+
+    @Test
+    void openAiUpstreamKeys() {
+        SidecarConfig defaults = SidecarConfig.fromEnv(Map.of());
+        assertEquals(URI.create("http://127.0.0.1:8080/v1"), defaults.openAiUrl(), "llama-server's port: 8000 is the sidecar's own");
+        assertTrue(defaults.openAiApiKey().isEmpty());
+
+        SidecarConfig c = SidecarConfig.fromEnv(Map.of(SidecarConfig.MODEL, "openai:Qwen/Qwen2.5-7B-Instruct",
+                SidecarConfig.OPENAI_URL, "http://vllm:8000/v1/", SidecarConfig.OPENAI_API_KEY, " sk-secret-123 "));
+        assertEquals(new ModelSpec(ModelSpec.Kind.OPENAI, "Qwen/Qwen2.5-7B-Instruct"), c.model());
+        assertEquals(URI.create("http://vllm:8000/v1"), c.openAiUrl());
+        assertEquals("sk-secret-123", c.openAiApiKey().value());
+        assertFalse(c.toString().contains("sk-secret-123"), "the key is not printed with the configuration: " + c);
+        assertFalse(c.openAiApiKey().toString().contains("secret"), c.openAiApiKey().toString());
+        // a llama-server model id may be a file name: openai: wins over the .gguf suffix
+        assertEquals(new ModelSpec(ModelSpec.Kind.OPENAI, "stories260K.gguf"), model("openai:stories260K.gguf"));
+
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> SidecarConfig.fromEnv(Map.of(SidecarConfig.OPENAI_URL, "localhost:8080")));
+        assertEquals(SidecarConfig.OPENAI_URL, e.variable());
+        assertTrue(e.getMessage().contains("http://127.0.0.1:8080/v1"), "suggests the form: " + e.getMessage());
+        ConfigException noName = assertThrows(ConfigException.class, () -> model("openai:"));
+        assertTrue(noName.getMessage().contains("GET /v1/models"), noName.getMessage());
     }
 }

@@ -1,6 +1,7 @@
 package io.streamingllm.core.engine.ollama;
 
 import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.http.TransportFailures;
 import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
@@ -10,10 +11,6 @@ import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 
 import java.io.ByteArrayInputStream;
-import java.net.ConnectException;
-import java.net.UnknownHostException;
-import java.net.http.HttpConnectTimeoutException;
-import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
@@ -84,28 +81,10 @@ final class OllamaErrors {
     }
 
     static boolean isUnreachable(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ConnectException || t instanceof UnknownHostException
-                    || t instanceof UnresolvedAddressException || t instanceof HttpConnectTimeoutException) {
-                return true;
-            }
-        }
-        return false;
+        return TransportFailures.isUnreachable(e);
     }
 
     static String describe(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ConnectException) {
-                return "connection refused";
-            }
-            if (t instanceof UnknownHostException || t instanceof UnresolvedAddressException) {
-                return "unknown host";
-            }
-            if (t instanceof HttpConnectTimeoutException) {
-                return "connect timed out";
-            }
-        }
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+        return TransportFailures.describe(e);
     }
 }

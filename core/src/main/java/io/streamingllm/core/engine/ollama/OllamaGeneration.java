@@ -5,6 +5,8 @@ import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.http.ErrorBody;
+import io.streamingllm.core.engine.http.NdjsonBody;
 import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;

@@ -3,7 +3,7 @@
  * Ollama's other routes ({@code /api/tags}, {@code /api/show}, {@code /api/version}).
  *
  * <p>{@link io.streamingllm.core.engine.ollama.ChatRequestJson} writes the request body in one pass;
- * {@link io.streamingllm.core.engine.ollama.NdjsonBody} splits the response into lines where the bytes arrive and
+ * {@link io.streamingllm.core.engine.http.NdjsonBody} splits the response into lines where the bytes arrive and
  * {@link io.streamingllm.core.engine.ollama.ChatChunks} reads plain chat chunks without a JSON parser (anything else
  * goes to Parsson); {@link io.streamingllm.core.engine.ollama.OllamaGeneration} is one call's lifecycle (cancel, idle
  * timeout, final record, settle once); {@code OllamaErrors} turns failures into typed messages that say what to do.

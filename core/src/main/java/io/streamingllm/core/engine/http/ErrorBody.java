@@ -1,4 +1,4 @@
-package io.streamingllm.core.engine.ollama;
+package io.streamingllm.core.engine.http;
 
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * over once, as bytes when the body ended or reached the limit, or as the failure that broke it. Signals come from
  * the HTTP client one at a time (the reactive-streams rule), so no state here is shared.
  */
-final class ErrorBody implements HttpResponse.BodySubscriber<Void> {
+public final class ErrorBody implements HttpResponse.BodySubscriber<Void> {
     private final int limit;
     private final Consumer<byte[]> complete;
     private final Consumer<Throwable> failed;
@@ -22,7 +22,7 @@ final class ErrorBody implements HttpResponse.BodySubscriber<Void> {
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private Flow.Subscription subscription;
 
-    ErrorBody(int limit, Consumer<byte[]> complete, Consumer<Throwable> failed) {
+    public ErrorBody(int limit, Consumer<byte[]> complete, Consumer<Throwable> failed) {
         this.limit = limit;
         this.complete = complete;
         this.failed = failed;

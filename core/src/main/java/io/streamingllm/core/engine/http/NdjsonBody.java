@@ -1,4 +1,4 @@
-package io.streamingllm.core.engine.ollama;
+package io.streamingllm.core.engine.http;
 
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -16,9 +16,9 @@ import java.util.concurrent.Flow;
  * is stripped; empty lines are skipped. One list of buffers is requested at a time, after the previous one
  * was handled.
  */
-final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
+public final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
     /** Receives the body's lines in order, then exactly one of {@link #end()} or {@link #failed}. */
-    interface Lines {
+    public interface Lines {
         /**
          * One line, without its line break, in {@code bytes[offset, offset + length)}; the array is reused
          * after the call.
@@ -42,7 +42,7 @@ final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
     private byte[] line = new byte[512];
     private int lineLength;
 
-    NdjsonBody(Lines lines) {
+    public NdjsonBody(Lines lines) {
         this.lines = lines;
     }
 
@@ -98,7 +98,7 @@ final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
     }
 
     /** Stops the body: the subscription is cancelled (the HTTP exchange is aborted), nothing more is delivered. */
-    void cancel() {
+    public void cancel() {
         cancelled = true;
         Flow.Subscription s = subscription;
         if (s != null) {

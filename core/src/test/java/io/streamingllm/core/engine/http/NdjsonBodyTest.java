@@ -1,4 +1,4 @@
-package io.streamingllm.core.engine.ollama;
+package io.streamingllm.core.engine.http;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,0 +1,7 @@
+/**
+ * HTTP plumbing the upstream engines share (Ollama's NDJSON and OpenAI's server-sent events are both line records):
+ * {@link io.streamingllm.core.engine.http.NdjsonBody} splits a streamed body into lines where the bytes arrive,
+ * {@link io.streamingllm.core.engine.http.ErrorBody} reads a bounded error body, and
+ * {@link io.streamingllm.core.engine.http.TransportFailures} tells "never reached" from "lost on the way".
+ */
+package io.streamingllm.core.engine.http;
