@@ -45,7 +45,7 @@ class SidecarConfigTest {
         assertEquals(data.resolve("archive"), c.archiveDir());
         assertEquals(Path.of(".agents").toAbsolutePath().normalize(), c.agentsDir());
         assertEquals(Optional.empty(), c.apiToken());
-        assertEquals(List.of("*"), c.corsOrigins());
+        assertEquals(List.of(), c.corsOrigins(), "unset: local origins only");
         assertTrue(c.bootstrapDeps());
         assertEquals(Duration.ofSeconds(120), c.tokenTimeout());
         assertEquals(Duration.ofSeconds(10), c.shutdownGrace());
