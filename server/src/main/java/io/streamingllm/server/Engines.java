@@ -20,7 +20,8 @@ final class Engines {
     static ModelEngine create(SidecarConfig config) {
         return switch (config.model().kind()) {
             case ECHO -> new EchoEngine(config.echoDelayMs());
-            case OLLAMA -> new OllamaEngine(config.ollamaUrl(), config.model().name(), config.tokenTimeout());
+            case OLLAMA -> new OllamaEngine(config.ollamaUrl(), config.model().name(), config.tokenTimeout(),
+                    config.limits().maxUpstreamLineBytes());
             case GGUF, OLLAMA_STORE -> LocalEngine.open(config, System.getenv(), Runtime.getRuntime().availableProcessors());
         };
     }

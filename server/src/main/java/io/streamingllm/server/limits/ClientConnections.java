@@ -93,6 +93,12 @@ public final class ClientConnections implements SocketOptions {
         }
     }
 
+    /** The open connection from {@code remote}, if it is one the server accepted. */
+    Optional<Socket> socket(SocketAddress remote) {
+        Socket s = open.get(remote);
+        return s == null || s.isClosed() ? Optional.empty() : Optional.of(s);
+    }
+
     public int maxConnections() {
         return maxConnections;
     }

@@ -25,6 +25,8 @@ public final class ConnectionCap implements Filter {
 
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        // ClientGone finds the connection's socket through the request
+        req.context().register(connections);
         if (!connections.overCap(req.remotePeer().address()) || livenessPath.equals(req.path().path())) {
             chain.proceed();
             return;

@@ -1,0 +1,74 @@
+package io.streamingllm.server.limits;
+
+import io.helidon.webserver.http.ServerRequest;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Waits for a non-streamed answer while watching the client's connection, and cancels the work when the client
+ * goes first (a streamed answer notices it by writing; a non-streamed one writes nothing until the end, so an
+ * abandoned request would keep its upstream generating to the end). For any route that answers once:
+ * {@code ClientGone.await(req, turn.result(), turn::cancel)}.
+ *
+ * <p>The watch reads the connection while the handler waits, which is safe because nothing else reads it then
+ * (HTTP/1.1 clients send the next request after the answer). A client that closes its connection, or resets it,
+ * is gone. Should bytes of a pipelined next request arrive, the watch ends (the answer is still awaited) and that
+ * request is lost with its connection.
+ */
+public final class ClientGone {
+    /** How often the wait looks at the result between reads; also the most it adds to the answer's latency. */
+    private static final int POLL_MILLIS = 20;
+
+    private ClientGone() {
+    }
+
+    /**
+     * The result of {@code work}, awaited; {@code cancel} runs once if the client of {@code req} goes away first
+     * (then the result is still awaited: a cancelled turn completes promptly).
+     */
+    public static <T> T await(ServerRequest req, CompletableFuture<T> work, Runnable cancel) {
+        Optional<Socket> socket = req.context().get(ClientConnections.class, ClientConnections.class)
+                .flatMap(c -> c.socket(req.remotePeer().address()));
+        if (socket.isPresent() && !work.isDone()) {
+            watch(socket.get(), work, cancel);
+        }
+        return work.join();
+    }
+
+    private static void watch(Socket socket, CompletableFuture<?> work, Runnable cancel) {
+        int saved;
+        try {
+            saved = socket.getSoTimeout();
+            socket.setSoTimeout(POLL_MILLIS);
+        } catch (IOException e) {
+            cancel.run();
+            return;
+        }
+        try {
+            InputStream in = socket.getInputStream();
+            while (!work.isDone()) {
+                try {
+                    if (in.read() < 0) {
+                        cancel.run();
+                    }
+                    return;
+                } catch (SocketTimeoutException stillThere) {
+                    // nothing from the client: it is waiting, as it should
+                }
+            }
+        } catch (IOException reset) {
+            cancel.run();
+        } finally {
+            try {
+                socket.setSoTimeout(saved);
+            } catch (IOException closed) {
+                // the connection is gone; the answer will fail to be written, which the server handles
+            }
+        }
+    }
+}
