@@ -110,6 +110,11 @@ public final class SidecarServer implements AutoCloseable {
         return services.chat();
     }
 
+    /** WebSockets open now (for tests and metrics). */
+    public int openWebSockets() {
+        return services.webSockets().openCount();
+    }
+
     /**
      * Orderly stop: new turns are refused, turns under way may finish for {@code grace} and are then cancelled
      * (their partial replies logged), the log is flushed and closed, the server stops.

@@ -32,7 +32,7 @@ public final class ClientGone {
      * (then the result is still awaited: a cancelled turn completes promptly).
      */
     public static <T> T await(ServerRequest req, CompletableFuture<T> work, Runnable cancel) {
-        Optional<Socket> socket = req.context().get(ClientConnections.class, ClientConnections.class)
+        Optional<Socket> socket = req.context().get(ClientConnections.class)
                 .flatMap(c -> c.socket(req.remotePeer().address()));
         if (socket.isPresent() && !work.isDone()) {
             watch(socket.get(), work, cancel);

@@ -2,6 +2,7 @@ package io.streamingllm.server.limits;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
@@ -35,5 +36,7 @@ public final class ConnectionCap implements Filter {
         res.header(HeaderNames.RETRY_AFTER, "1");
         Errors.send(res, new ApiException(503, "too_many_connections", "the server has "
                 + connections.maxConnections() + " connections open (STREAMING_LLM_MAX_CONNECTIONS): try again later"));
+        // the answer is written; Helidon keeps a connection open despite Connection: close unless told so
+        throw new CloseConnectionException("over STREAMING_LLM_MAX_CONNECTIONS");
     }
 }
