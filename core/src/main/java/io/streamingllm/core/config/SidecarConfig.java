@@ -103,10 +103,10 @@ public record SidecarConfig(
             new Key(KV_DISK_MB, "4096", "local engine: MiB of disk for conversations' saved KV caches in $STREAMING_LLM_DATA_DIR/kv (least recently used deleted first); 0 = not saved"),
             new Key(LOG_RETRY_S, "5", "seconds a log write that fails (disk full, I/O error) is retried before its turn fails; /readyz is 503 meanwhile"),
             new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 22+ after JAVA_HOME and PATH"),
-            new Key(MAX_CONNECTIONS, "2000", "open client connections; beyond, 503 and the connection closed (never more than the descriptor limit allows)"),
-            new Key(MAX_WEBSOCKETS, "1000", "open WebSockets; beyond, close 1013 (try again later)"),
+            new Key(MAX_CONNECTIONS, "4096", "open client connections; beyond, 503 and the connection closed (never more than the descriptor limit allows)"),
+            new Key(MAX_WEBSOCKETS, "2048", "open WebSockets; beyond, close 1013 (try again later)"),
             new Key(MAX_TURNS_PER_SOCKET, "8", "turns in flight on one WebSocket; beyond, an error frame"),
-            new Key(MAX_TURNS_PER_CLIENT, "32", "turns in flight from one client address (HTTP and WebSocket); beyond, 429 with Retry-After or an error frame"),
+            new Key(MAX_TURNS_PER_CLIENT, "64", "turns in flight from one client address (HTTP and WebSocket); beyond, 429 with Retry-After or an error frame"),
             new Key(READ_TIMEOUT_S, "30", "seconds of silence while reading a request's headers or body before it is refused (408) and its connection closed; also how long an idle keep-alive connection stays open"),
             new Key(MAX_UPSTREAM_LINE_KB, "4096", "KiB of one line of an upstream's streamed answer; a longer line fails the turn (memory stays bounded)"));
 

@@ -66,6 +66,7 @@ public final class ClientConnections implements SocketOptions {
             throw new UncheckedIOException(e);
         }
         SocketAddress remote = socket.getRemoteSocketAddress();
+        overCap.remove(remote); // a closed connection's address (and port) may come back
         if (open.size() >= maxConnections) {
             open.values().removeIf(Socket::isClosed);
             overCap.keySet().retainAll(open.keySet());
