@@ -5,6 +5,10 @@ import jakarta.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -91,14 +95,58 @@ class BadFramingTest {
     }
 
     @Test
-    void aWebSocketFrameOverTheLimitGetsAnErrorFrameThenClose1009() throws Exception {
-        try (TestSidecar s = TestSidecar.echo(dir); WsClient ws = WsClient.connect(s.base, "")) {
-            String big = "{\"agent_id\":\"planner\",\"user_message\":\"" + "a".repeat(3 << 20) + "\"}";
-            ws.socket.sendText(big, true);
-            JsonObject error = ws.next();
+    void aSingleWebSocketFrameOverTheLimitGetsAnErrorFrameThenClose1009() throws Exception {
+        try (TestSidecar s = TestSidecar.echo(dir); RawHttp raw = new RawHttp(s.base)) {
+            raw.write("GET /ws/chat HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            String upgrade = raw.readResponse(10_000);
+            assertTrue(upgrade.startsWith("HTTP/1.1 101"), upgrade);
+            byte[] payload = ("{\"agent_id\":\"planner\",\"user_message\":\"" + "a".repeat(3 << 20) + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            // one frame, FIN + text, 64-bit length, masked as a client must
+            ByteBuffer frame = ByteBuffer.allocate(14 + payload.length);
+            frame.put((byte) 0x81).put((byte) (0x80 | 127)).putLong(payload.length);
+            byte[] mask = {1, 2, 3, 4};
+            frame.put(mask);
+            for (int i = 0; i < payload.length; i++) {
+                frame.put((byte) (payload[i] ^ mask[i & 3]));
+            }
+            raw.socket.getOutputStream().write(frame.array());
+            raw.socket.setSoTimeout(20_000);
+            DataInputStream in = new DataInputStream(raw.socket.getInputStream());
+            int[] opcode = new int[1];
+            byte[] first = serverFrame(in, opcode);
+            assertEquals(1, opcode[0], "a text frame first");
+            JsonObject error = TestSidecar.json(new String(first, StandardCharsets.UTF_8));
             assertEquals("error", error.getString("type"));
             assertTrue(error.getString("message").contains("larger than"), error.toString());
-            assertEquals(1009, ws.awaitClose());
+            byte[] close = serverFrame(in, opcode);
+            assertEquals(8, opcode[0], "then a close frame");
+            assertEquals(1009, ((close[0] & 0xff) << 8) | (close[1] & 0xff));
         }
+    }
+
+    /** The next unmasked server frame's payload, pings skipped; its opcode in {@code opcode[0]}. */
+    private static byte[] serverFrame(DataInputStream in, int[] opcode) throws IOException {
+        byte[] payload;
+        do {
+            payload = anyFrame(in, opcode);
+        } while (opcode[0] == 9);
+        return payload;
+    }
+
+    private static byte[] anyFrame(DataInputStream in, int[] opcode) throws IOException {
+        int b0 = in.readUnsignedByte();
+        int b1 = in.readUnsignedByte();
+        opcode[0] = b0 & 0x0f;
+        long length = b1 & 0x7f;
+        if (length == 126) {
+            length = in.readUnsignedShort();
+        } else if (length == 127) {
+            length = in.readLong();
+        }
+        byte[] payload = new byte[(int) length];
+        in.readFully(payload);
+        return payload;
     }
 }

@@ -18,7 +18,9 @@ import java.util.concurrent.CompletableFuture;
  * <p>The watch reads the connection while the handler waits, which is safe because nothing else reads it then
  * (HTTP/1.1 clients send the next request after the answer). A client that closes its connection, or resets it,
  * is gone. Should bytes of a pipelined next request arrive, the watch ends (the answer is still awaited) and that
- * request is lost with its connection.
+ * request is lost with its connection. The socket is found through the request's context, where
+ * {@link ConnectionCap} (the first filter of the routing) puts the {@link ClientConnections}; without it the
+ * answer is simply awaited.
  */
 public final class ClientGone {
     /** How often the wait looks at the result between reads; also the most it adds to the answer's latency. */
