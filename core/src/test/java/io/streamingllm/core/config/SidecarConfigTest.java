@@ -169,4 +169,22 @@ class SidecarConfigTest {
         Map<String, String> env = new HashMap<>(SidecarConfig.defaults());
         assertEquals(SidecarConfig.fromEnv(Map.of()), SidecarConfig.fromEnv(env));
     }
+
+    @Test
+    void limitsHaveDocumentedDefaultsAndRefuseNonsense() {
+        Limits limits = SidecarConfig.fromEnv(Map.of()).limits();
+        assertEquals(new Limits(4096, 2048, 8, 64, Duration.ofSeconds(30), 4096), limits);
+        assertEquals(4 << 20, limits.maxUpstreamLineBytes());
+        Limits set = SidecarConfig.fromEnv(Map.of(SidecarConfig.MAX_CONNECTIONS, "10", SidecarConfig.MAX_WEBSOCKETS, "5",
+                SidecarConfig.MAX_TURNS_PER_SOCKET, "2", SidecarConfig.MAX_TURNS_PER_CLIENT, "3",
+                SidecarConfig.READ_TIMEOUT_S, "7", SidecarConfig.MAX_UPSTREAM_LINE_KB, "64")).limits();
+        assertEquals(new Limits(10, 5, 2, 3, Duration.ofSeconds(7), 64), set);
+        for (String key : List.of(SidecarConfig.MAX_CONNECTIONS, SidecarConfig.MAX_WEBSOCKETS,
+                SidecarConfig.MAX_TURNS_PER_SOCKET, SidecarConfig.MAX_TURNS_PER_CLIENT, SidecarConfig.READ_TIMEOUT_S,
+                SidecarConfig.MAX_UPSTREAM_LINE_KB)) {
+            ConfigException zero = assertThrows(ConfigException.class, () -> SidecarConfig.fromEnv(Map.of(key, "0")));
+            assertTrue(zero.getMessage().contains(key), zero.getMessage());
+            assertThrows(ConfigException.class, () -> SidecarConfig.fromEnv(Map.of(key, "-5")));
+        }
+    }
 }
