@@ -81,6 +81,7 @@ public final class Main {
             System.exit(2);
             return;
         }
+        StartupFailure.helidonStarted();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("streaming-llm: shutting down (grace " + config.shutdownGrace().toSeconds() + " s)");
             server.shutdown(config.shutdownGrace());

@@ -36,6 +36,11 @@ final class StartupFailure extends RuntimeException {
         QUIETED[1].setLevel(Level.WARNING);
     }
 
+    /** Once started, Helidon's web server logs as configured again (its start-up chatter stays quiet). */
+    static void helidonStarted() {
+        QUIETED[0].setLevel(null);
+    }
+
     /** The port could not be bound: the reason, found by binding it the way Helidon does. */
     static StartupFailure cannotListen(String host, int port) {
         String reason = "the web server did not start";
