@@ -1,5 +1,6 @@
 package io.streamingllm.server;
 
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsRouting;
 import io.streamingllm.core.DirectoryLockException;
@@ -33,8 +34,8 @@ import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.MetricsRoutes;
 import io.streamingllm.server.ollama.OllamaApi;
 import io.streamingllm.server.ollama.OllamaModels;
+import io.streamingllm.server.playground.PlaygroundRoutes;
 import io.streamingllm.server.stream.StreamSettings;
-import io.helidon.common.socket.SocketOptions;
 import sun.misc.Signal;
 
 import java.time.Duration;
@@ -105,7 +106,7 @@ public final class Main {
         EventLog log = new EventLog(config.logDir(), EventLog.DEFAULT_MAX_OPEN_FILES, config.logRetry());
         ChatService chat = new ChatService(config, engine, agents, log, new SummaryStore(config.summaryDir()));
         EngineGate gate = new EngineGate(engine, Duration.ofSeconds(2));
-        Auth auth = new Auth(config.apiToken(), HEALTHZ, WS_CHAT);
+        Auth auth = new Auth(config.apiToken(), HEALTHZ, WS_CHAT, PlaygroundRoutes::isPageFile);
         Cors cors = new Cors(config.corsOrigins());
         Metrics metrics = new Metrics();
         log.onFsync(metrics::logDurable);
@@ -117,8 +118,8 @@ public final class Main {
         TurnAdmission admission = new TurnAdmission(limits.maxTurnsPerClient());
         WebSockets webSockets = new WebSockets(limits.maxWebSockets(), limits.maxTurnsPerSocket(), admission,
                 connections);
-        return new Services(engine, agents, log, chat, gate, metrics, settings, auth, cors, connections, admission,
-                webSockets);
+        return new Services(engine, agents, log, chat, gate, metrics, settings, auth, cors,
+                new PlaygroundRoutes(config), connections, admission, webSockets);
     }
 
     /**
@@ -142,6 +143,8 @@ public final class Main {
                 .register("/api", new OllamaApi(s.chat(), s.engine(), s.gate(), s.metrics(), s.settings()),
                         new OllamaModels(s.engine(), upstream))
                 .register("/metrics", new MetricsRoutes(s.metrics()))
+                .get("/", s.playground()::index)
+                .register(PlaygroundRoutes.MOUNT, s.playground())
                 .get(WS_CHAT, WsChat::refusePlainHttp)
                 .any(Errors::notFound);
         Errors.register(routing);

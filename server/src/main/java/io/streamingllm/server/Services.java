@@ -11,10 +11,12 @@ import io.streamingllm.server.limits.ClientConnections;
 import io.streamingllm.server.limits.TurnAdmission;
 import io.streamingllm.server.limits.WebSockets;
 import io.streamingllm.server.metrics.Metrics;
+import io.streamingllm.server.playground.PlaygroundRoutes;
 import io.streamingllm.server.stream.StreamSettings;
 
 /** What {@link Main#services} wires and {@link Main#routing} serves; {@link SidecarServer} stops them in order. */
 record Services(ModelEngine engine, AgentStore agents, EventLog log, ChatService chat, EngineGate gate,
                 Metrics metrics, StreamSettings settings, Auth auth, Cors cors,
-                ClientConnections connections, TurnAdmission admission, WebSockets webSockets) {
+                PlaygroundRoutes playground, ClientConnections connections, TurnAdmission admission,
+                WebSockets webSockets) {
 }

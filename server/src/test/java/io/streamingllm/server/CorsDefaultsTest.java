@@ -61,6 +61,9 @@ class CorsDefaultsTest {
                 assertEquals(origin, put.headers().firstValue("Access-Control-Allow-Origin").orElseThrow());
             }
             assertEquals(200, s.put("/agents/tool", PROMPT).statusCode(), "no Origin: not a browser");
+            // a page the sidecar serves itself, opened under any name: its origin is the host it calls
+            assertEquals(200, rawPut(s, "sidecar.test:9000", "http://sidecar.test:9000"));
+            assertEquals(403, rawPut(s, "sidecar.test:9000", "http://evil.example:9000"));
         }
     }
 
@@ -70,6 +73,14 @@ class CorsDefaultsTest {
             assertTrue(upgrade(s, "http://evil.example").startsWith("HTTP/1.1 403"), upgrade(s, "http://evil.example"));
             assertTrue(upgrade(s, "http://localhost:5173").startsWith("HTTP/1.1 101"));
             assertTrue(upgrade(s, null).startsWith("HTTP/1.1 101"));
+        }
+    }
+
+    private static int rawPut(TestSidecar s, String host, String origin) throws Exception {
+        try (RawHttp raw = new RawHttp(s.base)) {
+            raw.write("PUT /agents/own HTTP/1.1\r\nHost: " + host + "\r\nOrigin: " + origin
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + PROMPT.length() + "\r\n\r\n" + PROMPT);
+            return RawHttp.status(raw.readResponse(10_000));
         }
     }
 

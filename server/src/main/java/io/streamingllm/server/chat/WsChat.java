@@ -86,7 +86,7 @@ public final class WsChat implements WsListener, WebSockets.Socket {
     @Override
     public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
         Optional<String> origin = headers.first(HeaderNames.ORIGIN);
-        if (origin.isPresent() && !cors.allows(origin.get())) {
+        if (origin.isPresent() && !cors.allows(origin.get(), headers.first(HeaderNames.HOST))) {
             // declined: the request falls through to HTTP routing, where the CORS filter answers 403
             throw new WsUpgradeException(cors.refusal(origin.get()));
         }

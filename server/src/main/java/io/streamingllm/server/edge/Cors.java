@@ -19,8 +19,9 @@ import java.util.Set;
  * CORS from {@code STREAMING_LLM_CORS_ORIGINS} ({@code *}, or a comma-separated list; unset means pages served from
  * {@code localhost}, {@code 127.0.0.1} or {@code [::1]} on any port): adds the allow headers to responses for
  * allowed origins and answers preflight {@code OPTIONS} itself (before auth, since browsers send preflights
- * without credentials). A browser request from any other origin may not write (POST, PUT, DELETE, PATCH) nor
- * open the WebSocket: 403. Missing allow headers alone would not do: a browser sends a "simple" POST before it
+ * without credentials). A page served by the sidecar itself (the playground) is always allowed: its origin names
+ * the host the request was sent to. A browser request from any other origin may not write (POST, PUT, DELETE,
+ * PATCH) nor open the WebSocket: 403. Missing allow headers alone would not do: a browser sends a "simple" POST before it
  * looks at the answer, so the write would already have happened.
  *
  * <p>Immutable; shared by every connection.
@@ -39,12 +40,21 @@ public final class Cors implements Filter {
         this.origins = Set.copyOf(origins);
     }
 
-    /** True when a page from {@code origin} may call the sidecar. */
-    public boolean allows(String origin) {
-        if (any || origins.contains(origin)) {
+    /**
+     * True when a page from {@code origin} may call the sidecar, for a request sent to {@code host} (its Host
+     * header, when there is one).
+     */
+    public boolean allows(String origin, Optional<String> host) {
+        if (any || origins.contains(origin) || host.map(h -> sameOrigin(origin, h)).orElse(false)) {
             return true;
         }
         return origins.isEmpty() && isLocal(origin);
+    }
+
+    /** The page comes from the sidecar itself: its origin's authority is the Host the request went to. */
+    static boolean sameOrigin(String origin, String host) {
+        int scheme = origin.indexOf("://");
+        return scheme > 0 && origin.substring(scheme + 3).equalsIgnoreCase(host.trim());
     }
 
     /** An {@code http(s)} origin on the loopback names, any port. */
@@ -73,7 +83,7 @@ public final class Cors implements Filter {
             chain.proceed();
             return;
         }
-        boolean allowed = allows(origin.get());
+        boolean allowed = allows(origin.get(), req.headers().first(HeaderNames.HOST));
         Method method = req.prologue().method();
         boolean preflight = method == Method.OPTIONS && req.headers().contains(HeaderNames.ACCESS_CONTROL_REQUEST_METHOD);
         if (!allowed && (preflight || !READS.contains(method) || isUpgrade(req.headers()))) {
