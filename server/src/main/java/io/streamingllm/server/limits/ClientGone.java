@@ -23,8 +23,11 @@ import java.util.concurrent.CompletableFuture;
  * answer is simply awaited.
  */
 public final class ClientGone {
-    /** How often the wait looks at the result between reads; also the most it adds to the answer's latency. */
-    private static final int POLL_MILLIS = 20;
+    /**
+     * The longest read between looks at the result, and so the most the watch adds to an answer's latency; reads
+     * start at 1 ms and double up to it, so that quick answers are not held back.
+     */
+    private static final int MAX_POLL_MILLIS = 20;
 
     private ClientGone() {
     }
@@ -46,15 +49,17 @@ public final class ClientGone {
         int saved;
         try {
             saved = socket.getSoTimeout();
-            socket.setSoTimeout(POLL_MILLIS);
         } catch (IOException e) {
             cancel.run();
             return;
         }
         try {
             InputStream in = socket.getInputStream();
+            int poll = 1;
             while (!work.isDone()) {
                 try {
+                    socket.setSoTimeout(poll);
+                    poll = Math.min(MAX_POLL_MILLIS, poll * 2);
                     if (in.read() < 0) {
                         cancel.run();
                     }
