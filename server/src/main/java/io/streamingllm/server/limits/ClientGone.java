@@ -7,7 +7,11 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Waits for a non-streamed answer while watching the client's connection, and cancels the work when the client
@@ -28,6 +32,8 @@ public final class ClientGone {
      * start at 1 ms and double up to it, so that quick answers are not held back.
      */
     private static final int MAX_POLL_MILLIS = 20;
+    /** How long the answer is awaited before the watch starts: quick answers are never held back by it. */
+    private static final long FIRST_WAIT_MILLIS = 20;
 
     private ClientGone() {
     }
@@ -39,10 +45,23 @@ public final class ClientGone {
     public static <T> T await(ServerRequest req, CompletableFuture<T> work, Runnable cancel) {
         Optional<Socket> socket = req.context().get(ClientConnections.class)
                 .flatMap(c -> c.socket(req.remotePeer().address()));
-        if (socket.isPresent() && !work.isDone()) {
+        if (socket.isPresent() && !quicklyDone(work)) {
             watch(socket.get(), work, cancel);
         }
         return work.join();
+    }
+
+    private static boolean quicklyDone(CompletableFuture<?> work) {
+        try {
+            work.get(FIRST_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException stillRunning) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | CancellationException failed) {
+            // join() reports it
+        }
+        return true;
     }
 
     private static void watch(Socket socket, CompletableFuture<?> work, Runnable cancel) {
