@@ -279,6 +279,10 @@ public final class WsBench {
             pb.environment().put("STREAMING_LLM_OLLAMA_URL", upstream.toString());
             pb.environment().put("STREAMING_LLM_DATA_DIR", data.toString());
             pb.environment().put("STREAMING_LLM_AGENTS_DIR", data.resolve("agents").toString());
+            // every session comes from this one address: the per-client and socket caps would refuse the load
+            pb.environment().put("STREAMING_LLM_MAX_CONNECTIONS", "100000");
+            pb.environment().put("STREAMING_LLM_MAX_WEBSOCKETS", "100000");
+            pb.environment().put("STREAMING_LLM_MAX_TURNS_PER_CLIENT", "100000");
             pb.redirectErrorStream(true).redirectOutput(data.resolve("sidecar.out").toFile());
             Process p = pb.start();
             HttpClient http = HttpClient.newHttpClient();

@@ -21,9 +21,10 @@ final class Engines {
     static ModelEngine create(SidecarConfig config) {
         return switch (config.model().kind()) {
             case ECHO -> new EchoEngine(config.echoDelayMs());
-            case OLLAMA -> new OllamaEngine(config.ollamaUrl(), config.model().name(), config.tokenTimeout());
+            case OLLAMA -> new OllamaEngine(config.ollamaUrl(), config.model().name(), config.tokenTimeout(),
+                    config.limits().maxUpstreamLineBytes());
             case OPENAI -> new OpenAiEngine(config.openAiUrl(), config.model().name(), config.openAiApiKey().value(),
-                    config.tokenTimeout());
+                    config.tokenTimeout(), OpenAiEngine.MAX_RETRY_WAIT, config.limits().maxUpstreamLineBytes());
             case GGUF, OLLAMA_STORE -> LocalEngine.open(config, System.getenv(), Runtime.getRuntime().availableProcessors());
         };
     }

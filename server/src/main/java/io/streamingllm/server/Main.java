@@ -1,10 +1,12 @@
 package io.streamingllm.server;
 
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsRouting;
 import io.streamingllm.core.DirectoryLockException;
 import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.ConfigException;
+import io.streamingllm.core.config.Limits;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.EngineHealth;
@@ -23,6 +25,11 @@ import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.NoTrailingSlash;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.health.HealthRoutes;
+import io.streamingllm.server.limits.ClientConnections;
+import io.streamingllm.server.limits.ConnectionCap;
+import io.streamingllm.server.limits.TurnAdmission;
+import io.streamingllm.server.limits.TurnAdmissionFilter;
+import io.streamingllm.server.limits.WebSockets;
 import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.MetricsRoutes;
 import io.streamingllm.server.ollama.OllamaApi;
@@ -35,6 +42,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Sidecar entry point: configuration from {@code STREAMING_LLM_*} (and {@code --host H --port P}), the engine,
@@ -46,30 +54,35 @@ public final class Main {
     static final String HEALTHZ = "/healthz";
     /** The WebSocket chat; its upgrade may carry the token as {@code ?token=}. */
     static final String WS_CHAT = "/ws/chat";
+    /** The paths whose POST starts a turn: they count against STREAMING_LLM_MAX_TURNS_PER_CLIENT. */
+    static final Set<String> TURN_PATHS = Set.of("/api/chat", "/api/generate", "/v1/chat/completions",
+            "/v1/completions");
 
     private Main() {
     }
 
     public static void main(String[] args) {
+        StartupFailure.quietHelidonStartup();
         SidecarConfig config;
         ModelEngine engine;
+        SidecarServer server;
         try {
             config = SidecarConfig.fromEnv(withArgs(System.getenv(), args));
             engine = Engines.create(config);
-        } catch (ConfigException | IllegalArgumentException | EngineException e) {
-            System.err.println("streaming-llm: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        SidecarServer server;
-        try {
+            // a data directory another sidecar owns, a directory that cannot be written, a port in use: nothing
+            // was touched, one line says why
             server = SidecarServer.start(config, engine);
-        } catch (DirectoryLockException e) {
-            // another sidecar owns the data, or a directory cannot be written: nothing was touched
+        } catch (ConfigException | IllegalArgumentException | EngineException | DirectoryLockException
+                 | StartupFailure e) {
             System.err.println("streaming-llm: " + e.getMessage());
             System.exit(2);
             return;
+        } catch (RuntimeException e) {
+            System.err.println("streaming-llm: cannot start: " + StartupFailure.oneLine(e));
+            System.exit(2);
+            return;
         }
+        StartupFailure.helidonStarted();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("streaming-llm: shutting down (grace " + config.shutdownGrace().toSeconds() + " s)");
             server.shutdown(config.shutdownGrace());
@@ -97,8 +110,16 @@ public final class Main {
         Cors cors = new Cors(config.corsOrigins());
         Metrics metrics = new Metrics();
         log.onFsync(metrics::logDurable);
+        Limits limits = config.limits();
+        // token frames are small writes: with Nagle's algorithm a frame waits for the ACK of the one before,
+        // which a client may delay by up to 40 ms (a whole turn's `done` arrived ~40 ms late)
+        ClientConnections connections = new ClientConnections(SocketOptions.builder().tcpNoDelay(true).build(),
+                limits.readTimeout(), limits.maxConnections());
+        TurnAdmission admission = new TurnAdmission(limits.maxTurnsPerClient());
+        WebSockets webSockets = new WebSockets(limits.maxWebSockets(), limits.maxTurnsPerSocket(), admission,
+                connections);
         return new Services(engine, agents, log, chat, gate, metrics, settings, auth, cors,
-                new PlaygroundRoutes(config));
+                new PlaygroundRoutes(config), connections, admission, webSockets);
     }
 
     /**
@@ -108,9 +129,11 @@ public final class Main {
     static void routing(HttpRouting.Builder routing, WsRouting.Builder webSockets, Services s) {
         Optional<OllamaEngine> upstream = s.engine() instanceof OllamaEngine ollama ? Optional.of(ollama)
                 : Optional.empty();
-        routing.addFilter(s.cors())
+        routing.addFilter(new ConnectionCap(s.connections(), HEALTHZ))
+                .addFilter(s.cors())
                 .addFilter(s.auth())
                 .addFilter(new NoTrailingSlash())
+                .addFilter(new TurnAdmissionFilter(s.admission(), Main::startsTurn))
                 .register(HEALTHZ, HealthRoutes.liveness())
                 .register("/readyz", HealthRoutes.readiness(s.gate(), s.engine(), s.log()))
                 .register("/agents", new AgentRoutes(s.agents()))
@@ -125,7 +148,13 @@ public final class Main {
                 .get(WS_CHAT, WsChat::refusePlainHttp)
                 .any(Errors::notFound);
         Errors.register(routing);
-        webSockets.endpoint(WS_CHAT, () -> new WsChat(s.chat(), s.gate(), s.metrics(), s.auth(), s.settings()));
+        webSockets.endpoint(WS_CHAT, () -> new WsChat(s.chat(), s.gate(), s.metrics(), s.auth(), s.cors(), s.settings(),
+                s.webSockets()));
+    }
+
+    /** POST /conversations/{id}/messages and the API routes that run a turn. */
+    static boolean startsTurn(String path) {
+        return TURN_PATHS.contains(path) || (path.startsWith("/conversations/") && path.endsWith("/messages"));
     }
 
     /** {@code --host H --port P} override the environment (the run script passes them). */

@@ -7,6 +7,9 @@ import io.streamingllm.core.session.ChatService;
 import io.streamingllm.server.edge.Auth;
 import io.streamingllm.server.edge.Cors;
 import io.streamingllm.server.health.EngineGate;
+import io.streamingllm.server.limits.ClientConnections;
+import io.streamingllm.server.limits.TurnAdmission;
+import io.streamingllm.server.limits.WebSockets;
 import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.playground.PlaygroundRoutes;
 import io.streamingllm.server.stream.StreamSettings;
@@ -14,5 +17,6 @@ import io.streamingllm.server.stream.StreamSettings;
 /** What {@link Main#services} wires and {@link Main#routing} serves; {@link SidecarServer} stops them in order. */
 record Services(ModelEngine engine, AgentStore agents, EventLog log, ChatService chat, EngineGate gate,
                 Metrics metrics, StreamSettings settings, Auth auth, Cors cors,
-                PlaygroundRoutes playground) {
+                PlaygroundRoutes playground, ClientConnections connections, TurnAdmission admission,
+                WebSockets webSockets) {
 }

@@ -1,6 +1,5 @@
 package io.streamingllm.server;
 
-import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsConfig;
@@ -11,6 +10,7 @@ import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.RequestBody;
+import io.streamingllm.server.limits.ClientConnections;
 import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.stream.StreamSettings;
 
@@ -24,6 +24,10 @@ import java.time.Duration;
  */
 public final class SidecarServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SidecarServer.class.getName());
+    /** The largest WebSocket frame read (and refused with an error frame when over the message limit). */
+    static final int MAX_WS_FRAME_BYTES = 4 * RequestBody.MAX_BYTES;
+    /** How long the stop waits for WebSockets' error and close frames to be written. */
+    private static final Duration CLOSE_FRAMES_WAIT = Duration.ofSeconds(2);
 
     private final SidecarConfig config;
     private final DataLocks locks;
@@ -49,12 +53,15 @@ public final class SidecarServer implements AutoCloseable {
                 .shutdownHook(false)
                 .featuresDiscoverServices(false)
                 .maxPayloadSize(RequestBody.MAX_BYTES)
-                // token frames are small writes: with Nagle's algorithm a frame waits for the ACK of the one
-                // before, which a client may delay by up to 40 ms (a whole turn's `done` arrived ~40 ms late)
-                .connectionOptions(SocketOptions.builder().tcpNoDelay(true).build())
+                .connectionOptions(services.connections())
+                // never accept a connection there is no descriptor for: a failed accept ends Helidon's listener
+                .maxTcpConnections(ClientConnections.acceptLimit(config.limits().maxConnections()))
                 .directHandlers(Errors.directHandlers())
-                .addProtocol(WsConfig.builder().name("websocket").origins(services.cors().webSocketOrigins())
-                        .maxFrameLength(RequestBody.MAX_BYTES).build())
+                // frames up to a few times the message limit reach WsChat, which answers an error frame before
+                // closing with 1009; Helidon closes on larger ones without reading them
+                // origins are checked by WsChat as by the CORS filter (local origins on any port by default)
+                .addProtocol(WsConfig.builder().name("websocket")
+                        .maxFrameLength(MAX_WS_FRAME_BYTES).build())
                 .routing(routing)
                 .addRouting(webSockets)
                 .build();
@@ -69,6 +76,11 @@ public final class SidecarServer implements AutoCloseable {
         SidecarServer s = new SidecarServer(config, engine, settings);
         try {
             s.server.start();
+            if (!s.server.isRunning() || s.server.port() < 0) {
+                // Helidon logs a port it cannot bind and carries on without a listener
+                s.server.stop();
+                throw StartupFailure.cannotListen(config.host(), config.port());
+            }
         } catch (RuntimeException e) {
             s.releaseData();
             throw e;
@@ -98,6 +110,11 @@ public final class SidecarServer implements AutoCloseable {
         return services.chat();
     }
 
+    /** WebSockets open now (for tests and metrics). */
+    public int openWebSockets() {
+        return services.webSockets().openCount();
+    }
+
     /**
      * Orderly stop: new turns are refused, turns under way may finish for {@code grace} and are then cancelled
      * (their partial replies logged), the log is flushed and closed, the server stops.
@@ -112,6 +129,7 @@ public final class SidecarServer implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "shutting down sessions failed: " + e.getMessage());
         }
+        services.webSockets().goingAway(CLOSE_FRAMES_WAIT);
         releaseData();
         server.stop();
         services.engine().close();

@@ -119,7 +119,7 @@ class EdgesTest {
 
     @Test
     void corsStarAllowsAnyOrigin() {
-        try (TestSidecar s = TestSidecar.echo(dir)) {
+        try (TestSidecar s = TestSidecar.echo(dir, Map.of(SidecarConfig.CORS_ORIGINS, "*"))) {
             HttpResponse<String> get = s.get("/healthz", "Origin", "http://anything.example");
             assertEquals("*", get.headers().firstValue("Access-Control-Allow-Origin").orElseThrow());
         }

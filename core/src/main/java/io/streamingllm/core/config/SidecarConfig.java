@@ -38,7 +38,8 @@ public record SidecarConfig(
         int kvDiskMb,
         Duration logRetry,
         URI openAiUrl,
-        Secret openAiApiKey) {
+        Secret openAiApiKey,
+        Limits limits) {
 
     public enum SummaryMode { EXTRACTIVE, LLM }
 
@@ -67,6 +68,12 @@ public record SidecarConfig(
     public static final String KV_DISK_MB = "STREAMING_LLM_KV_DISK_MB";
     public static final String OPENAI_URL = "STREAMING_LLM_OPENAI_URL";
     public static final String OPENAI_API_KEY = "STREAMING_LLM_OPENAI_API_KEY";
+    public static final String MAX_CONNECTIONS = "STREAMING_LLM_MAX_CONNECTIONS";
+    public static final String MAX_WEBSOCKETS = "STREAMING_LLM_MAX_WEBSOCKETS";
+    public static final String MAX_TURNS_PER_SOCKET = "STREAMING_LLM_MAX_TURNS_PER_SOCKET";
+    public static final String MAX_TURNS_PER_CLIENT = "STREAMING_LLM_MAX_TURNS_PER_CLIENT";
+    public static final String READ_TIMEOUT_S = "STREAMING_LLM_READ_TIMEOUT_S";
+    public static final String MAX_UPSTREAM_LINE_KB = "STREAMING_LLM_MAX_UPSTREAM_LINE_KB";
 
     /**
      * One configuration variable. {@code defaultValue} is what an unset (or empty) variable means;
@@ -93,7 +100,7 @@ public record SidecarConfig(
             new Key(SUMMARY_DIR, "", "markdown summaries; empty = $STREAMING_LLM_DATA_DIR/summaries"),
             new Key(AGENTS_DIR, ".agents", "markdown agents"),
             new Key(API_TOKEN, "", "when set, every route but /healthz needs Authorization: Bearer <token>"),
-            new Key(CORS_ORIGINS, "*", "allowed CORS origins, comma-separated, * for any"),
+            new Key(CORS_ORIGINS, "", "allowed CORS origins, comma-separated, * for any; empty = pages on localhost and 127.0.0.1 (any port) only: other origins cannot write or open the WebSocket (403)"),
             new Key(BOOTSTRAP_DEPS, "1", "run script builds the jars when 1 (always when they are missing)"),
             new Key(TOKEN_TIMEOUT_S, "120", "seconds without a token from the engine before a turn fails"),
             new Key(SHUTDOWN_GRACE_S, "10", "seconds in-flight turns may finish after SIGTERM before they are cancelled"),
@@ -101,7 +108,13 @@ public record SidecarConfig(
             new Key(LOG_RETRY_S, "5", "seconds a log write that fails (disk full, I/O error) is retried before its turn fails; /readyz is 503 meanwhile"),
             new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 22+ after JAVA_HOME and PATH"),
             new Key(OPENAI_URL, "http://127.0.0.1:8080/v1", "base URL (ending in /v1) of the OpenAI-compatible server for openai:NAME: llama-server :8080/v1, vLLM :8000/v1"),
-            new Key(OPENAI_API_KEY, "", "API key sent as a Bearer token to the OpenAI-compatible server; empty = none; never logged"));
+            new Key(OPENAI_API_KEY, "", "API key sent as a Bearer token to the OpenAI-compatible server; empty = none; never logged"),
+            new Key(MAX_CONNECTIONS, "4096", "open client connections; beyond, 503 and the connection closed (never more than the descriptor limit allows)"),
+            new Key(MAX_WEBSOCKETS, "2048", "open WebSockets; beyond, close 1013 (try again later)"),
+            new Key(MAX_TURNS_PER_SOCKET, "8", "turns in flight on one WebSocket; beyond, an error frame"),
+            new Key(MAX_TURNS_PER_CLIENT, "64", "turns in flight from one client address (HTTP and WebSocket); beyond, 429 with Retry-After or an error frame"),
+            new Key(READ_TIMEOUT_S, "30", "seconds of silence while reading a request's headers or body before it is refused (408) and its connection closed; also how long an idle keep-alive connection stays open"),
+            new Key(MAX_UPSTREAM_LINE_KB, "4096", "KiB of one line of an upstream's streamed answer; a longer line fails the turn (memory stays bounded)"));
 
     /** Variable name → default, in documentation order. */
     public static Map<String, String> defaults() {
@@ -153,7 +166,11 @@ public record SidecarConfig(
                 r.intIn(KV_DISK_MB, 0, 1 << 30),
                 Duration.ofSeconds(r.intIn(LOG_RETRY_S, 0, 3_600)),
                 r.httpUri(OPENAI_URL),
-                new Secret(r.raw(OPENAI_API_KEY)));
+                new Secret(r.raw(OPENAI_API_KEY)),
+                new Limits(r.intIn(MAX_CONNECTIONS, 1, 1 << 20), r.intIn(MAX_WEBSOCKETS, 1, 1 << 20),
+                        r.intIn(MAX_TURNS_PER_SOCKET, 1, 1 << 16), r.intIn(MAX_TURNS_PER_CLIENT, 1, 1 << 20),
+                        Duration.ofSeconds(r.intIn(READ_TIMEOUT_S, 1, 3_600)),
+                        r.intIn(MAX_UPSTREAM_LINE_KB, 1, 1 << 20)));
     }
 
     /** Where the local engine saves conversations' KV caches. */
@@ -170,7 +187,7 @@ public record SidecarConfig(
     public SidecarConfig withModel(ModelSpec spec) {
         return new SidecarConfig(spec, streamingEnabled, startSize, recentSize, maxNewTokens, echoDelayMs, summaryMode,
                 summarySize, ollamaUrl, host, port, dataDir, logDir, summaryDir, agentsDir, apiToken, corsOrigins,
-                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry, openAiUrl, openAiApiKey);
+                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry, openAiUrl, openAiApiKey, limits);
     }
 
     private record Reader(Map<String, String> env) {
@@ -254,10 +271,11 @@ public record SidecarConfig(
             }
         }
 
+        /** Empty when unset: the local origins only. */
         List<String> origins() {
             String v = raw(CORS_ORIGINS);
             List<String> list = Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-            return list.isEmpty() ? List.of("*") : list;
+            return list;
         }
     }
 }

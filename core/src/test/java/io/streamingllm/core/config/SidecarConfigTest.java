@@ -45,7 +45,7 @@ class SidecarConfigTest {
         assertEquals(data.resolve("archive"), c.archiveDir());
         assertEquals(Path.of(".agents").toAbsolutePath().normalize(), c.agentsDir());
         assertEquals(Optional.empty(), c.apiToken());
-        assertEquals(List.of("*"), c.corsOrigins());
+        assertEquals(List.of(), c.corsOrigins(), "unset: local origins only");
         assertTrue(c.bootstrapDeps());
         assertEquals(Duration.ofSeconds(120), c.tokenTimeout());
         assertEquals(Duration.ofSeconds(10), c.shutdownGrace());
@@ -197,5 +197,23 @@ class SidecarConfigTest {
         assertTrue(e.getMessage().contains("http://127.0.0.1:8080/v1"), "suggests the form: " + e.getMessage());
         ConfigException noName = assertThrows(ConfigException.class, () -> model("openai:"));
         assertTrue(noName.getMessage().contains("GET /v1/models"), noName.getMessage());
+    }
+
+    @Test
+    void limitsHaveDocumentedDefaultsAndRefuseNonsense() {
+        Limits limits = SidecarConfig.fromEnv(Map.of()).limits();
+        assertEquals(new Limits(4096, 2048, 8, 64, Duration.ofSeconds(30), 4096), limits);
+        assertEquals(4 << 20, limits.maxUpstreamLineBytes());
+        Limits set = SidecarConfig.fromEnv(Map.of(SidecarConfig.MAX_CONNECTIONS, "10", SidecarConfig.MAX_WEBSOCKETS, "5",
+                SidecarConfig.MAX_TURNS_PER_SOCKET, "2", SidecarConfig.MAX_TURNS_PER_CLIENT, "3",
+                SidecarConfig.READ_TIMEOUT_S, "7", SidecarConfig.MAX_UPSTREAM_LINE_KB, "64")).limits();
+        assertEquals(new Limits(10, 5, 2, 3, Duration.ofSeconds(7), 64), set);
+        for (String key : List.of(SidecarConfig.MAX_CONNECTIONS, SidecarConfig.MAX_WEBSOCKETS,
+                SidecarConfig.MAX_TURNS_PER_SOCKET, SidecarConfig.MAX_TURNS_PER_CLIENT, SidecarConfig.READ_TIMEOUT_S,
+                SidecarConfig.MAX_UPSTREAM_LINE_KB)) {
+            ConfigException zero = assertThrows(ConfigException.class, () -> SidecarConfig.fromEnv(Map.of(key, "0")));
+            assertTrue(zero.getMessage().contains(key), zero.getMessage());
+            assertThrows(ConfigException.class, () -> SidecarConfig.fromEnv(Map.of(key, "-5")));
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.streamingllm.server.chat;
 
 import io.helidon.common.buffers.BufferData;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.webserver.http.ServerRequest;
@@ -17,10 +18,13 @@ import io.streamingllm.core.session.Turn;
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Auth;
+import io.streamingllm.server.edge.Cors;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.json.JsonText;
+import io.streamingllm.server.limits.TurnAdmission;
+import io.streamingllm.server.limits.WebSockets;
 import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.TurnMeter;
 import io.streamingllm.server.stream.StreamSettings;
@@ -28,9 +32,12 @@ import io.streamingllm.server.stream.TokenOutbox;
 import jakarta.json.JsonObject;
 
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code /ws/chat}, wire-compatible with the original sidecar's TypeScript client. Each client frame is a turn
@@ -43,23 +50,30 @@ import java.util.concurrent.ConcurrentHashMap;
  * enqueues frames to the connection's {@link TokenOutbox}, and a virtual thread per connection writes them, so a
  * slow client stalls nobody else (it gets its turns cancelled when {@code bufferedTokens} frames are pending).
  */
-public final class WsChat implements WsListener {
+public final class WsChat implements WsListener, WebSockets.Socket {
     private final ChatService chat;
     private final EngineGate gate;
     private final Metrics metrics;
     private final Auth auth;
+    private final Cors cors;
+    private final WebSockets sockets;
     private final long pingNanos;
     private final TokenOutbox outbox;
     private final Set<Turn> active = ConcurrentHashMap.newKeySet();
     private final StringBuilder partial = new StringBuilder();
     private volatile int closeCode = WsCloseCodes.NORMAL_CLOSE;
     private volatile String closeReason = "";
+    private volatile SocketAddress remote;
+    private final CountDownLatch writerDone = new CountDownLatch(1);
 
-    public WsChat(ChatService chat, EngineGate gate, Metrics metrics, Auth auth, StreamSettings settings) {
+    public WsChat(ChatService chat, EngineGate gate, Metrics metrics, Auth auth, Cors cors, StreamSettings settings,
+                  WebSockets sockets) {
         this.chat = chat;
         this.gate = gate;
         this.metrics = metrics;
         this.auth = auth;
+        this.cors = cors;
+        this.sockets = sockets;
         this.pingNanos = settings.wsPing().toNanos();
         this.outbox = new TokenOutbox(settings.bufferedTokens());
     }
@@ -71,6 +85,11 @@ public final class WsChat implements WsListener {
 
     @Override
     public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
+        Optional<String> origin = headers.first(HeaderNames.ORIGIN);
+        if (origin.isPresent() && !cors.allows(origin.get(), headers.first(HeaderNames.HOST))) {
+            // declined: the request falls through to HTTP routing, where the CORS filter answers 403
+            throw new WsUpgradeException(cors.refusal(origin.get()));
+        }
         if (!auth.allows(prologue, headers)) {
             // declined: the request falls through to HTTP routing, where the auth filter answers 401
             throw new WsUpgradeException("missing or wrong token");
@@ -81,7 +100,11 @@ public final class WsChat implements WsListener {
     @Override
     public void onOpen(WsSession session) {
         Thread connection = Thread.currentThread();
+        remote = session.socketContext().remotePeer().address();
         Thread.ofVirtual().name("ws-writer").start(() -> writeLoop(session));
+        if (!sockets.tryOpen(this, remote)) {
+            fail(WsCloseCodes.TRY_AGAIN_LATER, sockets.refusal());
+        }
         // Helidon reports an orderly close frame but not a dropped connection; the connection's thread ends either way
         Thread.ofVirtual().name("ws-watch").start(() -> {
             try {
@@ -144,6 +167,25 @@ public final class WsChat implements WsListener {
             outbox.add(error(e.detail()));
             return;
         }
+        String perSocket = sockets.perSocketRefusal(active.size());
+        if (perSocket != null) {
+            outbox.add(error(perSocket));
+            return;
+        }
+        Optional<TurnAdmission.Slot> slot = sockets.tryAdmit(remote);
+        if (slot.isEmpty()) {
+            outbox.add(error(sockets.perClientRefusal()));
+            return;
+        }
+        try {
+            start(input, slot.get());
+        } catch (RuntimeException e) {
+            slot.get().close();
+            throw e;
+        }
+    }
+
+    private void start(TurnInput input, TurnAdmission.Slot slot) {
         String quotedId = JsonText.quote(input.conversationId());
         TurnMeter meter = new TurnMeter(metrics, delta -> enqueueToken(quotedId, delta));
         Turn turn;
@@ -151,6 +193,7 @@ public final class WsChat implements WsListener {
             turn = chat.startTurn(input.toRequest(), meter);
         } catch (SessionException e) {
             meter.refused();
+            slot.close();
             switch (e.kind()) {
                 case BUSY, LOG_UNAVAILABLE -> outbox.add(error(e.getMessage()));
                 case SHUTTING_DOWN -> fail(WsCloseCodes.GOING_AWAY, e.getMessage());
@@ -159,6 +202,7 @@ public final class WsChat implements WsListener {
             return;
         } catch (RuntimeException e) {
             meter.refused();
+            slot.close();
             ApiException api = Errors.toApi(e);
             if (api.status() == 400) {
                 fail(WsCloseCodes.VIOLATED_POLICY, api.detail());
@@ -175,6 +219,7 @@ public final class WsChat implements WsListener {
         String doneId = JsonText.quote(turn.conversationId());
         turn.result().whenComplete((r, e) -> {
             active.remove(turn);
+            slot.close();
             if (e != null) {
                 ApiException api = Errors.toApi(e);
                 if (api.status() == 503) {
@@ -213,7 +258,13 @@ public final class WsChat implements WsListener {
         }
         outbox.add(error(message));
         closeCode = code;
-        closeReason = code == WsCloseCodes.VIOLATED_POLICY ? "bad request" : "closing";
+        closeReason = switch (code) {
+            case WsCloseCodes.VIOLATED_POLICY -> "bad request";
+            case WsCloseCodes.GOING_AWAY -> "shutting down";
+            case WsCloseCodes.TRY_AGAIN_LATER -> "try again later";
+            case WsCloseCodes.TOO_BIG -> "message too big";
+            default -> "closing";
+        };
         outbox.close();
         cancelAll();
     }
@@ -225,6 +276,17 @@ public final class WsChat implements WsListener {
             outbox.close();
         }
         cancelAll();
+        sockets.closed(this);
+    }
+
+    @Override
+    public void goingAway() {
+        fail(WsCloseCodes.GOING_AWAY, "server shutting down");
+    }
+
+    @Override
+    public boolean awaitClosed(long nanos) throws InterruptedException {
+        return writerDone.await(nanos, TimeUnit.NANOSECONDS);
     }
 
     private void cancelAll() {
@@ -247,6 +309,9 @@ public final class WsChat implements WsListener {
         } catch (IOException | RuntimeException e) {
             // the connection broke while writing
             gone();
+        } finally {
+            writerDone.countDown();
+            sockets.closed(this);
         }
     }
 }

@@ -100,7 +100,7 @@ public final class Errors {
         }
         res.status(api.status());
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        res.send(body(api.error(), api.detail()).getBytes(StandardCharsets.UTF_8));
+        ClientWrites.send(res, body(api.error(), api.detail()).getBytes(StandardCharsets.UTF_8));
     }
 
     /** Registers the exception mapping on a routing. */

@@ -1,5 +1,6 @@
 package io.streamingllm.server.edge;
 
+import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.streamingllm.server.json.JsonText;
 import jakarta.json.JsonObject;
@@ -7,6 +8,7 @@ import jakarta.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -31,11 +33,10 @@ public final class RequestBody {
     }
 
     private static String text(ServerRequest req) {
-        req.headers().contentLength().ifPresent(len -> {
-            if (len > MAX_BYTES) {
-                throw tooLarge();
-            }
-        });
+        long announced = contentLength(req);
+        if (announced > MAX_BYTES) {
+            throw tooLarge();
+        }
         if (!req.content().hasEntity()) {
             return "";
         }
@@ -45,9 +46,49 @@ public final class RequestBody {
                 throw tooLarge();
             }
             return new String(bytes, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | RuntimeException e) {
+            throw unreadable(e);
         }
+    }
+
+    /** The announced length, -1 when there is none; a length that is not a non-negative number is a 400. */
+    private static long contentLength(ServerRequest req) {
+        if (!req.headers().contains(HeaderNames.CONTENT_LENGTH)) {
+            return -1;
+        }
+        String raw = req.headers().get(HeaderNames.CONTENT_LENGTH).get().trim();
+        try {
+            long len = Long.parseLong(raw);
+            if (len >= 0) {
+                return len;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw ApiException.badRequest("invalid Content-Length " + raw + ": expected a byte count");
+    }
+
+    /**
+     * Why a body could not be read: the client stopped sending before its announced end (408, after
+     * STREAMING_LLM_READ_TIMEOUT_S of silence), or its chunked framing is malformed (400). Never a 500: the body is
+     * the client's.
+     */
+    private static RuntimeException unreadable(Exception e) {
+        if (e instanceof ApiException api) {
+            return api;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SocketTimeoutException) {
+                return new ApiException(408, "request_timeout",
+                        "the request body stopped before its end (see STREAMING_LLM_READ_TIMEOUT_S)");
+            }
+        }
+        if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                || e instanceof IndexOutOfBoundsException) {
+            // Helidon's chunked decoder: a chunk size that is not hexadecimal, a missing CRLF
+            return ApiException.badRequest("malformed request body framing: " + e.getMessage());
+        }
+        return e instanceof RuntimeException r ? r : new UncheckedIOException((IOException) e);
     }
 
     private static ApiException tooLarge() {

@@ -2,6 +2,7 @@ package io.streamingllm.server.http;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerResponse;
+import io.streamingllm.server.edge.ClientWrites;
 import jakarta.json.JsonStructure;
 import jakarta.json.JsonWriter;
 
@@ -20,8 +21,8 @@ public final class Responses {
     }
 
     public static void json(ServerResponse res, int status, String body) {
-        res.status(status).header(HeaderNames.CONTENT_TYPE, "application/json")
-                .send(body.getBytes(StandardCharsets.UTF_8));
+        res.status(status).header(HeaderNames.CONTENT_TYPE, "application/json");
+        ClientWrites.send(res, body.getBytes(StandardCharsets.UTF_8));
     }
 
     public static String write(JsonStructure body) {

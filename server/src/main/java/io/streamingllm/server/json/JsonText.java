@@ -3,10 +3,12 @@ package io.streamingllm.server.json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
+import jakarta.json.JsonReaderFactory;
 import jakarta.json.JsonValue;
 import jakarta.json.spi.JsonProvider;
 
 import java.io.StringReader;
+import java.util.Map;
 
 /** JSON text helpers: jakarta.json for documents, a hand-written string quoter for the per-token hot path. */
 public final class JsonText {
@@ -15,6 +17,14 @@ public final class JsonText {
      * class path on every call, which showed up as a per-turn cost in profiles.
      */
     public static final JsonProvider JSON = JsonProvider.provider();
+    /**
+     * How deep objects and arrays may nest in a request body or frame: far more than any request needs (a JSON
+     * schema in {@code format} included), few enough that a hostile document is refused early with a 400.
+     */
+    public static final int MAX_DEPTH = 64;
+    /** Parsson's own limit, checked while parsing (its default, 1000, is reported as a bare RuntimeException). */
+    private static final JsonReaderFactory READERS = JSON.createReaderFactory(
+            Map.of("org.eclipse.parsson.maxDepth", MAX_DEPTH));
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private JsonText() {
@@ -56,11 +66,17 @@ public final class JsonText {
      */
     public static JsonObject parseObject(String text) {
         JsonValue value;
-        try (JsonReader reader = JSON.createReader(new StringReader(text))) {
+        try (JsonReader reader = READERS.createReader(new StringReader(text))) {
             value = reader.readValue();
         } catch (JsonException e) {
             // JsonParsingException for bad syntax, plain JsonException for unreadable input
             throw new BadJson("malformed JSON: " + firstLine(e.getMessage()));
+        } catch (RuntimeException e) {
+            if (e.getClass() != RuntimeException.class) {
+                throw e;
+            }
+            // Parsson's "Input is too deeply nested": its only bare RuntimeException
+            throw new BadJson("JSON nested deeper than " + MAX_DEPTH + " levels");
         }
         if (value.getValueType() != JsonValue.ValueType.OBJECT) {
             throw new BadJson("expected a JSON object, got " + describe(value.getValueType()));

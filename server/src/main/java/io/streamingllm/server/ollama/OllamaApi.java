@@ -17,6 +17,7 @@ import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.http.Responses;
+import io.streamingllm.server.limits.ClientGone;
 import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.TurnMeter;
 import io.streamingllm.server.stream.StreamSettings;
@@ -73,7 +74,7 @@ public final class OllamaApi implements HttpService {
         Turn turn = start(relay, new TurnMeter(metrics, text::append));
         TurnResult result;
         try {
-            result = turn.result().join();
+            result = ClientGone.await(req, turn.result(), turn::cancel);
         } catch (RuntimeException e) {
             ApiException api = Errors.toApi(e);
             Responses.json(res, api.status(), Errors.body(api.error(), api.detail()));

@@ -14,7 +14,8 @@ import java.util.concurrent.Flow;
  * order they arrive, so every line received before a failure (a dropped connection) reaches the handler
  * before the failure does; a last line without a newline counts when the body ends. A trailing {@code \r}
  * is stripped; empty lines are skipped. One list of buffers is requested at a time, after the previous one
- * was handled.
+ * was handled. A line longer than {@code maxLineBytes} stops the body as a failure ({@link LineTooLong}): an
+ * upstream that never sends a newline costs at most that much memory.
  */
 public final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
     /** Receives the body's lines in order, then exactly one of {@link #end()} or {@link #failed}. */
@@ -34,7 +35,11 @@ public final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
         void failed(Throwable cause);
     }
 
+    /** The default longest line: far above any token record, above a final record's context array too. */
+    public static final int DEFAULT_MAX_LINE_BYTES = 4 << 20;
+
     private final Lines lines;
+    private final int maxLineBytes;
     private final CompletableFuture<Void> body = new CompletableFuture<>();
     private volatile Flow.Subscription subscription;
     private volatile boolean cancelled;
@@ -43,7 +48,26 @@ public final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
     private int lineLength;
 
     public NdjsonBody(Lines lines) {
+        this(lines, DEFAULT_MAX_LINE_BYTES);
+    }
+
+    public NdjsonBody(Lines lines, int maxLineBytes) {
         this.lines = lines;
+        this.maxLineBytes = maxLineBytes;
+    }
+
+    /** A line of the body is longer than the limit; the body was stopped there. */
+    public static final class LineTooLong extends RuntimeException {
+        private final int maxLineBytes;
+
+        LineTooLong(int maxLineBytes) {
+            super("a line longer than " + maxLineBytes + " bytes", null, false, false);
+            this.maxLineBytes = maxLineBytes;
+        }
+
+        public int maxLineBytes() {
+            return maxLineBytes;
+        }
     }
 
     @Override
@@ -123,6 +147,9 @@ public final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
         int start = from;
         for (int i = from; i < to; i++) {
             if (a[i] == '\n') {
+                if (lineLength + i - start > maxLineBytes) {
+                    return overflow();
+                }
                 boolean more;
                 if (lineLength == 0) {
                     more = deliver(a, start, i - start); // the whole line is in this buffer: no copy
@@ -136,8 +163,25 @@ public final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
                 }
             }
         }
+        if (lineLength + to - start > maxLineBytes) {
+            return overflow();
+        }
         append(a, start, to - start);
         return true;
+    }
+
+    /** Stops the body at a line over the limit: the exchange is aborted, the handler told once. */
+    private boolean overflow() {
+        stopped = true;
+        line = new byte[0];
+        lineLength = 0;
+        Flow.Subscription s = subscription;
+        if (s != null) {
+            s.cancel();
+        }
+        body.complete(null);
+        lines.failed(new LineTooLong(maxLineBytes));
+        return false;
     }
 
     private void append(byte[] a, int from, int length) {

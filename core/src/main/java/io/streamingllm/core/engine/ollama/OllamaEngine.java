@@ -7,6 +7,7 @@ import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.http.NdjsonBody;
 import jakarta.json.Json;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
@@ -51,6 +52,7 @@ public final class OllamaEngine implements ModelEngine {
     private final URI chatUri;
     private final String model;
     private final long idleTimeoutNanos;
+    private final int maxLineBytes;
     private final HttpClient http;
     private final ScheduledExecutorService watchdog;
     private final OllamaErrors errors;
@@ -62,6 +64,14 @@ public final class OllamaEngine implements ModelEngine {
      *                         fails with {@link EngineException.Kind#TIMEOUT} and is aborted
      */
     public OllamaEngine(URI baseUri, String model, Duration tokenIdleTimeout) {
+        this(baseUri, model, tokenIdleTimeout, NdjsonBody.DEFAULT_MAX_LINE_BYTES);
+    }
+
+    /**
+     * @param maxLineBytes longest line of a streamed answer; a longer one fails the turn with
+     *                     {@link EngineException.Kind#PROTOCOL} without being held in memory
+     */
+    public OllamaEngine(URI baseUri, String model, Duration tokenIdleTimeout, int maxLineBytes) {
         Objects.requireNonNull(baseUri, "baseUri");
         String scheme = baseUri.getScheme() == null ? "" : baseUri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https") || baseUri.getHost() == null) {
@@ -81,6 +91,7 @@ public final class OllamaEngine implements ModelEngine {
         this.chatUri = URI.create(b + "/api/chat");
         this.model = model;
         this.idleTimeoutNanos = tokenIdleTimeout.toNanos();
+        this.maxLineBytes = maxLineBytes;
         this.errors = new OllamaErrors(b, model);
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
@@ -129,7 +140,8 @@ public final class OllamaEngine implements ModelEngine {
                 .header("Accept", "application/x-ndjson")
                 .POST(body.publisher())
                 .build();
-        OllamaGeneration generation = new OllamaGeneration(http, watchdog, errors, idleTimeoutNanos, listener);
+        OllamaGeneration generation = new OllamaGeneration(http, watchdog, errors, idleTimeoutNanos, maxLineBytes,
+                listener);
         generation.start(request);
         return generation;
     }

@@ -51,6 +51,7 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
     private final ScheduledExecutorService watchdog;
     private final OllamaErrors errors;
     private final long idleTimeoutNanos;
+    private final int maxLineBytes;
     private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     private final AtomicReference<Stop> stop = new AtomicReference<>();
     /** Held while a signal of the response is handled; a cancel or timeout settles once it is free. */
@@ -69,10 +70,16 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
 
     OllamaGeneration(HttpClient http, ScheduledExecutorService timers, OllamaErrors errors, long idleTimeoutNanos,
                      TokenListener listener) {
+        this(http, timers, errors, idleTimeoutNanos, NdjsonBody.DEFAULT_MAX_LINE_BYTES, listener);
+    }
+
+    OllamaGeneration(HttpClient http, ScheduledExecutorService timers, OllamaErrors errors, long idleTimeoutNanos,
+                     int maxLineBytes, TokenListener listener) {
         this.http = http;
         this.watchdog = timers;
         this.errors = errors;
         this.idleTimeoutNanos = idleTimeoutNanos;
+        this.maxLineBytes = maxLineBytes;
         this.listener = listener;
     }
 
@@ -112,7 +119,7 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
             int status = info.statusCode();
             return new ErrorBody(MAX_ERROR_BODY, bytes -> failedWithStatus(status, bytes), this::failedWith);
         }
-        NdjsonBody b = new NdjsonBody(this);
+        NdjsonBody b = new NdjsonBody(this, maxLineBytes);
         body = b;
         if (stop.get() != null) {
             b.cancel();
@@ -209,7 +216,11 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
             }
             Throwable e = cause == null ? new IOException("stream ended")
                     : cause instanceof CompletionException && cause.getCause() != null ? cause.getCause() : cause;
-            if (OllamaErrors.isUnreachable(e)) {
+            if (e instanceof NdjsonBody.LineTooLong tooLong) {
+                finishExceptionally(new EngineException(EngineException.Kind.PROTOCOL, "Ollama at " + errors.base()
+                        + " sent a line longer than " + tooLong.maxLineBytes() / 1024 + " KiB (after " + deltas
+                        + " tokens): the turn was stopped (limit: STREAMING_LLM_MAX_UPSTREAM_LINE_KB)", e));
+            } else if (OllamaErrors.isUnreachable(e)) {
                 finishExceptionally(errors.unreachable(e));
             } else if (e instanceof IOException || e instanceof CancellationException) {
                 finishExceptionally(new EngineException(EngineException.Kind.DROPPED, "Ollama at " + errors.base()

@@ -10,6 +10,7 @@ import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ModelInfo;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.http.NdjsonBody;
 import io.streamingllm.core.engine.http.TransportFailures;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
@@ -59,6 +60,7 @@ public final class OpenAiEngine implements ModelEngine {
     private final String apiKey;
     private final long idleTimeoutNanos;
     private final Duration maxRetryWait;
+    private final int maxLineBytes;
     private final HttpClient http;
     private final ScheduledExecutorService watchdog;
     private final OpenAiErrors errors;
@@ -71,11 +73,15 @@ public final class OpenAiEngine implements ModelEngine {
      *                         {@link Kind#TIMEOUT} and is aborted
      */
     public OpenAiEngine(URI baseUri, String model, String apiKey, Duration tokenIdleTimeout) {
-        this(baseUri, model, apiKey, tokenIdleTimeout, MAX_RETRY_WAIT);
+        this(baseUri, model, apiKey, tokenIdleTimeout, MAX_RETRY_WAIT, NdjsonBody.DEFAULT_MAX_LINE_BYTES);
     }
 
-    /** As above, with the longest {@code Retry-After} waited out before a 429 fails the call. */
-    public OpenAiEngine(URI baseUri, String model, String apiKey, Duration tokenIdleTimeout, Duration maxRetryWait) {
+    /**
+     * As above, with the longest {@code Retry-After} waited out before a 429 fails the call, and the longest line
+     * of a streamed answer ({@code STREAMING_LLM_MAX_UPSTREAM_LINE_KB}): a longer one fails the turn unread.
+     */
+    public OpenAiEngine(URI baseUri, String model, String apiKey, Duration tokenIdleTimeout, Duration maxRetryWait,
+                        int maxLineBytes) {
         Objects.requireNonNull(baseUri, "baseUri");
         String scheme = baseUri.getScheme() == null ? "" : baseUri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https") || baseUri.getHost() == null) {
@@ -97,6 +103,7 @@ public final class OpenAiEngine implements ModelEngine {
         this.apiKey = apiKey == null ? "" : apiKey.strip();
         this.idleTimeoutNanos = tokenIdleTimeout.toNanos();
         this.maxRetryWait = Objects.requireNonNull(maxRetryWait, "maxRetryWait");
+        this.maxLineBytes = maxLineBytes;
         this.errors = new OpenAiErrors(b, model, this.apiKey);
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
@@ -145,7 +152,7 @@ public final class OpenAiEngine implements ModelEngine {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
         OpenAiGeneration generation = new OpenAiGeneration(http, watchdog, errors, wanted, idleTimeoutNanos, maxRetryWait,
-                listener);
+                maxLineBytes, listener);
         generation.start(request);
         return generation;
     }

@@ -59,15 +59,17 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
     private volatile ScheduledFuture<?> idleCheck;
     private volatile ScheduledFuture<?> drainCheck;
     private boolean retried;
+    private final int maxLineBytes;
 
     OpenAiGeneration(HttpClient http, ScheduledExecutorService timers, OpenAiErrors errors, String model,
-                     long idleTimeoutNanos, Duration maxRetryWait, TokenListener listener) {
+                     long idleTimeoutNanos, Duration maxRetryWait, int maxLineBytes, TokenListener listener) {
         this.http = http;
         this.watchdog = timers;
         this.errors = errors;
         this.model = model;
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.maxRetryWait = maxRetryWait;
+        this.maxLineBytes = maxLineBytes;
         this.listener = listener;
         this.chunks = new ChatChunk(errors);
     }
@@ -113,7 +115,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
             HttpHeaders headers = info.headers();
             return new ErrorBody(MAX_ERROR_BODY, bytes -> failedWithStatus(status, headers, bytes, request), this::failedWith);
         }
-        NdjsonBody b = new NdjsonBody(this);
+        NdjsonBody b = new NdjsonBody(this, maxLineBytes);
         body = b;
         if (stop.get() != null) {
             b.cancel();
@@ -235,7 +237,11 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
             }
             Throwable e = cause == null ? new IOException("stream ended")
                     : cause instanceof CompletionException && cause.getCause() != null ? cause.getCause() : cause;
-            if (TransportFailures.isUnreachable(e)) {
+            if (e instanceof NdjsonBody.LineTooLong tooLong) {
+                finishExceptionally(new EngineException(Kind.PROTOCOL, "the OpenAI-compatible server at " + errors.base()
+                        + " sent a line longer than " + tooLong.maxLineBytes() / 1024 + " KiB (after " + chunks.deltas()
+                        + " tokens): the turn was stopped (limit: STREAMING_LLM_MAX_UPSTREAM_LINE_KB)", e));
+            } else if (TransportFailures.isUnreachable(e)) {
                 finishExceptionally(errors.unreachable(e));
             } else if (e instanceof IOException || e instanceof CancellationException) {
                 finishExceptionally(new EngineException(Kind.DROPPED, "the OpenAI-compatible server at " + errors.base()

@@ -1,0 +1,32 @@
+package io.streamingllm.server.edge;
+
+import io.helidon.webserver.ServerConnectionException;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.net.SocketException;
+
+/**
+ * Sends a whole answer. A client that dropped its connection before it was written costs one log line, not a
+ * stack trace: the failure is reported once and the connection closed as one the client ended (thrown on as an
+ * {@code UncheckedIOException}, Helidon would log its stack trace as a failed error handler).
+ */
+public final class ClientWrites {
+    private static final System.Logger LOG = System.getLogger(ClientWrites.class.getName());
+
+    private ClientWrites() {
+    }
+
+    public static void send(ServerResponse res, byte[] body) {
+        try {
+            res.send(body);
+        } catch (UncheckedIOException e) {
+            if (!(e.getCause() instanceof SocketException gone)) {
+                throw e;
+            }
+            LOG.log(Level.INFO, "a client dropped its connection before its answer was written: " + gone.getMessage());
+            throw new ServerConnectionException("the client dropped the connection", gone);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.streamingllm.server.limits;
+
+import io.helidon.common.socket.SocketOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The client connections the web server accepted, as {@link SocketOptions} so that it sees each socket as it is
+ * accepted: it gives the socket the read timeout (Helidon enforces none, so half-sent headers or bodies would hold
+ * a connection forever), remembers which connections came beyond {@code maxConnections} (their requests are
+ * answered 503 by {@link ConnectionCap}), and lets a WebSocket drop the read timeout, since a WebSocket client may
+ * rightly stay silent while it reads a long answer.
+ *
+ * <p>Thread-safe: sockets are accepted on the listener's thread and looked up on connection threads.
+ */
+public final class ClientConnections implements SocketOptions {
+    /** Descriptors left for everything but client connections: jars, log files, upstream connections. */
+    private static final int MIN_DESCRIPTOR_RESERVE = 128;
+
+    private final SocketOptions base;
+    private final int readTimeoutMillis;
+    private final int maxConnections;
+    private final Map<SocketAddress, Socket> open = new ConcurrentHashMap<>();
+    private final Map<SocketAddress, Boolean> overCap = new ConcurrentHashMap<>();
+
+    public ClientConnections(SocketOptions base, Duration readTimeout, int maxConnections) {
+        this.base = base;
+        this.readTimeoutMillis = Math.toIntExact(readTimeout.toMillis());
+        this.maxConnections = maxConnections;
+    }
+
+    /**
+     * How many connections the server may accept at once: {@code configured}, but never so many that accepting
+     * one more fails for want of a descriptor (the listener would end for good).
+     */
+    public static int acceptLimit(int configured) {
+        long descriptors = descriptorLimit();
+        long reserve = Math.max(MIN_DESCRIPTOR_RESERVE, descriptors / 4);
+        long usable = Math.max(16, descriptors - reserve);
+        return (int) Math.min(configured + 64L, usable);
+    }
+
+    /** The process's limit on open descriptors ({@code ulimit -n}); a large number where it cannot be read. */
+    static long descriptorLimit() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            return unix.getMaxFileDescriptorCount();
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    @Override
+    public void configureSocket(Socket socket) {
+        base.configureSocket(socket);
+        try {
+            socket.setSoTimeout(readTimeoutMillis);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        SocketAddress remote = socket.getRemoteSocketAddress();
+        overCap.remove(remote); // a closed connection's address (and port) may come back
+        if (open.size() >= maxConnections) {
+            open.values().removeIf(Socket::isClosed);
+            overCap.keySet().retainAll(open.keySet());
+        }
+        if (open.size() >= maxConnections) {
+            overCap.put(remote, Boolean.TRUE);
+        }
+        open.put(remote, socket);
+    }
+
+    /** True when the connection from {@code remote} came while {@code maxConnections} were open. */
+    public boolean overCap(SocketAddress remote) {
+        return overCap.containsKey(remote);
+    }
+
+    /** A WebSocket's reads wait without a deadline: the client may be reading a long answer, pongs are optional. */
+    public void withoutReadTimeout(SocketAddress remote) {
+        Socket socket = open.get(remote);
+        if (socket != null) {
+            try {
+                socket.setSoTimeout(0);
+            } catch (IOException closed) {
+                // the connection is gone: nothing to wait for
+            }
+        }
+    }
+
+    /** The open connection from {@code remote}, if it is one the server accepted. */
+    Optional<Socket> socket(SocketAddress remote) {
+        Socket s = open.get(remote);
+        return s == null || s.isClosed() ? Optional.empty() : Optional.of(s);
+    }
+
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    // --- SocketOptions: the configured options, unchanged ---------------------------------------------------
+
+    @Override
+    public Map<SocketOption<?>, Object> socketOptions() {
+        return base.socketOptions();
+    }
+
+    @Override
+    public Duration connectTimeout() {
+        return base.connectTimeout();
+    }
+
+    @Override
+    public Duration readTimeout() {
+        return Duration.ofMillis(readTimeoutMillis);
+    }
+
+    @Override
+    public Optional<Integer> socketReceiveBufferSize() {
+        return base.socketReceiveBufferSize();
+    }
+
+    @Override
+    public Optional<Integer> socketSendBufferSize() {
+        return base.socketSendBufferSize();
+    }
+
+    @Override
+    public boolean socketReuseAddress() {
+        return base.socketReuseAddress();
+    }
+
+    @Override
+    public boolean socketKeepAlive() {
+        return base.socketKeepAlive();
+    }
+
+    @Override
+    public boolean tcpNoDelay() {
+        return base.tcpNoDelay();
+    }
+}
