@@ -19,6 +19,7 @@ import io.streamingllm.server.chat.EventRoutes;
 import io.streamingllm.server.chat.WsChat;
 import io.streamingllm.server.edge.Auth;
 import io.streamingllm.server.edge.Cors;
+import io.streamingllm.server.edge.ErrorBodies;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.NoTrailingSlash;
 import io.streamingllm.server.health.EngineGate;
@@ -27,6 +28,9 @@ import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.MetricsRoutes;
 import io.streamingllm.server.ollama.OllamaApi;
 import io.streamingllm.server.ollama.OllamaModels;
+import io.streamingllm.server.openai.OpenAiChat;
+import io.streamingllm.server.openai.OpenAiModels;
+import io.streamingllm.server.stream.ChatRelay;
 import io.streamingllm.server.stream.StreamSettings;
 import sun.misc.Signal;
 
@@ -106,6 +110,7 @@ public final class Main {
     static void routing(HttpRouting.Builder routing, WsRouting.Builder webSockets, Services s) {
         Optional<OllamaEngine> upstream = s.engine() instanceof OllamaEngine ollama ? Optional.of(ollama)
                 : Optional.empty();
+        ChatRelay relay = new ChatRelay(s.chat(), s.gate(), s.metrics(), s.settings());
         routing.addFilter(s.cors())
                 .addFilter(s.auth())
                 .addFilter(new NoTrailingSlash())
@@ -115,8 +120,8 @@ public final class Main {
                 .register("/conversations", new ConversationRoutes(s.chat(), s.log(), s.gate(), s.metrics(),
                         s.settings()))
                 .register("/events", new EventRoutes(s.log()))
-                .register("/api", new OllamaApi(s.chat(), s.engine(), s.gate(), s.metrics(), s.settings()),
-                        new OllamaModels(s.engine(), upstream))
+                .register("/api", new OllamaApi(relay, s.engine()), new OllamaModels(s.engine(), upstream))
+                .register(ErrorBodies.OPENAI_PREFIX, new OpenAiChat(relay, s.engine()), new OpenAiModels(s.engine()))
                 .register("/metrics", new MetricsRoutes(s.metrics()))
                 .get(WS_CHAT, WsChat::refusePlainHttp)
                 .any(Errors::notFound);

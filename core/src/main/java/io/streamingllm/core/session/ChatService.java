@@ -117,7 +117,7 @@ public final class ChatService implements AutoCloseable {
             throw new SessionException(SessionException.Kind.BAD_REQUEST, "messages need at least one user or assistant message");
         }
         requireSupported(request.options());
-        List<ChatMessage> prompt = window.relayed(sinkText.toString(), dialogue);
+        PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), dialogue);
         String lastUser = dialogue.get(dialogue.size() - 1).content();
         if (request.conversationId() == null) {
             return turns.startUnlogged(prompt, request.options(), sinkText.toString(), listener);

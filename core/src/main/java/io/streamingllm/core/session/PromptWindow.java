@@ -5,6 +5,7 @@ import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.session.ExtractiveSummarizer.EvictedTurn;
+import io.streamingllm.core.session.payload.WindowState;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -70,22 +71,34 @@ final class PromptWindow {
 
     /** The window over a client-supplied history: newest messages that fit, older ones summarised. */
     List<ChatMessage> relayed(String sinkText, List<ChatMessage> dialogue) {
+        return relayedWindow(sinkText, dialogue).prompt();
+    }
+
+    /** {@link #relayed}, with what the window did to the client's history. */
+    RelayedWindow relayedWindow(String sinkText, List<ChatMessage> dialogue) {
         int keepFrom = 0;
+        int recentTokens = 0;
         if (config.streamingEnabled()) {
-            int used = 0;
             keepFrom = dialogue.size();
             for (int i = dialogue.size() - 1; i >= 0; i--) {
                 int t = tokens.count(dialogue.get(i).content());
-                if (i < dialogue.size() - 1 && used + t > config.recentSize()) {
+                if (i < dialogue.size() - 1 && recentTokens + t > config.recentSize()) {
                     break;
                 }
-                used += t;
+                recentTokens += t;
                 keepFrom = i;
+            }
+        } else {
+            for (ChatMessage m : dialogue) {
+                recentTokens += tokens.count(m.content());
             }
         }
         String summary = null;
+        int evictedTurns = 0;
         if (keepFrom > 0) {
-            summary = ExtractiveSummarizer.fold(null, asTurns(dialogue.subList(0, keepFrom)), config.summarySize(), tokens);
+            List<EvictedTurn> evicted = asTurns(dialogue.subList(0, keepFrom));
+            evictedTurns = evicted.size();
+            summary = ExtractiveSummarizer.fold(null, evicted, config.summarySize(), tokens);
         }
         List<ChatMessage> prompt = new ArrayList<>();
         String system = systemMessage(sinkText, summary);
@@ -93,7 +106,16 @@ final class PromptWindow {
             prompt.add(ChatMessage.system(system));
         }
         prompt.addAll(dialogue.subList(keepFrom, dialogue.size()));
-        return prompt;
+        WindowState state = new WindowState(tokens.count(sinkText), summary == null ? 0 : tokens.count(summary),
+                recentTokens, evictedTurns);
+        return new RelayedWindow(prompt, state);
+    }
+
+    /**
+     * A relayed call's prompt and what the window did: the tokens of each part and how many of the client's
+     * turns were folded into the summary.
+     */
+    record RelayedWindow(List<ChatMessage> prompt, WindowState window) {
     }
 
     /** The caller's options with the defaults filled in and the context sized to the window. */

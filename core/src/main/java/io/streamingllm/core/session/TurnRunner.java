@@ -71,18 +71,21 @@ final class TurnRunner {
     /**
      * Starts a logged turn of {@code c}, which the caller holds; the turn releases it when it completes.
      *
-     * @param relayedPrompt the prompt of a relayed call (built over the client's history); null to build it
-     *                      from the conversation
+     * @param relayed the window of a relayed call (built over the client's history); null to build the prompt
+     *                from the conversation
      */
-    Turn start(ConversationState c, String sinkText, String userText, List<ChatMessage> relayedPrompt,
+    Turn start(ConversationState c, String sinkText, String userText, PromptWindow.RelayedWindow relayed,
                GenerationOptions requested, TokenListener listener) {
-        return run(open(c, sinkText, userText, relayedPrompt, requested), listener);
+        TurnPlan plan = open(c, sinkText, userText, relayed == null ? null : relayed.prompt(), requested);
+        return run(plan, relayed == null ? plan.window() : relayed.window(), listener);
     }
 
     /** A relayed call that names no conversation: nothing is logged. */
-    Turn startUnlogged(List<ChatMessage> prompt, GenerationOptions requested, String sinkText, TokenListener listener) {
+    Turn startUnlogged(PromptWindow.RelayedWindow relayed, GenerationOptions requested, String sinkText,
+                       TokenListener listener) {
         requireOpen();
-        RunningTurn rt = new RunningTurn(null);
+        List<ChatMessage> prompt = relayed.prompt();
+        RunningTurn rt = new RunningTurn(null, relayed.window());
         running.add(rt);
         Generation g = engine.generate(prompt, window.options(requested, tokens.count(sinkText), prompt), delta -> {
             try {
@@ -181,9 +184,10 @@ final class TurnRunner {
                 options, opened);
     }
 
-    private Turn run(TurnPlan turn, TokenListener listener) {
+    /** @param reported the window the turn reports to its client */
+    private Turn run(TurnPlan turn, WindowState reported, TokenListener listener) {
         ConversationState c = turn.conversation();
-        RunningTurn rt = new RunningTurn(c.id);
+        RunningTurn rt = new RunningTurn(c.id, reported);
         running.add(rt);
         StringBuilder text = new StringBuilder();
         TokenListener relay = delta -> {

@@ -46,7 +46,7 @@ public final class Cors implements Filter {
         boolean allowed = any || origins.contains(origin.get());
         if (preflight) {
             if (!allowed) {
-                Errors.send(res, new ApiException(403, "cors_origin_not_allowed",
+                Errors.send(req, res, new ApiException(403, "cors_origin_not_allowed",
                         "origin " + origin.get() + " is not in STREAMING_LLM_CORS_ORIGINS"));
                 return;
             }
@@ -71,6 +71,7 @@ public final class Cors implements Filter {
             res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             res.header(HeaderNames.VARY, "Origin");
         }
-        res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, "X-Conversation-Id");
+        res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS,
+                "X-Conversation-Id, X-Context-Tokens, X-Context-Evicted-Turns, Retry-After");
     }
 }

@@ -8,6 +8,7 @@ import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.ModelInfo;
 import io.streamingllm.core.engine.TokenCounter;
 import io.streamingllm.core.engine.TokenListener;
 
@@ -67,6 +68,12 @@ public final class EchoEngine implements ModelEngine {
         EchoGeneration generation = new EchoGeneration();
         Thread.ofVirtual().name("echo-generation").start(() -> generation.run(prompt, opts, listener));
         return generation;
+    }
+
+    /** It serves one model, {@code echo}: a request naming another is refused. */
+    @Override
+    public void requireSupported(GenerationOptions options) {
+        ModelInfo.requireServed(options, model());
     }
 
     @Override
