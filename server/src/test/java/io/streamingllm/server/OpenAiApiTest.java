@@ -114,8 +114,9 @@ class OpenAiApiTest {
 
             HttpResponse<String> stop = s.post("/v1/chat/completions", "{\"stop\":\"three\",\"messages\":[{\"role\":"
                     + "\"user\",\"content\":\"one two three four\"}]}");
-            assertEquals("stop", TestSidecar.json(stop.body()).getJsonArray("choices").getJsonObject(0)
-                    .getString("finish_reason"));
+            JsonObject stopped = TestSidecar.json(stop.body()).getJsonArray("choices").getJsonObject(0);
+            assertEquals("stop", stopped.getString("finish_reason"));
+            assertEquals("one two", stopped.getJsonObject("message").getString("content").strip());
         }
     }
 
