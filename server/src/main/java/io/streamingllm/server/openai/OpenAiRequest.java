@@ -2,6 +2,7 @@ package io.streamingllm.server.openai;
 
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.http.JsonFields;
 import jakarta.json.JsonObject;
@@ -14,7 +15,8 @@ import java.util.Locale;
 
 /**
  * The body of {@code /v1/chat/completions} ({@code messages}) or {@code /v1/completions} ({@code prompt}) as the
- * engine takes it: the model it names (null: the engine's), the messages, the sampling options, and how to
+ * engine takes it: the model it names (null: the engine's), the messages, the sampling options and
+ * {@code response_format}, and how to
  * answer ({@code stream}, {@code stream_options.include_usage}). A field of the wrong type or value is a 400
  * naming it as OpenAI's {@code param}; fields this API has but the sidecar does not act on yet ({@code tools},
  * {@code logprobs}, …) are ignored, as OpenAI-compatible servers do.
@@ -55,8 +57,17 @@ record OpenAiRequest(String model, List<ChatMessage> messages, GenerationOptions
         boolean includeUsage = fields.object("stream_options")
                 .flatMap(o -> JsonFields.of(o, "stream_options.").bool("include_usage")).orElse(false);
         GenerationOptions options = new GenerationOptions(temperature, maxTokens, seed, stop, null, null)
-                .withTopP(topP).withModel(model);
+                .withTopP(topP).withModel(model).withFormat(format(body.get("response_format")));
         return new OpenAiRequest(model, messages, options, stream, includeUsage);
+    }
+
+    /** {@code response_format}: text, a JSON object or a JSON schema (the engine refuses, 400, what it cannot enforce). */
+    private static ResponseFormat format(JsonValue v) {
+        try {
+            return ResponseFormat.fromOpenAi(v);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badParam("response_format", e.getMessage());
+        }
     }
 
     private static Integer maxTokens(JsonFields fields, String key) {
