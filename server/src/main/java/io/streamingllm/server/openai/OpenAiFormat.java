@@ -26,7 +26,9 @@ final class OpenAiFormat implements StreamFormat {
     private final boolean chat;
     private final boolean includeUsage;
     private final Turn turn;
-    /** {@code {"id":…,"object":…,"created":…,"model":…} without its closing brace. */
+    /** {@code "id":…,"created":…,"model":…}, the fields every record of the reply repeats. */
+    private final String ids;
+    /** A streamed record's opening: {@code {"id":…,"object":…,"created":…,"model":…} without its closing brace. */
     private final String head;
     private final String tokenPrefix;
     private final String tokenSuffix;
@@ -42,8 +44,9 @@ final class OpenAiFormat implements StreamFormat {
         this.turn = turn;
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(ThreadLocalRandom.current().nextLong())
                 + Long.toHexString(ThreadLocalRandom.current().nextLong());
-        this.head = "{\"id\":\"" + id + "\",\"object\":\"" + (chat ? "chat.completion.chunk" : "text_completion")
-                + "\",\"created\":" + System.currentTimeMillis() / 1000 + ",\"model\":" + JsonText.quote(model);
+        this.ids = "\"id\":\"" + id + "\",\"created\":" + System.currentTimeMillis() / 1000 + ",\"model\":"
+                + JsonText.quote(model);
+        this.head = "{\"object\":\"" + (chat ? "chat.completion.chunk" : "text_completion") + "\"," + ids;
         if (chat) {
             tokenPrefix = "data: " + head + ",\"choices\":[{\"index\":0,\"delta\":{\"content\":";
             tokenSuffix = "},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
@@ -93,7 +96,7 @@ final class OpenAiFormat implements StreamFormat {
     /** The whole reply, for {@code stream: false}. */
     String whole(TurnResult r, String text) {
         StringBuilder out = new StringBuilder(text.length() + 512);
-        out.append(chat ? head.replace("\"chat.completion.chunk\"", "\"chat.completion\"") : head)
+        out.append("{\"object\":\"").append(chat ? "chat.completion" : "text_completion").append("\",").append(ids)
                 .append(",\"choices\":[{\"index\":0,");
         if (chat) {
             out.append("\"message\":{\"role\":\"assistant\",\"content\":");
