@@ -11,7 +11,8 @@ import java.util.concurrent.CompletableFuture;
  */
 final class RunningTurn implements Turn {
     private final String conversationId;
-    private final WindowState window;
+    /** Replaced when a retry rebuilds the prompt in a smaller window before the first token. */
+    private volatile WindowState window;
     private final CompletableFuture<TurnResult> result = new CompletableFuture<>();
     private volatile Generation generation;
     private volatile boolean cancelled;
@@ -41,6 +42,11 @@ final class RunningTurn implements Turn {
     @Override
     public WindowState window() {
         return window;
+    }
+
+    /** The prompt was built again in {@code smaller} (a retry before the first token): the turn reports that one. */
+    void window(WindowState smaller) {
+        window = smaller;
     }
 
     @Override
