@@ -320,6 +320,19 @@ class OpenAiApiTest {
     }
 
     @Test
+    void aMultiModelUpstreamServesNamedModelsWithoutTheConfiguredOne() {
+        try (FakeOllama fake = FakeOllama.start("qwen2:0.5b"); TestSidecar s = TestSidecar.ollama(dir, fake)) {
+            String ask = "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}";
+            HttpResponse<String> named = s.post("/v1/chat/completions", "{\"model\":\"qwen2:0.5b\"," + ask);
+            assertEquals(200, named.statusCode(), named.body());
+            HttpResponse<String> configured = s.post("/v1/chat/completions", "{" + ask);
+            assertEquals(503, configured.statusCode(), configured.body());
+            assertTrue(error(configured).getString("message").contains("ollama pull llama3.2:latest"), configured.body());
+            assertEquals(404, s.post("/api/chat", "{\"model\":\"mistral\"," + ask).statusCode());
+        }
+    }
+
+    @Test
     void anUnreachableUpstreamIs503() {
         FakeOllama gone = FakeOllama.start("llama3.2");
         gone.close();

@@ -89,7 +89,7 @@ public final class ChatRelay {
     private Turn start(ServerRequest req, List<ChatMessage> messages, GenerationOptions options, TurnMeter meter) {
         String conversation = req.headers().first(CONVERSATION_ID)
                 .map(id -> Ids.require("conversation", id.trim())).orElse(null);
-        gate.requireReady();
+        gate.requireReadyFor(options.model());
         boolean namedModel = options.model() != null;
         Turn turn;
         try {
