@@ -84,11 +84,6 @@ public final class Errors {
         return new ApiException(500, "internal_error", "the server failed to handle the request; see its log");
     }
 
-    /** The sidecar's {@code {"error","detail"}}; see {@link ErrorBodies} for the shape by path. */
-    public static String body(String error, String detail) {
-        return ErrorBodies.sidecarBody(error, detail);
-    }
-
     /**
      * Answers {@code res} with the error for {@code t}, when nothing was sent yet: its status, its
      * {@code Retry-After} when it has one, and the JSON in the shape of the API {@code req} came to.
@@ -105,7 +100,7 @@ public final class Errors {
     }
 
     /** Whole seconds, rounded up: a client told 0 would retry at once. */
-    public static long retryAfterSeconds(Duration d) {
+    private static long retryAfterSeconds(Duration d) {
         return Math.max(1, (d.toMillis() + 999) / 1000);
     }
 

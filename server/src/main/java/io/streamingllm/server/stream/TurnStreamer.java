@@ -57,7 +57,7 @@ public final class TurnStreamer implements TokenListener {
      * <p>The response is committed at the first token, at the turn's end, or after one heartbeat interval,
      * whichever comes first: a turn the engine refuses at once (unknown model, bad key, rate limit, unreachable)
      * throws its {@link ApiException} here instead, so that the client gets that status, not a 200 whose stream
-     * carries the error. Waiting costs the first token nothing: the headers go out with it.
+     * carries the error. Waiting costs the first token nothing: the headers go out as it arrives.
      */
     public void stream(Turn turn, ServerResponse res, StreamFormat format) {
         turn.result().whenComplete((r, e) -> {
