@@ -352,6 +352,20 @@ class OpenAiApiTest {
     }
 
     @Test
+    void anUpstreamFailureIs502StreamedOrNot() {
+        try (FakeOllama fake = FakeOllama.start("llama3.2").reply(FakeOllama.Reply.tokens("a").httpError(500, "boom"));
+             TestSidecar s = TestSidecar.ollama(dir, fake)) {
+            for (boolean stream : new boolean[] {false, true}) {
+                HttpResponse<String> r = s.post("/v1/chat/completions", "{\"stream\":" + stream
+                        + ",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+                assertEquals(502, r.statusCode(), r.body());
+                assertEquals("server_error", error(r).getString("type"));
+                assertTrue(error(r).getString("message").contains("boom"), r.body());
+            }
+        }
+    }
+
+    @Test
     void anUnreachableUpstreamIs503() {
         FakeOllama gone = FakeOllama.start("llama3.2");
         gone.close();
