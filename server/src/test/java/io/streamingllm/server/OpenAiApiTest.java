@@ -238,7 +238,7 @@ class OpenAiApiTest {
 
     @Test
     void anOllamaUpstreamGetsTheRequestedModelAndEmbeds() throws Exception {
-        try (FakeOllama fake = FakeOllama.start("llama3.2", "qwen2:0.5b", "all-minilm");
+        try (FakeOllama fake = FakeOllama.start("llama3.2", "qwen2:0.5b", "all-minilm", "hf.co/org/tiny:Q4_K_M");
              TestSidecar s = TestSidecar.ollama(dir, fake)) {
             HttpResponse<String> r = s.post("/v1/chat/completions", "{\"model\":\"qwen2:0.5b\",\"top_p\":0.5,"
                     + "\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}");
@@ -260,7 +260,9 @@ class OpenAiApiTest {
             assertEquals(404, missingGenerate.statusCode(), missingGenerate.body());
 
             JsonObject models = TestSidecar.json(s.get("/v1/models").body());
-            assertEquals(3, models.getJsonArray("data").size());
+            assertEquals(4, models.getJsonArray("data").size());
+            assertEquals("hf.co/org/tiny:Q4_K_M", TestSidecar.json(s.get("/v1/models/hf.co/org/tiny:Q4_K_M").body())
+                    .getString("id"), "a model id with slashes");
             assertEquals("llama3.2:latest", models.getJsonArray("data").getJsonObject(0).getString("id"));
             assertTrue(models.getJsonArray("data").getJsonObject(0).getJsonNumber("created").longValue() > 0);
             assertEquals(200, s.get("/v1/models/qwen2:0.5b").statusCode());
