@@ -30,6 +30,7 @@ import io.streamingllm.server.ollama.OllamaApi;
 import io.streamingllm.server.ollama.OllamaModels;
 import io.streamingllm.server.openai.OpenAiChat;
 import io.streamingllm.server.openai.OpenAiModels;
+import io.streamingllm.server.playground.PlaygroundRoutes;
 import io.streamingllm.server.stream.ChatRelay;
 import io.streamingllm.server.stream.StreamSettings;
 import sun.misc.Signal;
@@ -96,11 +97,12 @@ public final class Main {
         EventLog log = new EventLog(config.logDir(), EventLog.DEFAULT_MAX_OPEN_FILES, config.logRetry());
         ChatService chat = new ChatService(config, engine, agents, log, new SummaryStore(config.summaryDir()));
         EngineGate gate = new EngineGate(engine, Duration.ofSeconds(2));
-        Auth auth = new Auth(config.apiToken(), HEALTHZ, WS_CHAT);
+        Auth auth = new Auth(config.apiToken(), HEALTHZ, WS_CHAT, PlaygroundRoutes::isPageFile);
         Cors cors = new Cors(config.corsOrigins());
         Metrics metrics = new Metrics();
         log.onFsync(metrics::logDurable);
-        return new Services(engine, agents, log, chat, gate, metrics, settings, auth, cors);
+        return new Services(engine, agents, log, chat, gate, metrics, settings, auth, cors,
+                new PlaygroundRoutes(config));
     }
 
     /**
@@ -123,6 +125,8 @@ public final class Main {
                 .register("/api", new OllamaApi(relay, s.engine()), new OllamaModels(s.engine(), upstream))
                 .register(ErrorBodies.OPENAI_PREFIX, new OpenAiChat(relay, s.engine()), new OpenAiModels(s.engine()))
                 .register("/metrics", new MetricsRoutes(s.metrics()))
+                .get("/", s.playground()::index)
+                .register(PlaygroundRoutes.MOUNT, s.playground())
                 .get(WS_CHAT, WsChat::refusePlainHttp)
                 .any(Errors::notFound);
         Errors.register(routing);

@@ -8,9 +8,11 @@ import io.streamingllm.server.edge.Auth;
 import io.streamingllm.server.edge.Cors;
 import io.streamingllm.server.health.EngineGate;
 import io.streamingllm.server.metrics.Metrics;
+import io.streamingllm.server.playground.PlaygroundRoutes;
 import io.streamingllm.server.stream.StreamSettings;
 
 /** What {@link Main#services} wires and {@link Main#routing} serves; {@link SidecarServer} stops them in order. */
 record Services(ModelEngine engine, AgentStore agents, EventLog log, ChatService chat, EngineGate gate,
-                Metrics metrics, StreamSettings settings, Auth auth, Cors cors) {
+                Metrics metrics, StreamSettings settings, Auth auth, Cors cors,
+                PlaygroundRoutes playground) {
 }
