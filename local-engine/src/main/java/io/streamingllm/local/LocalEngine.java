@@ -8,6 +8,7 @@ import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.ModelInfo;
 import io.streamingllm.core.engine.TokenCounter;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.local.kv.KvStore;
@@ -152,6 +153,23 @@ public final class LocalEngine implements ModelEngine {
         return modelName;
     }
 
+    /** The loaded model, listed by its {@link #modelId()}. */
+    @Override
+    public List<ModelInfo> models() {
+        return List.of(new ModelInfo(modelId(), 0, engineName()));
+    }
+
+    /**
+     * The name clients use for the loaded model: a GGUF file's name without its directory and {@code .gguf}
+     * ({@code stories260K} for {@code /models/stories260K.gguf}), an Ollama-store model's own name. Requests may
+     * also name it as configured.
+     */
+    public String modelId() {
+        String name = modelName.substring(Math.max(modelName.lastIndexOf('/'), modelName.lastIndexOf('\\')) + 1);
+        return name.regionMatches(true, Math.max(0, name.length() - 5), ".gguf", 0, 5) && name.length() > 5
+                ? name.substring(0, name.length() - 5) : name;
+    }
+
     public ModelConfig config() {
         return model.config();
     }
@@ -228,6 +246,7 @@ public final class LocalEngine implements ModelEngine {
      */
     @Override
     public void requireSupported(GenerationOptions options) {
+        ModelInfo.requireServed(options, modelId(), modelName);
         if (options.format().constrained()) {
             loop.json(options.format(), loop.maxNewTokens(options));
         }

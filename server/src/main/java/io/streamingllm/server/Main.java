@@ -21,6 +21,7 @@ import io.streamingllm.server.chat.EventRoutes;
 import io.streamingllm.server.chat.WsChat;
 import io.streamingllm.server.edge.Auth;
 import io.streamingllm.server.edge.Cors;
+import io.streamingllm.server.edge.ErrorBodies;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.NoTrailingSlash;
 import io.streamingllm.server.health.EngineGate;
@@ -34,7 +35,10 @@ import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.MetricsRoutes;
 import io.streamingllm.server.ollama.OllamaApi;
 import io.streamingllm.server.ollama.OllamaModels;
+import io.streamingllm.server.openai.OpenAiChat;
+import io.streamingllm.server.openai.OpenAiModels;
 import io.streamingllm.server.playground.PlaygroundRoutes;
+import io.streamingllm.server.stream.ChatRelay;
 import io.streamingllm.server.stream.StreamSettings;
 import sun.misc.Signal;
 
@@ -129,6 +133,7 @@ public final class Main {
     static void routing(HttpRouting.Builder routing, WsRouting.Builder webSockets, Services s) {
         Optional<OllamaEngine> upstream = s.engine() instanceof OllamaEngine ollama ? Optional.of(ollama)
                 : Optional.empty();
+        ChatRelay relay = new ChatRelay(s.chat(), s.gate(), s.metrics(), s.settings());
         routing.addFilter(new ConnectionCap(s.connections(), HEALTHZ))
                 .addFilter(s.cors())
                 .addFilter(s.auth())
@@ -140,8 +145,8 @@ public final class Main {
                 .register("/conversations", new ConversationRoutes(s.chat(), s.log(), s.gate(), s.metrics(),
                         s.settings()))
                 .register("/events", new EventRoutes(s.log()))
-                .register("/api", new OllamaApi(s.chat(), s.engine(), s.gate(), s.metrics(), s.settings()),
-                        new OllamaModels(s.engine(), upstream))
+                .register("/api", new OllamaApi(relay, s.engine()), new OllamaModels(s.engine(), upstream))
+                .register(ErrorBodies.OPENAI_PREFIX, new OpenAiChat(relay, s.engine()), new OpenAiModels(s.engine()))
                 .register("/metrics", new MetricsRoutes(s.metrics()))
                 .get("/", s.playground()::index)
                 .register(PlaygroundRoutes.MOUNT, s.playground())

@@ -45,7 +45,7 @@
  * to the log; only then is its {@code done} sent (WebSocket frame, SSE or NDJSON record, Ollama's final record
  * or whole answer), so what a client saw acknowledged survives a crash. A turn that fails is logged too, with
  * its partial reply, before its error record is sent; a client that falls behind gets its error at once and its
- * turn, cancelled, is logged after. An Ollama call without {@code X-Conversation-Id} is not logged: its
+ * turn, cancelled, is logged after. An Ollama or OpenAI call without {@code X-Conversation-Id} is not logged: its
  * {@code done} follows the end of the generation.
  */
 package io.streamingllm.server;

@@ -173,7 +173,7 @@ class EdgesTest {
                     new Case("GET", "/agents/..%2Fx", null, 400, "bad_request"),
                     new Case("DELETE", "/agents/.hidden", null, 400, "bad_request"),
                     new Case("POST", "/api/chat", "{\"model\":\"echo\",\"messages\":\"hi\"}", 400, "bad_request"),
-                    new Case("POST", "/api/chat", "{\"model\":\"echo\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", 400, "bad_request"),
+                    new Case("POST", "/api/chat", "{\"model\":\"echo\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}", 400, "bad_request"),
                     new Case("POST", "/api/chat", "{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":\"yes\"}", 400, "bad_request"),
                     new Case("POST", "/api/generate", "{\"model\":\"echo\"}", 400, "bad_request"),
                     new Case("GET", "/events?since=yesterday", null, 400, "bad_request"),

@@ -25,7 +25,7 @@ class LocalEngineServedTest {
     Path models;
 
     @Test
-    void ggufModelAnswersOverWebSocketSseAndTheOllamaApi() throws Exception {
+    void ggufModelAnswersOverWebSocketSseTheOllamaAndTheOpenAiApi() throws Exception {
         Path model = models.resolve("tiny-q8.gguf");
         RandomModel.write(model, "llama", GgmlType.Q8_0, 7);
         try (TestSidecar s = TestSidecar.fromModel(dir, "gguf:" + model,
@@ -51,13 +51,27 @@ class LocalEngineServedTest {
             assertEquals(200, sse.statusCode());
             assertTrue(sse.body().contains("event: done"), sse.body());
 
-            HttpResponse<String> chat = s.post("/api/chat", "{\"model\":\"tiny\",\"stream\":false,\"options\":{\"num_predict\":3,"
+            HttpResponse<String> chat = s.post("/api/chat", "{\"model\":\"tiny-q8\",\"stream\":false,\"options\":{\"num_predict\":3,"
                     + "\"temperature\":0},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
             assertEquals(200, chat.statusCode(), chat.body());
             JsonObject one = TestSidecar.json(chat.body());
             assertTrue(one.getBoolean("done"));
             assertTrue(one.getInt("eval_count") >= 1 && one.getInt("eval_count") <= 3, one.toString());
             assertTrue(one.getInt("prompt_eval_count") > 0, "exact prompt tokens from the model's tokenizer");
+
+            // the OpenAI-compatible API: the loaded model by its file's name, a tool's result taken as a message
+            JsonObject models = TestSidecar.json(s.get("/v1/models").body());
+            assertEquals("tiny-q8", models.getJsonArray("data").getJsonObject(0).getString("id"), models.toString());
+            HttpResponse<String> completion = s.post("/v1/chat/completions", "{\"model\":\"tiny-q8\",\"max_tokens\":3,"
+                    + "\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"what is the weather\"},"
+                    + "{\"role\":\"assistant\",\"content\":null},{\"role\":\"tool\",\"tool_call_id\":\"c1\","
+                    + "\"content\":\"sunny\"}]}");
+            assertEquals(200, completion.statusCode(), completion.body());
+            JsonObject usage = TestSidecar.json(completion.body()).getJsonObject("usage");
+            assertTrue(usage.getInt("completion_tokens") >= 1 && usage.getInt("completion_tokens") <= 3, usage.toString());
+            HttpResponse<String> other = s.post("/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":[{\"role\":"
+                    + "\"user\",\"content\":\"hi\"}]}");
+            assertEquals(404, other.statusCode(), other.body());
 
             JsonObject tags = TestSidecar.json(s.get("/api/tags").body());
             assertEquals(1, tags.getJsonArray("models").size(), tags.toString());

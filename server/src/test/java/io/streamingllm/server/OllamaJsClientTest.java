@@ -54,7 +54,7 @@ class OllamaJsClientTest {
         }
     }
 
-    private static boolean commandWorks(List<String> command) {
+    static boolean commandWorks(List<String> command) {
         try {
             Process p = new ProcessBuilder(command).directory(JS.toFile()).redirectErrorStream(true).start();
             p.getInputStream().transferTo(OutputStream.nullOutputStream());

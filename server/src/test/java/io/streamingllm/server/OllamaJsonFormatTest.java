@@ -28,13 +28,13 @@ class OllamaJsonFormatTest {
     void formatJsonAndSchemasAreEnforcedAndWhatCannotBeIsA400() throws Exception {
         try (TestSidecar s = TestSidecar.fromModel(dir, "gguf:" + SharedModels.stories260K(),
                 Map.of(SidecarConfig.MAX_NEW_TOKENS, "64", SidecarConfig.RECENT_SIZE, "256"))) {
-            HttpResponse<String> chat = s.post("/api/chat", "{\"model\":\"stories\",\"stream\":false,\"format\":\"json\","
+            HttpResponse<String> chat = s.post("/api/chat", "{\"model\":\"stories260K\",\"stream\":false,\"format\":\"json\","
                     + "\"options\":{\"seed\":3,\"temperature\":1},\"messages\":[{\"role\":\"user\",\"content\":\"A cat.\"}]}");
             assertEquals(200, chat.statusCode(), chat.body());
             JsonObject answer = TestSidecar.json(TestSidecar.json(chat.body()).getJsonObject("message").getString("content"));
             assertTrue(answer != null);
 
-            HttpResponse<String> generate = s.post("/api/generate", "{\"model\":\"stories\",\"format\":" + SCHEMA
+            HttpResponse<String> generate = s.post("/api/generate", "{\"model\":\"stories260K\",\"format\":" + SCHEMA
                     + ",\"options\":{\"seed\":5,\"temperature\":1},\"prompt\":\"Once upon a time\"}");
             assertEquals(200, generate.statusCode(), generate.body());
             StringBuilder text = new StringBuilder();
@@ -66,6 +66,19 @@ class OllamaJsonFormatTest {
                     + ",\"options\":{\"num_predict\":5},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
             assertEquals(400, tooFew.statusCode(), tooFew.body());
             assertTrue(tooFew.body().contains("max_new_tokens 5"), tooFew.body());
+
+            // OpenAI's response_format on /v1 is the same constraint
+            HttpResponse<String> openAi = s.post("/v1/chat/completions", "{\"model\":\"stories260K\",\"seed\":5,"
+                    + "\"temperature\":1,\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"person\","
+                    + "\"schema\":" + SCHEMA + "}},\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}");
+            assertEquals(200, openAi.statusCode(), openAi.body());
+            JsonObject fromV1 = TestSidecar.json(TestSidecar.json(openAi.body()).getJsonArray("choices").getJsonObject(0)
+                    .getJsonObject("message").getString("content"));
+            assertTrue(fromV1.containsKey("name") && fromV1.containsKey("age"), fromV1.toString());
+            HttpResponse<String> badFormat = s.post("/v1/chat/completions", "{\"response_format\":{\"type\":\"yaml\"},"
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+            assertEquals(400, badFormat.statusCode(), badFormat.body());
+            assertEquals("response_format", TestSidecar.json(badFormat.body()).getJsonObject("error").getString("param"));
             s.assertNothingOutsideDataDirs();
         }
     }

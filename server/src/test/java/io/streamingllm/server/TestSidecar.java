@@ -65,6 +65,11 @@ final class TestSidecar implements AutoCloseable {
         return new TestSidecar(root, config, new OllamaEngine(fake.baseUri(), model, Duration.ofSeconds(30)));
     }
 
+    /** A sidecar over {@code engine}, configured as serving its model. */
+    static TestSidecar withEngine(Path root, ModelEngine engine, Map<String, String> env) {
+        return new TestSidecar(root, config(root, engine.model(), env), engine);
+    }
+
     /** A sidecar whose engine is built as {@code Main} builds it, from {@code STREAMING_LLM_MODEL}. */
     static TestSidecar fromModel(Path root, String model, Map<String, String> env) {
         SidecarConfig config = config(root, model, env);

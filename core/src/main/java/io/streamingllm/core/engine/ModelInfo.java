@@ -14,4 +14,33 @@ public record ModelInfo(String id, long createdSeconds, String ownedBy) {
         Objects.requireNonNull(id, "id");
         ownedBy = ownedBy == null ? "" : ownedBy;
     }
+
+    /** Whether {@code requested} names model {@code id}: the same name, {@code NAME} and {@code NAME:latest} alike. */
+    public static boolean sameModel(String id, String requested) {
+        return withTag(id).equals(withTag(requested));
+    }
+
+    /**
+     * Refuses, for an engine that serves one model, a request that names another ({@link EngineException.Kind#MODEL_NOT_FOUND},
+     * which the server answers with 404 since the request named it). {@code served} are the names the model
+     * answers to.
+     */
+    public static void requireServed(GenerationOptions options, String... served) {
+        String requested = options.model();
+        if (requested == null || requested.isBlank()) {
+            return;
+        }
+        for (String name : served) {
+            if (sameModel(name, requested)) {
+                return;
+            }
+        }
+        throw new EngineException(EngineException.Kind.MODEL_NOT_FOUND, "model '" + requested
+                + "' is not served here; this sidecar serves " + served[0]);
+    }
+
+    private static String withTag(String name) {
+        int slash = name.lastIndexOf('/');
+        return name.indexOf(':', slash + 1) >= 0 ? name : name + ":latest";
+    }
 }

@@ -118,8 +118,8 @@ public final class ChatService implements AutoCloseable {
             throw new SessionException(SessionException.Kind.BAD_REQUEST, "messages need at least one user or assistant message");
         }
         requireSupported(request.options());
-        List<ChatMessage> prompt = window.relayed(sinkText.toString(), dialogue);
-        Supplier<List<ChatMessage>> smaller = () -> window.smallerRelayed(sinkText.toString(), dialogue, prompt);
+        PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), dialogue);
+        Supplier<PromptWindow.RelayedWindow> smaller = () -> window.smallerRelayed(sinkText.toString(), dialogue, prompt);
         String lastUser = dialogue.get(dialogue.size() - 1).content();
         if (request.conversationId() == null) {
             return turns.startUnlogged(prompt, request.options(), sinkText.toString(), listener, smaller);

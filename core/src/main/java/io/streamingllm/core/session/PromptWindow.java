@@ -5,6 +5,7 @@ import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.session.ExtractiveSummarizer.EvictedTurn;
+import io.streamingllm.core.session.payload.WindowState;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -70,36 +71,45 @@ final class PromptWindow {
 
     /** The window over a client-supplied history: newest messages that fit, older ones summarised. */
     List<ChatMessage> relayed(String sinkText, List<ChatMessage> dialogue) {
-        return relayed(sinkText, dialogue, config.streamingEnabled() ? config.recentSize() : Integer.MAX_VALUE);
+        return relayedWindow(sinkText, dialogue).prompt();
+    }
+
+    /** {@link #relayed}, with what the window did to the client's history. */
+    RelayedWindow relayedWindow(String sinkText, List<ChatMessage> dialogue) {
+        return relayedWindow(sinkText, dialogue, config.streamingEnabled() ? config.recentSize() : Integer.MAX_VALUE);
     }
 
     /**
-     * The relayed window again in half the tokens its dialogue took in {@code prompt}, for a retry after the upstream
-     * said the prompt does not fit its context; null when it cannot be smaller (only the newest message is left).
+     * The relayed window again in half the tokens its dialogue took in {@code relayed}, for a retry after the
+     * upstream said the prompt does not fit its context; null when it cannot be smaller (only the newest message is
+     * left).
      */
-    List<ChatMessage> smallerRelayed(String sinkText, List<ChatMessage> dialogue, List<ChatMessage> prompt) {
-        List<ChatMessage> kept = prompt.stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).toList();
+    RelayedWindow smallerRelayed(String sinkText, List<ChatMessage> dialogue, RelayedWindow relayed) {
+        List<ChatMessage> kept = relayed.prompt().stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).toList();
         int used = kept.stream().mapToInt(m -> tokens.count(m.content())).sum();
-        List<ChatMessage> smaller = relayed(sinkText, dialogue, used / 2);
-        long keptNow = smaller.stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).count();
+        RelayedWindow smaller = relayedWindow(sinkText, dialogue, used / 2);
+        long keptNow = smaller.prompt().stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).count();
         return keptNow < kept.size() ? smaller : null;
     }
 
     /** The newest messages within {@code budget} tokens (the newest always), the older ones summarised. */
-    private List<ChatMessage> relayed(String sinkText, List<ChatMessage> dialogue, int budget) {
-        int used = 0;
+    private RelayedWindow relayedWindow(String sinkText, List<ChatMessage> dialogue, int budget) {
+        int recentTokens = 0;
         int keepFrom = dialogue.size();
         for (int i = dialogue.size() - 1; i >= 0; i--) {
             int t = tokens.count(dialogue.get(i).content());
-            if (i < dialogue.size() - 1 && (long) used + t > budget) {
+            if (i < dialogue.size() - 1 && (long) recentTokens + t > budget) {
                 break;
             }
-            used += t;
+            recentTokens += t;
             keepFrom = i;
         }
         String summary = null;
+        int evictedTurns = 0;
         if (keepFrom > 0) {
-            summary = ExtractiveSummarizer.fold(null, asTurns(dialogue.subList(0, keepFrom)), config.summarySize(), tokens);
+            List<EvictedTurn> evicted = asTurns(dialogue.subList(0, keepFrom));
+            evictedTurns = evicted.size();
+            summary = ExtractiveSummarizer.fold(null, evicted, config.summarySize(), tokens);
         }
         List<ChatMessage> prompt = new ArrayList<>();
         String system = systemMessage(sinkText, summary);
@@ -107,7 +117,16 @@ final class PromptWindow {
             prompt.add(ChatMessage.system(system));
         }
         prompt.addAll(dialogue.subList(keepFrom, dialogue.size()));
-        return prompt;
+        WindowState state = new WindowState(tokens.count(sinkText), summary == null ? 0 : tokens.count(summary),
+                recentTokens, evictedTurns);
+        return new RelayedWindow(prompt, state);
+    }
+
+    /**
+     * A relayed call's prompt and what the window did: the tokens of each part and how many of the client's
+     * turns were folded into the summary.
+     */
+    record RelayedWindow(List<ChatMessage> prompt, WindowState window) {
     }
 
     /** The caller's options with the defaults filled in and the context sized to the window. */

@@ -1,6 +1,7 @@
 package io.streamingllm.core.session;
 
 import io.streamingllm.core.engine.Generation;
+import io.streamingllm.core.session.payload.WindowState;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -10,13 +11,19 @@ import java.util.concurrent.CompletableFuture;
  */
 final class RunningTurn implements Turn {
     private final String conversationId;
+    /** Replaced when a retry rebuilds the prompt in a smaller window before the first token. */
+    private volatile WindowState window;
     private final CompletableFuture<TurnResult> result = new CompletableFuture<>();
     private volatile Generation generation;
     private volatile boolean cancelled;
 
-    /** @param conversationId null for a relayed call that names no conversation */
-    RunningTurn(String conversationId) {
+    /**
+     * @param conversationId null for a relayed call that names no conversation
+     * @param window         the window the prompt was built in
+     */
+    RunningTurn(String conversationId, WindowState window) {
         this.conversationId = conversationId;
+        this.window = window;
     }
 
     /** Binds the generation; a cancel that came first reaches it now. */
@@ -30,6 +37,16 @@ final class RunningTurn implements Turn {
     @Override
     public String conversationId() {
         return conversationId;
+    }
+
+    @Override
+    public WindowState window() {
+        return window;
+    }
+
+    /** The prompt was built again in {@code smaller} (a retry before the first token): the turn reports that one. */
+    void window(WindowState smaller) {
+        window = smaller;
     }
 
     @Override

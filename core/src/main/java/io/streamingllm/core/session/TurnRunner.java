@@ -73,33 +73,37 @@ final class TurnRunner {
     /**
      * Starts a logged turn of {@code c}, which the caller holds; the turn releases it when it completes.
      *
-     * @param relayedPrompt the prompt of a relayed call (built over the client's history); null to build it
-     *                      from the conversation
+     * @param relayed the window of a relayed call (built over the client's history); null to build the prompt
+     *                from the conversation
      */
-    Turn start(ConversationState c, String sinkText, String userText, List<ChatMessage> relayedPrompt,
+    Turn start(ConversationState c, String sinkText, String userText, PromptWindow.RelayedWindow relayed,
                GenerationOptions requested, TokenListener listener) {
-        return start(c, sinkText, userText, relayedPrompt, requested, listener, null);
+        return start(c, sinkText, userText, relayed, requested, listener, null);
     }
 
     /**
-     * As above; {@code smallerRelayed} rebuilds a relayed prompt in a smaller window when the engine says it does not
+     * As above; {@code smallerRelayed} rebuilds a relayed window smaller when the engine says its prompt does not
      * fit (null: the prompt is the conversation's own, which evicts further instead).
      */
-    Turn start(ConversationState c, String sinkText, String userText, List<ChatMessage> relayedPrompt,
-               GenerationOptions requested, TokenListener listener, Supplier<List<ChatMessage>> smallerRelayed) {
-        return run(open(c, sinkText, userText, relayedPrompt, requested), listener, smallerRelayed);
+    Turn start(ConversationState c, String sinkText, String userText, PromptWindow.RelayedWindow relayed,
+               GenerationOptions requested, TokenListener listener,
+               Supplier<PromptWindow.RelayedWindow> smallerRelayed) {
+        TurnPlan plan = open(c, sinkText, userText, relayed == null ? null : relayed.prompt(), requested);
+        return run(plan, relayed == null ? plan.window() : relayed.window(), listener, smallerRelayed);
     }
 
     /** A relayed call that names no conversation: nothing is logged. */
-    Turn startUnlogged(List<ChatMessage> prompt, GenerationOptions requested, String sinkText, TokenListener listener) {
-        return startUnlogged(prompt, requested, sinkText, listener, null);
+    Turn startUnlogged(PromptWindow.RelayedWindow relayed, GenerationOptions requested, String sinkText,
+                       TokenListener listener) {
+        return startUnlogged(relayed, requested, sinkText, listener, null);
     }
 
-    /** As above; {@code smaller} rebuilds the prompt in a smaller window when the engine says it does not fit. */
-    Turn startUnlogged(List<ChatMessage> prompt, GenerationOptions requested, String sinkText, TokenListener listener,
-                       Supplier<List<ChatMessage>> smaller) {
+    /** As above; {@code smaller} rebuilds the window smaller when the engine says the prompt does not fit. */
+    Turn startUnlogged(PromptWindow.RelayedWindow relayed, GenerationOptions requested, String sinkText,
+                       TokenListener listener, Supplier<PromptWindow.RelayedWindow> smaller) {
         requireOpen();
-        RunningTurn rt = new RunningTurn(null);
+        List<ChatMessage> prompt = relayed.prompt();
+        RunningTurn rt = new RunningTurn(null, relayed.window());
         running.add(rt);
         AtomicBoolean anyToken = new AtomicBoolean();
         TokenListener relay = delta -> {
@@ -114,12 +118,15 @@ final class TurnRunner {
         Generation first = engine.generate(prompt, options, relay);
         rt.attach(first);
         first.result().handle((res, err) -> {
-            List<ChatMessage> retry = !anyToken.get() && smaller != null && contextLength(err) ? smaller.get() : null;
-            if (retry == null) {
+            PromptWindow.RelayedWindow shrunk = !anyToken.get() && smaller != null && contextLength(err) ? smaller.get()
+                    : null;
+            if (shrunk == null) {
                 return first.result(); // settled: its result or failure as it is
             }
+            List<ChatMessage> retry = shrunk.prompt();
             LOG.log(Level.WARNING, "the engine's context is smaller than the window (" + unwrap(err).getMessage()
                     + "): retrying the relayed call once with " + retry.size() + " of " + prompt.size() + " messages");
+            rt.window(shrunk.window());
             Generation second = engine.generate(retry, window.options(requested, tokens.count(sinkText), retry), relay);
             rt.attach(second);
             return second.result();
@@ -212,9 +219,11 @@ final class TurnRunner {
                 prompt, options, opened);
     }
 
-    private Turn run(TurnPlan turn, TokenListener listener, Supplier<List<ChatMessage>> smallerRelayed) {
+    /** @param reported the window the turn reports to its client */
+    private Turn run(TurnPlan turn, WindowState reported, TokenListener listener,
+                     Supplier<PromptWindow.RelayedWindow> smallerRelayed) {
         ConversationState c = turn.conversation();
-        RunningTurn rt = new RunningTurn(c.id);
+        RunningTurn rt = new RunningTurn(c.id, reported);
         running.add(rt);
         StringBuilder text = new StringBuilder();
         TokenListener relay = delta -> {
@@ -235,7 +244,7 @@ final class TurnRunner {
      * before any token came, the turn is run once more in a smaller window (logged, never a silent truncation).
      */
     private void generate(RunningTurn rt, TurnPlan turn, TokenListener relay, StringBuilder text, long started,
-                          Supplier<List<ChatMessage>> smallerRelayed, boolean mayShrink) {
+                          Supplier<PromptWindow.RelayedWindow> smallerRelayed, boolean mayShrink) {
         ConversationState c = turn.conversation();
         Generation g = engine.generate(c.id, turn.prompt(), turn.options(), relay);
         rt.attach(g);
@@ -265,12 +274,17 @@ final class TurnRunner {
 
     /** Runs the turn again in a smaller window; false (the failure stands) when it cannot be smaller or not be retried. */
     private boolean retriedSmaller(RunningTurn rt, TurnPlan turn, TokenListener relay, StringBuilder text, long started,
-                                   Supplier<List<ChatMessage>> smallerRelayed, Throwable err) {
+                                   Supplier<PromptWindow.RelayedWindow> smallerRelayed, Throwable err) {
         try {
-            TurnPlan smaller = smaller(turn, smallerRelayed, unwrap(err).getMessage());
+            PromptWindow.RelayedWindow relayedSmaller = smallerRelayed == null ? null : smallerRelayed.get();
+            if (smallerRelayed != null && relayedSmaller == null) {
+                return false;
+            }
+            TurnPlan smaller = smaller(turn, relayedSmaller, unwrap(err).getMessage());
             if (smaller == null) {
                 return false;
             }
+            rt.window(relayedSmaller != null ? relayedSmaller.window() : smaller.window());
             generate(rt, smaller, relay, text, started, null, false);
             return true;
         } catch (RuntimeException e) {
@@ -284,13 +298,10 @@ final class TurnRunner {
      * its dialogue's tokens, or the conversation's window evicted to half its recent tokens (the evicted turns folded
      * into the summary and logged as a SUMMARY_REFRESH, after the opening events). Null when nothing can be left out.
      */
-    private TurnPlan smaller(TurnPlan turn, Supplier<List<ChatMessage>> smallerRelayed, String why) {
+    private TurnPlan smaller(TurnPlan turn, PromptWindow.RelayedWindow relayedSmaller, String why) {
         ConversationState c = turn.conversation();
-        if (smallerRelayed != null) {
-            List<ChatMessage> prompt = smallerRelayed.get();
-            if (prompt == null) {
-                return null;
-            }
+        if (relayedSmaller != null) {
+            List<ChatMessage> prompt = relayedSmaller.prompt();
             LOG.log(Level.WARNING, "conversation " + c.id + " turn " + turn.number() + ": the engine's context is smaller"
                     + " than the window (" + why + "); retrying once with " + prompt.size() + " of " + turn.prompt().size()
                     + " messages");

@@ -6,6 +6,7 @@ import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.core.engine.TokenCounter;
+import io.streamingllm.core.session.payload.WindowState;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -127,6 +128,22 @@ class PromptWindowTest {
                         + "- Turn 1 — user: old — assistant: (empty)\n"), tooBig.get(1)),
                 window().relayed("", tooBig), "the newest message is kept even when it alone overflows");
         assertEquals(dialogue, window(SidecarConfig.ENABLE, "0").relayed("", dialogue), "streaming off: all of it");
+    }
+
+    @Test
+    void aRelayedWindowSaysWhatItDid() {
+        List<ChatMessage> dialogue = List.of(assistant("welcome"), user("first question here"),
+                user("second question"), assistant("second answer right here"), user("third q"), assistant("third a"),
+                user("the new message"));
+        PromptWindow.RelayedWindow w = window().relayedWindow("Be brief.", dialogue);
+        assertEquals(window().relayed("Be brief.", dialogue), w.prompt());
+        assertEquals(2, w.window().sinkTokens());
+        assertEquals(7, w.window().recentTokens(), "third q, third a, the new message");
+        assertEquals(3, w.window().evictedTurns(), "the three turns folded into the summary");
+        assertTrue(w.window().summaryTokens() > 0);
+
+        PromptWindow.RelayedWindow all = window().relayedWindow("", List.of(user("a b"), assistant("c")));
+        assertEquals(new WindowState(0, 0, 3, 0), all.window(), "nothing left the window");
     }
 
     @Test

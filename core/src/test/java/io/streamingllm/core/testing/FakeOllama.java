@@ -8,6 +8,7 @@ import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import jakarta.json.JsonReaderFactory;
+import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 
 import java.io.BufferedInputStream;
@@ -52,7 +53,7 @@ import java.util.function.Function;
  * ephemeral port that speaks Ollama's documented wire format (same field names, types and record
  * order): {@code POST /api/chat} and {@code POST /api/generate} streaming NDJSON (chunked) or one JSON
  * object with {@code "stream": false}, {@code GET /api/tags}, {@code POST /api/show},
- * {@code GET /api/version}, {@code GET /} ("Ollama is running"). A request for a model that is not
+ * {@code GET /api/version}, {@code POST /api/embed}, {@code GET /} ("Ollama is running"). A request for a model that is not
  * listed answers {@code 404 {"error":"model \"NAME\" not found, try pulling it first"}}, as Ollama does;
  * {@code options.num_predict} caps the answer with {@code done_reason: "length"}.
  *
@@ -720,6 +721,7 @@ public final class FakeOllama implements AutoCloseable {
                 case "POST /api/show" -> show(ex);
                 case "POST /api/chat" -> generate(ex, true);
                 case "POST /api/generate" -> generate(ex, false);
+                case "POST /api/embed" -> embed(ex);
                 default -> plain(ex, 404, "404 page not found");
             }
         }
@@ -771,6 +773,40 @@ public final class FakeOllama implements AutoCloseable {
                     + "\"llama.context_length\":131072,\"llama.embedding_length\":3072}"
                     + ",\"capabilities\":[\"completion\"]"
                     + ",\"modified_at\":\"2025-01-01T00:00:00.000000000Z\"}");
+        }
+
+        /**
+         * Ollama's {@code /api/embed}: {@code input} a string or an array of strings; each vector is 4 numbers made
+         * from its input's text (the same text, the same vector), {@code prompt_eval_count} the inputs' words.
+         */
+        private void embed(Exchange ex) throws IOException {
+            JsonObject req = ex.json();
+            String model = req == null ? "" : req.getString("model", "");
+            if (model.isEmpty()) {
+                json(ex, 400, "{\"error\":\"model is required\"}");
+                return;
+            }
+            if (!serves(model)) {
+                json(ex, 404, "{\"error\":" + str("model \"" + model + "\" not found, try pulling it first") + "}");
+                return;
+            }
+            List<String> inputs = new ArrayList<>();
+            if (req.get("input") instanceof JsonString one) {
+                inputs.add(one.getString());
+            } else if (req.get("input") instanceof JsonArray many) {
+                many.getValuesAs(JsonString.class).forEach(v -> inputs.add(v.getString()));
+            }
+            StringBuilder sb = new StringBuilder("{\"model\":").append(str(model)).append(",\"embeddings\":[");
+            int words = 0;
+            for (int i = 0; i < inputs.size(); i++) {
+                String text = inputs.get(i);
+                words += text.isBlank() ? 0 : text.strip().split("\\s+").length;
+                int h = text.hashCode();
+                sb.append(i > 0 ? ",[" : "[").append((h & 0xff) / 255.0).append(',').append(((h >> 8) & 0xff) / 255.0)
+                        .append(',').append(((h >> 16) & 0xff) / 255.0).append(',').append(text.length() / 100.0).append(']');
+            }
+            sb.append("],\"total_duration\":1000,\"load_duration\":10,\"prompt_eval_count\":").append(words).append('}');
+            json(ex, 200, sb.toString());
         }
 
         private void generate(Exchange ex, boolean chat) throws IOException, InterruptedException {

@@ -125,7 +125,7 @@ public final class ChatTemplate {
                     p.token(special.bos());
                 }
                 for (ChatMessage m : messages) {
-                    llama3Header(p, m.role().wireName());
+                    llama3Header(p, llama3Role(m.role()));
                     p.text(m.content().strip());
                     p.token(require("<|eot_id|>"));
                 }
@@ -195,7 +195,7 @@ public final class ChatTemplate {
             case LLAMA3 -> {
                 p.token(require("<|eot_id|>"));
                 for (ChatMessage m : messages) {
-                    llama3Header(p, m.role().wireName());
+                    llama3Header(p, llama3Role(m.role()));
                     p.text(m.content().strip());
                     p.token(require("<|eot_id|>"));
                 }
@@ -250,7 +250,8 @@ public final class ChatTemplate {
                 continue;
             }
             p.token(require("<start_of_turn>"));
-            p.text((m.role() == ChatMessage.Role.ASSISTANT ? "model" : m.role().wireName()) + "\n" + system
+            // Gemma knows only user and model turns: a tool's result is something the user side hands over
+            p.text((m.role() == ChatMessage.Role.ASSISTANT ? "model" : "user") + "\n" + system
                     + m.content().strip());
             system.setLength(0);
             p.token(require("<end_of_turn>"));
@@ -258,6 +259,11 @@ public final class ChatTemplate {
         }
         p.token(require("<start_of_turn>"));
         p.text("model\n" + system);
+    }
+
+    /** Llama 3.1 names the turn that carries a tool's result {@code ipython}. */
+    private static String llama3Role(ChatMessage.Role role) {
+        return role == ChatMessage.Role.TOOL ? "ipython" : role.wireName();
     }
 
     private void llama3Header(Prompt p, String role) {
@@ -273,7 +279,7 @@ public final class ChatTemplate {
         for (ChatMessage m : messages) {
             switch (m.role()) {
                 case SYSTEM -> system = system == null ? m.content().strip() : system + "\n" + m.content().strip();
-                case USER -> {
+                case USER, TOOL -> { // llama2 has no tool turn: a tool's result is handed over as a user turn
                     if (open) {
                         p.text(" "); // two user turns in a row: close the first with an empty answer
                         closeLlama2Turn(p, special);

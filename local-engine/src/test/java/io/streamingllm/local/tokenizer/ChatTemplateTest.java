@@ -88,6 +88,28 @@ class ChatTemplateTest {
     }
 
     @Test
+    void aToolsResultIsATurnOfItsOwnOrTheUsersWhereTheFamilyHasNoToolTurn() {
+        SyntheticVocab v = llama3Vocab();
+        Tokenizer tok = v.tokenizer("llama3");
+        ChatTemplate llama3 = new ChatTemplate(Family.LLAMA3, tok);
+        int start = v.id("<|start_header_id|>");
+        int end = v.id("<|end_header_id|>");
+        int eot = v.id("<|eot_id|>");
+        // Llama 3.1 hands a tool's output back in an ipython turn
+        assertArrayEquals(concat(new int[] {eot, start}, tok.encode("ipython"), new int[] {end}, tok.encode("\n\nsunny"),
+                        new int[] {eot, start}, tok.encode("assistant"), new int[] {end}, tok.encode("\n\n")),
+                llama3.renderFollowUp(List.of(new ChatMessage(ChatMessage.Role.TOOL, "sunny"))));
+
+        Map<String, Object> meta = new HashMap<>(STORIES_META);
+        meta.put("tokenizer.chat_template", "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}");
+        ChatTemplate llama2 = ChatTemplate.fromGguf(meta, STORIES);
+        assertArrayEquals(llama2.render(List.of(ChatMessage.user("Hi"), ChatMessage.assistant("Hello!"),
+                        ChatMessage.user("sunny"))),
+                llama2.render(List.of(ChatMessage.user("Hi"), ChatMessage.assistant("Hello!"),
+                        new ChatMessage(ChatMessage.Role.TOOL, "sunny"))), "llama2: the user's turn");
+    }
+
+    @Test
     void messageTextCannotInjectTurnMarkers() {
         SyntheticVocab v = llama3Vocab();
         Tokenizer tok = v.tokenizer("llama3");

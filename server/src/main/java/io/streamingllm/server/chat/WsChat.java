@@ -80,7 +80,7 @@ public final class WsChat implements WsListener, WebSockets.Socket {
 
     /** The endpoint asked for over plain HTTP: 426, with a hint. */
     public static void refusePlainHttp(ServerRequest req, ServerResponse res) {
-        Errors.send(res, new ApiException(426, "upgrade_required", "this is a WebSocket endpoint: connect with ws://"));
+        Errors.send(req, res, new ApiException(426, "upgrade_required", "this is a WebSocket endpoint: connect with ws://"));
     }
 
     @Override

@@ -53,7 +53,7 @@ public final class Auth implements Filter {
             return;
         }
         res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
-        Errors.send(res, new ApiException(401, "unauthorized",
+        Errors.send(req, res, new ApiException(401, "unauthorized",
                 "missing or wrong bearer token: send Authorization: Bearer <STREAMING_LLM_API_TOKEN>"));
     }
 

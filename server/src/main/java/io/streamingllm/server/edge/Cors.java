@@ -87,7 +87,7 @@ public final class Cors implements Filter {
         Method method = req.prologue().method();
         boolean preflight = method == Method.OPTIONS && req.headers().contains(HeaderNames.ACCESS_CONTROL_REQUEST_METHOD);
         if (!allowed && (preflight || !READS.contains(method) || isUpgrade(req.headers()))) {
-            Errors.send(res, new ApiException(403, "cors_origin_not_allowed", refusal(origin.get())));
+            Errors.send(req, res, new ApiException(403, "cors_origin_not_allowed", refusal(origin.get())));
             return;
         }
         if (preflight) {
@@ -117,6 +117,7 @@ public final class Cors implements Filter {
             res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             res.header(HeaderNames.VARY, "Origin");
         }
-        res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, "X-Conversation-Id");
+        res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS,
+                "X-Conversation-Id, X-Context-Tokens, X-Context-Evicted-Turns, Retry-After");
     }
 }

@@ -16,13 +16,14 @@ import io.streamingllm.core.summary.TamperedSummaryException;
 import io.streamingllm.server.json.JsonText;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CompletionException;
 
 /**
- * Every error the server answers is JSON {@code {"error","detail"}} with DESIGN's status: exceptions from
- * handlers, Helidon's own protocol-level refusals (bad request line, payload too large), unknown routes and
- * wrong methods. Never a stack trace.
+ * Every error the server answers is JSON with DESIGN's status, in the shape of the API the request came to
+ * ({@link ErrorBodies}): exceptions from handlers, Helidon's own protocol-level refusals (bad request line, payload
+ * too large), unknown routes and wrong methods. Never a stack trace.
  */
 public final class Errors {
     private static final System.Logger LOG = System.getLogger(Errors.class.getName());
@@ -61,7 +62,7 @@ public final class Errors {
                     return new ApiException(413, "context_length_exceeded", e.getMessage());
                 }
                 case RATE_LIMITED -> {
-                    return new ApiException(429, "rate_limited", e.getMessage());
+                    return new ApiException(429, "rate_limited", e.getMessage(), null, e.retryAfter().orElse(null));
                 }
                 default -> {
                 }
@@ -83,29 +84,29 @@ public final class Errors {
         return new ApiException(500, "internal_error", "the server failed to handle the request; see its log");
     }
 
-    public static String body(String error, String detail) {
-        StringBuilder sb = new StringBuilder(64 + detail.length());
-        sb.append("{\"error\":");
-        JsonText.quoteInto(sb, error);
-        sb.append(",\"detail\":");
-        JsonText.quoteInto(sb, detail);
-        return sb.append('}').toString();
-    }
-
-    /** Answers {@code res} with the JSON error for {@code t}, when nothing was sent yet. */
-    public static void send(ServerResponse res, Throwable t) {
+    /**
+     * Answers {@code res} with the error for {@code t}, when nothing was sent yet: its status, its
+     * {@code Retry-After} when it has one, and the JSON in the shape of the API {@code req} came to.
+     */
+    public static void send(ServerRequest req, ServerResponse res, Throwable t) {
         ApiException api = toApi(t);
         if (res.isSent()) {
             return;
         }
         res.status(api.status());
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        ClientWrites.send(res, body(api.error(), api.detail()).getBytes(StandardCharsets.UTF_8));
+        api.retryAfter().ifPresent(d -> res.header(HeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds(d))));
+        ClientWrites.send(res, ErrorBodies.forPath(req.path().absolute().path(), api).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Whole seconds, rounded up: a client told 0 would retry at once. */
+    private static long retryAfterSeconds(Duration d) {
+        return Math.max(1, (d.toMillis() + 999) / 1000);
     }
 
     /** Registers the exception mapping on a routing. */
     public static void register(HttpRouting.Builder routing) {
-        routing.error(Throwable.class, (req, res, t) -> send(res, t));
+        routing.error(Throwable.class, Errors::send);
     }
 
     /** The last route of a routing: anything unmatched is 404 JSON (400 when it smuggles an id). */
@@ -114,10 +115,10 @@ public final class Errors {
         String lower = raw.toLowerCase(Locale.ROOT);
         if (lower.contains("%2f") || lower.contains("%5c") || raw.contains("/../") || raw.endsWith("/..")) {
             // an id smuggling a separator or a parent reference never names a resource
-            send(res, ApiException.badRequest("invalid id in " + raw + ": ids match " + Ids.PATTERN.pattern()));
+            send(req, res, ApiException.badRequest("invalid id in " + raw + ": ids match " + Ids.PATTERN.pattern()));
             return;
         }
-        send(res, ApiException.notFound("no route for " + req.prologue().method().text() + " " + raw));
+        send(req, res, ApiException.notFound("no route for " + req.prologue().method().text() + " " + raw));
     }
 
     /** Registered after a path's method routes: any other method is 405 JSON with {@code Allow}. */
@@ -125,7 +126,7 @@ public final class Errors {
         String allow = String.join(", ", allowed);
         return (req, res) -> {
             res.header(HeaderNames.ALLOW, allow);
-            send(res, new ApiException(405, "method_not_allowed", req.prologue().method().text() + " is not allowed on "
+            send(req, res, new ApiException(405, "method_not_allowed", req.prologue().method().text() + " is not allowed on "
                     + req.path().absolute().rawPath() + "; allowed: " + allow));
         };
     }
@@ -150,7 +151,7 @@ public final class Errors {
                         .status(status)
                         .headers(headers)
                         .header(HeaderNames.CONTENT_TYPE, "application/json")
-                        .entity(body(error, detail))
+                        .entity(ErrorBodies.forPath(request.path(), new ApiException(status.code(), error, detail)))
                         .keepAlive(eventType.keepAlive())
                         .build();
             });

@@ -60,8 +60,17 @@ public final class EngineGate {
 
     /** Throws 503 with the engine's advice unless it is ready. */
     public void requireReady() {
+        requireReadyFor(null);
+    }
+
+    /**
+     * As {@link #requireReady()}, for a request that names {@code model} (null: none): the configured model being
+     * missing does not stop a request for another one, which the upstream answers for itself (404 when it lacks it
+     * too), so a multi-model upstream stays usable without the configured model pulled.
+     */
+    public void requireReadyFor(String model) {
         EngineHealth h = current();
-        if (!h.ready()) {
+        if (!h.ready() && !(model != null && h.status() == EngineHealth.Status.MODEL_MISSING)) {
             throw new ApiException(503, "engine_unavailable", h.message());
         }
     }

@@ -34,7 +34,7 @@ public final class ConnectionCap implements Filter {
         }
         res.header(HeaderValues.CONNECTION_CLOSE);
         res.header(HeaderNames.RETRY_AFTER, "1");
-        Errors.send(res, new ApiException(503, "too_many_connections", "the server has "
+        Errors.send(req, res, new ApiException(503, "too_many_connections", "the server has "
                 + connections.maxConnections() + " connections open (STREAMING_LLM_MAX_CONNECTIONS): try again later"));
         // the answer is written; Helidon keeps a connection open despite Connection: close unless told so
         throw new CloseConnectionException("over STREAMING_LLM_MAX_CONNECTIONS");

@@ -36,7 +36,7 @@ public final class TurnAdmissionFilter implements Filter {
         Optional<TurnAdmission.Slot> slot = admission.tryAcquire(req.remotePeer().address());
         if (slot.isEmpty()) {
             res.header(HeaderNames.RETRY_AFTER, Integer.toString(TurnAdmission.RETRY_AFTER_SECONDS));
-            Errors.send(res, new ApiException(429, "too_many_turns", admission.refusal()));
+            Errors.send(req, res, new ApiException(429, "too_many_turns", admission.refusal()));
             return;
         }
         try (TurnAdmission.Slot held = slot.get()) {

@@ -15,7 +15,7 @@ import java.util.List;
 
 /**
  * The body of {@code /api/chat} ({@code messages}) or {@code /api/generate} ({@code prompt}, {@code system}):
- * the model it names (the engine's when none), the prompt, the options, the {@code format} ({@code "json"} or a JSON
+ * the model it names (passed to the engine; the engine's own is reported when none), the prompt, the options, the {@code format} ({@code "json"} or a JSON
  * schema; the engine refuses with 400 what it cannot enforce) and whether to stream (the default).
  */
 record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions options, boolean stream) {
@@ -23,10 +23,12 @@ record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions
 
     static OllamaRequest parse(JsonObject body, boolean chatApi, String engineModel) {
         JsonFields fields = JsonFields.of(body, "");
-        String model = fields.string("model").orElse(engineModel);
+        String named = fields.string("model").filter(m -> !m.isBlank()).orElse(null);
+        String model = named == null ? engineModel : named;
         List<ChatMessage> messages = chatApi ? messages(body) : prompt(fields);
+        // the model a request names reaches the engine (an Ollama upstream serves many)
         GenerationOptions options = fields.object("options").map(OllamaRequest::options)
-                .orElse(GenerationOptions.DEFAULTS).withFormat(format(body.get("format")));
+                .orElse(GenerationOptions.DEFAULTS).withFormat(format(body.get("format"))).withModel(named);
         boolean stream = fields.bool("stream").orElse(true);
         return new OllamaRequest(model, messages, options, stream);
     }
@@ -60,7 +62,7 @@ record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions
                 out.add(new ChatMessage(ChatMessage.Role.fromWire(role), content));
             } catch (IllegalArgumentException e) {
                 throw ApiException.badRequest("messages[" + i + "]: " + e.getMessage()
-                        + " (system, user and assistant are supported)");
+                        + " (system, user, assistant and tool are supported)");
             }
             i++;
         }
@@ -93,6 +95,7 @@ record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions
             stop = o.get("stop").asJsonArray().stream().filter(e -> e instanceof JsonString)
                     .map(e -> ((JsonString) e).getString()).toList();
         }
-        return new GenerationOptions(temperature, numPredict, seed, stop, null, null);
+        Double topP = fields.number("top_p").orElse(null);
+        return new GenerationOptions(temperature, numPredict, seed, stop, null, null).withTopP(topP);
     }
 }

@@ -12,6 +12,8 @@ import io.streamingllm.server.edge.Errors;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Relays one turn onto an HTTP response through a {@link TokenOutbox}: the engine's thread only enqueues deltas;
@@ -27,6 +29,10 @@ public final class TurnStreamer implements TokenListener {
 
     private final TokenOutbox outbox;
     private final long heartbeatNanos;
+    /** Counted down by the first token or the turn's end: the moment the response may be committed. */
+    private final CountDownLatch firstEvent = new CountDownLatch(1);
+    /** Written by the engine's thread only; read by the request's once {@link #firstEvent} passed or timed out. */
+    private volatile boolean started;
 
     public TurnStreamer(StreamSettings settings) {
         this.outbox = new TokenOutbox(settings.bufferedTokens());
@@ -38,20 +44,40 @@ public final class TurnStreamer implements TokenListener {
         if (!outbox.offer(delta)) {
             outbox.close();
         }
+        if (!started) {
+            started = true;
+            firstEvent.countDown();
+        }
     }
 
     /**
      * Streams the turn to {@code res} until it is durable (then the format's done record), fails (error record),
      * or the client goes away (the turn is cancelled). Returns when the response is complete.
+     *
+     * <p>The response is committed at the first token, at the turn's end, or after one heartbeat interval,
+     * whichever comes first: a turn the engine refuses at once (unknown model, bad key, rate limit, unreachable)
+     * throws its {@link ApiException} here instead, so that the client gets that status, not a 200 whose stream
+     * carries the error. Waiting costs the first token nothing: the headers go out as it arrives.
      */
     public void stream(Turn turn, ServerResponse res, StreamFormat format) {
-        turn.result().whenComplete((r, e) -> outbox.close());
+        turn.result().whenComplete((r, e) -> {
+            outbox.close();
+            firstEvent.countDown();
+        });
+        try {
+            firstEvent.await(heartbeatNanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            turn.cancel();
+            return;
+        }
+        if (!started && turn.result().isCompletedExceptionally()) {
+            throw Errors.toApi(turn.result().exceptionNow());
+        }
         res.status(200);
         res.header(HeaderNames.CONTENT_TYPE, format.contentType());
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-        if (turn.conversationId() != null) {
-            res.header("X-Conversation-Id", turn.conversationId());
-        }
+        WindowHeaders.set(res, turn);
         try (OutputStream out = res.outputStream()) {
             out.flush();
             ResponseWriter writer = new ResponseWriter(out, format);

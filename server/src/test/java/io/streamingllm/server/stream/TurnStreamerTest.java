@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A mistake in the relay tends to leave it waiting forever: each test fails after 10 s instead. */
@@ -203,5 +204,18 @@ class TurnStreamerTest {
         };
         streamer.stream(turn, response(broken), FORMAT);
         assertTrue(turn.cancelled);
+    }
+
+    @Test
+    void aTurnRefusedBeforeItsFirstTokenIsThrownWithItsStatusAndNothingIsWritten() {
+        TurnStreamer streamer = streamer(10, Duration.ofSeconds(5));
+        FakeTurn refused = new FakeTurn();
+        refused.result.completeExceptionally(new EngineException(EngineException.Kind.RATE_LIMITED, "slow down",
+                Duration.ofSeconds(3)));
+        Body body = new Body();
+        ApiException e = assertThrows(ApiException.class, () -> streamer.stream(refused, response(body), FORMAT));
+        assertEquals(429, e.status());
+        assertEquals(Duration.ofSeconds(3), e.retryAfter().orElseThrow());
+        assertEquals(List.of(), body.writes, "the response was not committed");
     }
 }

@@ -8,6 +8,7 @@ import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.ModelInfo;
 import io.streamingllm.core.engine.TokenCounter;
 import io.streamingllm.core.engine.TokenListener;
 
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * {@code STREAMING_LLM_ECHO_DELAY_MS} per token) and counts tokens exactly, which makes it the engine
  * for checking a deployment end to end and for measuring everything but the model.
  *
- * <p>Honours {@code maxNewTokens} (finish reason {@code length}) and cancel (finish reason
+ * <p>Honours {@code maxNewTokens} (finish reason {@code length}), stop strings (the answer ends where the first
+ * begins) and cancel (finish reason
  * {@code cancelled} with the text streamed so far); a cancel also ends a per-token wait at once.
  */
 public final class EchoEngine implements ModelEngine {
@@ -69,6 +71,12 @@ public final class EchoEngine implements ModelEngine {
         return generation;
     }
 
+    /** It serves one model, {@code echo}: a request naming another is refused. */
+    @Override
+    public void requireSupported(GenerationOptions options) {
+        ModelInfo.requireServed(options, model());
+    }
+
     @Override
     public EngineHealth health() {
         return EngineHealth.ready("echo engine ready: it streams the last user message back word by word");
@@ -106,6 +114,13 @@ public final class EchoEngine implements ModelEngine {
                 }
                 long evalStart = System.nanoTime();
                 int max = options.maxNewTokens() == null ? Integer.MAX_VALUE : Math.max(0, options.maxNewTokens());
+                // a stop string ends the answer where it begins, as an upstream's would
+                for (String stop : options.stop()) {
+                    int at = stop.isEmpty() ? -1 : last.indexOf(stop);
+                    if (at >= 0) {
+                        last = last.substring(0, at);
+                    }
+                }
                 int emitted = 0;
                 int end = 0;
                 FinishReason finish = FinishReason.STOP;

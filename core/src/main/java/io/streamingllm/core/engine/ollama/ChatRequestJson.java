@@ -110,6 +110,14 @@ final class ChatRequestJson {
             // what Parsson prints for a double, so the body stays as before: 0.7, 1.0, 0.000010, 1.0E-7
             ascii(BigDecimal.valueOf(t).toString());
         }
+        if (o.topP() != null) {
+            double p = o.topP();
+            if (!Double.isFinite(p)) {
+                throw new IllegalArgumentException("top_p must be a finite number, got " + p);
+            }
+            key(empty, "top_p");
+            ascii(BigDecimal.valueOf(p).toString());
+        }
         if (o.seed() != null) {
             key(empty, "seed");
             ascii(Long.toString(o.seed()));

@@ -1,14 +1,18 @@
 package io.streamingllm.core.engine.ollama;
 
 import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.Embeddings;
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
+import io.streamingllm.core.engine.ModelInfo;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.engine.http.NdjsonBody;
 import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
@@ -25,6 +29,9 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -134,13 +141,17 @@ public final class OllamaEngine implements ModelEngine {
     @Override
     public Generation generate(List<ChatMessage> messages, GenerationOptions options, TokenListener listener) {
         Objects.requireNonNull(listener, "listener");
-        ChatRequestJson body = ChatRequestJson.write(model, messages, options == null ? GenerationOptions.DEFAULTS : options);
+        GenerationOptions o = options == null ? GenerationOptions.DEFAULTS : options;
+        // Ollama serves every model it has pulled: the one a request names, else the configured one
+        String requested = o.model() == null || o.model().isBlank() ? model : o.model();
+        ChatRequestJson body = ChatRequestJson.write(requested, messages, o);
         HttpRequest request = HttpRequest.newBuilder(chatUri)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/x-ndjson")
                 .POST(body.publisher())
                 .build();
-        OllamaGeneration generation = new OllamaGeneration(http, watchdog, errors, idleTimeoutNanos, maxLineBytes,
+        OllamaErrors callErrors = requested.equals(model) ? errors : new OllamaErrors(base, requested);
+        OllamaGeneration generation = new OllamaGeneration(http, watchdog, callErrors, idleTimeoutNanos, maxLineBytes,
                 listener);
         generation.start(request);
         return generation;
@@ -177,6 +188,76 @@ public final class OllamaEngine implements ModelEngine {
                     + ": run `ollama pull " + model + "`");
         } catch (JsonException | ClassCastException | NullPointerException e) {
             return new EngineHealth(EngineHealth.Status.ERROR, "Ollama at " + base + " answered GET /api/tags with something that is not its model list");
+        }
+    }
+
+    /** Ollama's pulled models ({@code GET /api/tags}). */
+    @Override
+    public List<ModelInfo> models() {
+        UpstreamResponse r = forward("GET", "/api/tags", null);
+        if (r.status() != 200) {
+            throw new EngineException(EngineException.Kind.UPSTREAM_ERROR, "Ollama at " + base
+                    + " answered GET /api/tags with HTTP " + r.status() + ": " + OllamaErrors.errorMessage(r.body()));
+        }
+        List<ModelInfo> out = new ArrayList<>();
+        try (JsonReader reader = READERS.createReader(new ByteArrayInputStream(r.body()), StandardCharsets.UTF_8)) {
+            for (JsonValue v : reader.readObject().getJsonArray("models")) {
+                JsonObject m = v.asJsonObject();
+                String name = m.getString("name", m.getString("model", ""));
+                if (!name.isEmpty()) {
+                    out.add(new ModelInfo(name, epochSeconds(m.getString("modified_at", "")), "ollama"));
+                }
+            }
+        } catch (JsonException | ClassCastException | NullPointerException e) {
+            throw new EngineException(EngineException.Kind.PROTOCOL, "Ollama at " + base
+                    + " answered GET /api/tags with something that is not its model list");
+        }
+        return out;
+    }
+
+    /** Ollama's {@code POST /api/embed}. */
+    @Override
+    public Embeddings embed(String embedModel, List<String> inputs) {
+        String name = embedModel == null || embedModel.isBlank() ? model : embedModel;
+        JsonArrayBuilder input = Json.createArrayBuilder();
+        inputs.forEach(input::add);
+        byte[] body = Json.createObjectBuilder().add("model", name).add("input", input).build().toString()
+                .getBytes(StandardCharsets.UTF_8);
+        UpstreamResponse r = forward("POST", "/api/embed", body);
+        if (r.status() != 200) {
+            String said = OllamaErrors.errorMessage(r.body());
+            if (r.status() == 404) {
+                throw new EngineException(EngineException.Kind.MODEL_NOT_FOUND, "model " + name
+                        + " is not available in Ollama at " + base + ": run `ollama pull " + name + "` (Ollama said: "
+                        + said + ")");
+            }
+            // 400: e.g. a model that does not embed; the client's request, not the upstream, is at fault
+            throw new EngineException(r.status() == 400 ? EngineException.Kind.BAD_REQUEST
+                    : EngineException.Kind.UPSTREAM_ERROR, "Ollama at " + base + " refused to embed with " + name
+                    + " (HTTP " + r.status() + "): " + said);
+        }
+        try (JsonReader reader = READERS.createReader(new ByteArrayInputStream(r.body()), StandardCharsets.UTF_8)) {
+            JsonObject o = reader.readObject();
+            List<float[]> vectors = new ArrayList<>();
+            for (JsonArray v : o.getJsonArray("embeddings").getValuesAs(JsonArray.class)) {
+                float[] f = new float[v.size()];
+                for (int i = 0; i < f.length; i++) {
+                    f[i] = (float) v.getJsonNumber(i).doubleValue();
+                }
+                vectors.add(f);
+            }
+            return new Embeddings(o.getString("model", name), vectors, o.getInt("prompt_eval_count", 0));
+        } catch (JsonException | ClassCastException | NullPointerException e) {
+            throw new EngineException(EngineException.Kind.PROTOCOL, "Ollama at " + base
+                    + " answered POST /api/embed with something that is not embeddings");
+        }
+    }
+
+    private static long epochSeconds(String timestamp) {
+        try {
+            return OffsetDateTime.parse(timestamp).toEpochSecond();
+        } catch (DateTimeParseException e) {
+            return 0;
         }
     }
 

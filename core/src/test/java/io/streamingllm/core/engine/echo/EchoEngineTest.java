@@ -126,4 +126,25 @@ class EchoEngineTest {
         assertEquals("echo", new EchoEngine(0).engineName());
         assertThrows(IllegalArgumentException.class, () -> new EchoEngine(-1));
     }
+
+    @Test
+    void aStopStringEndsTheAnswerWhereItBegins() throws Exception {
+        EchoEngine engine = new EchoEngine(0);
+        GenerationOptions stopAtThree = new GenerationOptions(null, null, null, List.of("zzz", "three"), null, null);
+        GenerationResult r = await(engine.generate(List.of(ChatMessage.user("one two three four")), stopAtThree, d -> { }));
+        assertEquals("one two ", r.text());
+        assertEquals(FinishReason.STOP, r.finishReason());
+    }
+
+    @Test
+    void itServesOnlyTheEchoModel() {
+        EchoEngine engine = new EchoEngine(0);
+        engine.requireSupported(GenerationOptions.DEFAULTS);
+        engine.requireSupported(GenerationOptions.DEFAULTS.withModel("echo"));
+        engine.requireSupported(GenerationOptions.DEFAULTS.withModel("echo:latest"));
+        EngineException other = assertThrows(EngineException.class,
+                () -> engine.requireSupported(GenerationOptions.DEFAULTS.withModel("gpt-4o")));
+        assertEquals(EngineException.Kind.MODEL_NOT_FOUND, other.kind());
+        assertTrue(other.getMessage().contains("gpt-4o") && other.getMessage().contains("echo"), other.getMessage());
+    }
 }

@@ -1,0 +1,156 @@
+package io.streamingllm.server.openai;
+
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.session.Turn;
+import io.streamingllm.core.session.TurnResult;
+import io.streamingllm.core.session.payload.WindowState;
+import io.streamingllm.server.edge.ApiException;
+import io.streamingllm.server.edge.ErrorBodies;
+import io.streamingllm.server.json.JsonText;
+import io.streamingllm.server.stream.StreamFormat;
+import io.streamingllm.server.stream.WindowHeaders;
+
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * OpenAI's records for one reply: streamed, SSE {@code chat.completion.chunk} (or {@code text_completion}) events
+ * ending in {@code data: [DONE]}, with a last chunk of empty {@code choices} carrying the {@code usage} when
+ * {@code stream_options.include_usage} asked for it; whole, one {@code chat.completion} (or
+ * {@code text_completion}). The record with the finish reason carries a {@code streaming_llm} object that says
+ * what the window did, as the headers do.
+ *
+ * <p>A token's record is its delta between two strings made once per reply, so the per-token cost is the
+ * delta's quoting, as for the other formats. One per reply; used by one thread at a time.
+ */
+final class OpenAiFormat implements StreamFormat {
+    private final boolean chat;
+    private final boolean includeUsage;
+    private final Turn turn;
+    /** {@code "id":…,"created":…,"model":…}, the fields every record of the reply repeats. */
+    private final String ids;
+    /** A streamed record's opening: {@code {"id":…,"object":…,"created":…,"model":…} without its closing brace. */
+    private final String head;
+    private final String tokenPrefix;
+    private final String tokenSuffix;
+    private boolean roleSent;
+
+    /**
+     * @param chat  a chat completion (else a text completion)
+     * @param model the model the reply is reported by
+     */
+    OpenAiFormat(boolean chat, String model, boolean includeUsage, Turn turn) {
+        this.chat = chat;
+        this.includeUsage = includeUsage;
+        this.turn = turn;
+        String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(ThreadLocalRandom.current().nextLong())
+                + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        this.ids = "\"id\":\"" + id + "\",\"created\":" + System.currentTimeMillis() / 1000 + ",\"model\":"
+                + JsonText.quote(model);
+        this.head = "{\"object\":\"" + (chat ? "chat.completion.chunk" : "text_completion") + "\"," + ids;
+        if (chat) {
+            tokenPrefix = "data: " + head + ",\"choices\":[{\"index\":0,\"delta\":{\"content\":";
+            tokenSuffix = "},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+        } else {
+            tokenPrefix = "data: " + head + ",\"choices\":[{\"text\":";
+            tokenSuffix = ",\"index\":0,\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+        }
+    }
+
+    @Override
+    public String contentType() {
+        return "text/event-stream";
+    }
+
+    @Override
+    public void token(StringBuilder out, String delta) {
+        if (chat && !roleSent) {
+            roleSent = true;
+            out.append("data: ").append(head)
+                    .append(",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":");
+        } else {
+            out.append(tokenPrefix);
+        }
+        JsonText.quoteInto(out, delta);
+        out.append(tokenSuffix);
+    }
+
+    @Override
+    public void done(StringBuilder out, TurnResult r) {
+        out.append("data: ").append(head).append(",\"choices\":[{");
+        if (chat) {
+            out.append("\"index\":0,\"delta\":").append(roleSent ? "{}" : "{\"role\":\"assistant\",\"content\":\"\"}");
+        } else {
+            out.append("\"text\":\"\",\"index\":0");
+        }
+        out.append(",\"logprobs\":null,\"finish_reason\":\"").append(finishReason(r)).append("\"}],");
+        extension(out);
+        out.append("}\n\n");
+        if (includeUsage) {
+            out.append("data: ").append(head).append(",\"choices\":[],");
+            usage(out, r);
+            out.append("}\n\n");
+        }
+        out.append("data: [DONE]\n\n");
+    }
+
+    /** The whole reply, for {@code stream: false}. */
+    String whole(TurnResult r, String text) {
+        StringBuilder out = new StringBuilder(text.length() + 512);
+        out.append("{\"object\":\"").append(chat ? "chat.completion" : "text_completion").append("\",").append(ids)
+                .append(",\"choices\":[{\"index\":0,");
+        if (chat) {
+            out.append("\"message\":{\"role\":\"assistant\",\"content\":");
+            JsonText.quoteInto(out, text);
+            out.append(",\"refusal\":null}");
+        } else {
+            out.append("\"text\":");
+            JsonText.quoteInto(out, text);
+        }
+        out.append(",\"logprobs\":null,\"finish_reason\":\"").append(finishReason(r)).append("\"}],");
+        usage(out, r);
+        out.append(',');
+        extension(out);
+        return out.append('}').toString();
+    }
+
+    @Override
+    public void error(StringBuilder out, ApiException error) {
+        out.append("data: ");
+        ErrorBodies.openAiError(out, error);
+        out.append("\n\n");
+    }
+
+    /** An SSE comment: clients skip it. */
+    @Override
+    public String heartbeat() {
+        return ":\n\n";
+    }
+
+    private static String finishReason(TurnResult r) {
+        return r.finishReason() == FinishReason.LENGTH ? "length" : "stop";
+    }
+
+    private static void usage(StringBuilder out, TurnResult r) {
+        int prompt = Math.max(0, r.promptTokens());
+        int completion = Math.max(0, r.completionTokens());
+        out.append("\"usage\":{\"prompt_tokens\":").append(prompt).append(",\"completion_tokens\":").append(completion)
+                .append(",\"total_tokens\":").append(prompt + completion).append('}');
+    }
+
+    /** What the window did, as {@link WindowHeaders} says it: the sidecar's own field, which clients ignore. */
+    private void extension(StringBuilder out) {
+        WindowState w = turn.window();
+        out.append("\"streaming_llm\":{");
+        if (turn.conversationId() != null) {
+            out.append("\"conversation_id\":");
+            JsonText.quoteInto(out, turn.conversationId());
+            out.append(',');
+        }
+        out.append("\"context_tokens\":").append(WindowHeaders.contextTokens(w))
+                .append(",\"sink_tokens\":").append(w.sinkTokens())
+                .append(",\"summary_tokens\":").append(w.summaryTokens())
+                .append(",\"recent_tokens\":").append(w.recentTokens())
+                .append(",\"evicted_turns\":").append(w.evictedTurns())
+                .append('}');
+    }
+}

@@ -1,0 +1,162 @@
+package io.streamingllm.server.openai;
+
+import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.ResponseFormat;
+import io.streamingllm.server.edge.ApiException;
+import io.streamingllm.server.http.JsonFields;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The body of {@code /v1/chat/completions} ({@code messages}) or {@code /v1/completions} ({@code prompt}) as the
+ * engine takes it: the model it names (null: the engine's), the messages, the sampling options and
+ * {@code response_format}, and how to
+ * answer ({@code stream}, {@code stream_options.include_usage}). A field of the wrong type or value is a 400
+ * naming it as OpenAI's {@code param}; fields this API has but the sidecar does not act on yet ({@code tools},
+ * {@code logprobs}, …) are ignored, as OpenAI-compatible servers do.
+ */
+record OpenAiRequest(String model, List<ChatMessage> messages, GenerationOptions options, boolean stream,
+                     boolean includeUsage) {
+    private static final int MAX_TOKENS = 1 << 20;
+
+    static OpenAiRequest chat(JsonObject body) {
+        return parse(body, messages(body));
+    }
+
+    static OpenAiRequest completion(JsonObject body) {
+        JsonFields fields = JsonFields.of(body, "");
+        if (fields.bool("echo").orElse(false)) {
+            throw ApiException.badParam("echo", "echo is not supported: the reply is the completion only");
+        }
+        return parse(body, List.of(ChatMessage.user(prompt(body.get("prompt")))));
+    }
+
+    private static OpenAiRequest parse(JsonObject body, List<ChatMessage> messages) {
+        JsonFields fields = JsonFields.of(body, "");
+        String model = fields.string("model").filter(m -> !m.isBlank()).orElse(null);
+        long n = fields.integer("n").orElse(1L);
+        if (n != 1) {
+            throw ApiException.badParam("n", "n must be 1: one choice per request is supported, got " + n);
+        }
+        Integer maxTokens = maxTokens(fields, "max_completion_tokens");
+        if (maxTokens == null) {
+            maxTokens = maxTokens(fields, "max_tokens");
+        }
+        Double temperature = number(fields, "temperature", 0, 2);
+        Double topP = number(fields, "top_p", 0, 1);
+        Long seed = fields.integer("seed").orElse(null);
+        List<String> stop = fields.strings("stop").orElse(List.of());
+        fields.string("user"); // an end-user id for the upstream's abuse monitoring: checked, not acted on
+        boolean stream = fields.bool("stream").orElse(false);
+        boolean includeUsage = fields.object("stream_options")
+                .flatMap(o -> JsonFields.of(o, "stream_options.").bool("include_usage")).orElse(false);
+        GenerationOptions options = new GenerationOptions(temperature, maxTokens, seed, stop, null, null)
+                .withTopP(topP).withModel(model).withFormat(format(body.get("response_format")));
+        return new OpenAiRequest(model, messages, options, stream, includeUsage);
+    }
+
+    /** {@code response_format}: text, a JSON object or a JSON schema (the engine refuses, 400, what it cannot enforce). */
+    private static ResponseFormat format(JsonValue v) {
+        try {
+            return ResponseFormat.fromOpenAi(v);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badParam("response_format", e.getMessage());
+        }
+    }
+
+    private static Integer maxTokens(JsonFields fields, String key) {
+        return fields.integer(key).map(v -> {
+            if (v < 1) {
+                throw ApiException.badParam(key, key + " must be at least 1, got " + v);
+            }
+            return (int) Math.min(v, MAX_TOKENS);
+        }).orElse(null);
+    }
+
+    private static Double number(JsonFields fields, String key, double min, double max) {
+        return fields.number(key).map(v -> {
+            if (v < min || v > max) {
+                throw ApiException.badParam(key, key + " must be from " + min + " to " + max + ", got " + v);
+            }
+            return v;
+        }).orElse(null);
+    }
+
+    /** The chat's messages; {@code developer} is the newer name of {@code system}, and both form the sink. */
+    private static List<ChatMessage> messages(JsonObject body) {
+        JsonValue v = body.get("messages");
+        if (v == null || v.getValueType() != JsonValue.ValueType.ARRAY) {
+            throw ApiException.badParam("messages", "messages must be an array of {role, content}");
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        for (JsonValue m : v.asJsonArray()) {
+            String at = "messages[" + out.size() + "]";
+            if (m.getValueType() != JsonValue.ValueType.OBJECT) {
+                throw ApiException.badParam("messages", at + " must be an object {role, content}");
+            }
+            JsonFields message = JsonFields.of(m.asJsonObject(), at + ".");
+            String role = message.requiredString("role").toLowerCase(Locale.ROOT);
+            ChatMessage.Role r = switch (role) {
+                case "system", "developer" -> ChatMessage.Role.SYSTEM;
+                case "user" -> ChatMessage.Role.USER;
+                case "assistant" -> ChatMessage.Role.ASSISTANT;
+                case "tool" -> ChatMessage.Role.TOOL;
+                default -> throw ApiException.badParam("messages", at + ".role " + role
+                        + " is not supported (system, developer, user, assistant and tool are)");
+            };
+            out.add(new ChatMessage(r, content(m.asJsonObject().get("content"), at)));
+        }
+        if (out.isEmpty()) {
+            throw ApiException.badParam("messages", "messages is empty");
+        }
+        return out;
+    }
+
+    /** A string, or an array of {@code {"type":"text","text"}} parts joined; null (an assistant's tool call) is empty. */
+    private static String content(JsonValue v, String at) {
+        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
+            return "";
+        }
+        if (v instanceof JsonString s) {
+            return s.getString();
+        }
+        if (v.getValueType() != JsonValue.ValueType.ARRAY) {
+            throw ApiException.badParam("messages", at + ".content must be a string or an array of text parts");
+        }
+        StringBuilder text = new StringBuilder();
+        int i = 0;
+        for (JsonValue part : v.asJsonArray()) {
+            String partAt = at + ".content[" + i++ + "]";
+            if (part.getValueType() != JsonValue.ValueType.OBJECT) {
+                throw ApiException.badParam("messages", partAt + " must be an object {type, text}");
+            }
+            JsonFields fields = JsonFields.of(part.asJsonObject(), partAt + ".");
+            String type = fields.requiredString("type");
+            if (!type.equals("text")) {
+                throw ApiException.badParam("messages", partAt + " is a " + type
+                        + " part: only text parts are supported");
+            }
+            text.append(fields.requiredString("text"));
+        }
+        return text.toString();
+    }
+
+    /** {@code /v1/completions}' prompt: a string, or an array holding one string. */
+    private static String prompt(JsonValue v) {
+        if (v instanceof JsonString s) {
+            return s.getString();
+        }
+        if (v != null && v.getValueType() == JsonValue.ValueType.ARRAY && v.asJsonArray().size() == 1
+                && v.asJsonArray().get(0) instanceof JsonString s) {
+            return s.getString();
+        }
+        throw ApiException.badParam("prompt", "prompt must be a string (or an array of one string; token arrays and "
+                + "several prompts are not supported)");
+    }
+}
