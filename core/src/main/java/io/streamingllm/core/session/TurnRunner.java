@@ -106,14 +106,8 @@ final class TurnRunner {
         RunningTurn rt = new RunningTurn(null, relayed.window());
         running.add(rt);
         AtomicBoolean anyToken = new AtomicBoolean();
-        TokenListener relay = delta -> {
-            anyToken.set(true);
-            try {
-                listener.onToken(delta);
-            } catch (RuntimeException e) {
-                rt.cancel();
-            }
-        };
+        TokenListener relay = new ClientListener(listener, delta -> anyToken.set(true), () -> anyToken.set(true),
+                e -> rt.cancel());
         GenerationOptions options = window.options(requested, tokens.count(sinkText), prompt);
         Generation first = engine.generate(prompt, options, relay);
         rt.attach(first);
@@ -226,15 +220,10 @@ final class TurnRunner {
         RunningTurn rt = new RunningTurn(c.id, reported);
         running.add(rt);
         StringBuilder text = new StringBuilder();
-        TokenListener relay = delta -> {
-            text.append(delta);
-            try {
-                listener.onToken(delta);
-            } catch (RuntimeException e) {
-                LOG.log(Level.DEBUG, "client listener failed, cancelling turn of " + c.id, e);
-                rt.cancel();
-            }
-        };
+        TokenListener relay = new ClientListener(listener, text::append, () -> { }, e -> {
+            LOG.log(Level.DEBUG, "client listener failed, cancelling turn of " + c.id, e);
+            rt.cancel();
+        });
         generate(rt, turn, relay, text, System.nanoTime(), smallerRelayed, true);
         return rt;
     }
