@@ -10,6 +10,7 @@ import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolOptions;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.log.LogHealth;
 import io.streamingllm.core.summary.Summary;
@@ -118,8 +119,9 @@ public final class ChatService implements AutoCloseable {
             throw new SessionException(SessionException.Kind.BAD_REQUEST, "messages need at least one user or assistant message");
         }
         requireSupported(request.options());
-        PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), dialogue);
-        Supplier<PromptWindow.RelayedWindow> smaller = () -> window.smallerRelayed(sinkText.toString(), dialogue, prompt);
+        ToolOptions tools = request.options() == null ? ToolOptions.NONE : request.options().tools();
+        PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), tools, dialogue);
+        Supplier<PromptWindow.RelayedWindow> smaller = () -> window.smallerRelayed(sinkText.toString(), tools, dialogue, prompt);
         String lastUser = dialogue.get(dialogue.size() - 1).content();
         if (request.conversationId() == null) {
             return turns.startUnlogged(prompt, request.options(), sinkText.toString(), listener, smaller);
