@@ -122,7 +122,9 @@ public final class ChatService implements AutoCloseable {
         ToolOptions tools = request.options() == null ? ToolOptions.NONE : request.options().tools();
         PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), tools, dialogue);
         Supplier<PromptWindow.RelayedWindow> smaller = () -> window.smallerRelayed(sinkText.toString(), tools, dialogue, prompt);
-        String lastUser = dialogue.get(dialogue.size() - 1).content();
+        ChatMessage newest = dialogue.get(dialogue.size() - 1);
+        // tool results are logged as such with the turn (UserMessage.toolResults), not as the user's words
+        String lastUser = newest.role() == ChatMessage.Role.TOOL ? "" : newest.content();
         if (request.conversationId() == null) {
             return turns.startUnlogged(prompt, request.options(), sinkText.toString(), listener, smaller);
         }

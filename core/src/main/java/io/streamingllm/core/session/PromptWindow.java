@@ -201,6 +201,18 @@ final class PromptWindow {
         return o.withMaxNewTokens(maxNew).withContext(context, keep); // carries every other option through
     }
 
+    /** The tool results a relayed prompt ends with: what the client handed back in this turn, logged with it. */
+    static List<ChatMessage> trailingResults(List<ChatMessage> prompt) {
+        if (prompt == null) {
+            return List.of();
+        }
+        int from = prompt.size();
+        while (from > 0 && prompt.get(from - 1).role() == ChatMessage.Role.TOOL) {
+            from--;
+        }
+        return prompt.subList(from, prompt.size());
+    }
+
     /** A client's messages as numbered turns: a user message and the reply after it, either side possibly absent. */
     private static List<EvictedTurn> asTurns(List<ChatMessage> messages) {
         List<EvictedTurn> turns = new ArrayList<>();

@@ -188,7 +188,8 @@ final class TurnRunner {
         int userTokens = tokens.count(userText);
         window.requireFits(userTokens);
         int turn = c.turns + 1;
-        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens).toEvent(c.id);
+        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens, PromptWindow.trailingResults(relayedPrompt))
+                .toEvent(c.id);
         List<Event> opening = new ArrayList<>(2);
         opening.add(userEvent);
         String summaryBefore = c.summary;
@@ -371,7 +372,7 @@ final class TurnRunner {
         }
         return new AssistantMessage(reply, agentId, engine.model(), turn.number(), reason, replyTokens,
                 res.promptTokens(), res.completionTokens(), res.totalNanos(), res.loadNanos(), res.promptEvalNanos(),
-                res.evalNanos(), turn.window(), error);
+                res.evalNanos(), turn.window(), error, res.toolCalls());
     }
 
     private static Throwable unwrap(Throwable t) {
