@@ -164,6 +164,10 @@ class ToolCallingTest {
             assertEquals(400, choice.statusCode());
             assertEquals("tool_choice", OpenAiApiTest.error(choice).getString("param"));
 
+            HttpResponse<String> echo = s.post("/v1/chat/completions", "{" + TOOLS + ",\"messages\":[" + user + "]}");
+            assertEquals(400, echo.statusCode(), "tools are refused, never silently dropped, by an engine without them");
+            assertTrue(OpenAiApiTest.error(echo).getString("message").contains("cannot call tools"), echo.body());
+
             HttpResponse<String> ollama = s.post("/api/chat", "{\"tools\":[{\"type\":\"function\",\"function\":"
                     + "{\"name\":\"bad name!\"}}],\"messages\":[" + user + "]}");
             assertEquals(400, ollama.statusCode());
