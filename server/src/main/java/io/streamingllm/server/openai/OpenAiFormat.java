@@ -13,7 +13,6 @@ import io.streamingllm.server.stream.WindowHeaders;
 import io.streamingllm.server.tools.ToolsJson;
 
 import java.util.List;
-
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
