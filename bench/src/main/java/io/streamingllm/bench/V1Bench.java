@@ -20,8 +20,9 @@ public final class V1Bench {
             return via.p(q) - direct.p(q);
         }
 
-        double cpuPerMillionTokens() {
-            return WsBench.perMillionTokens(sidecarCpuNanos, via);
+        /** "—" under 20 ticks of /proc's CPU accounting (10 ms each), too few to divide. */
+        String cpuPerMillionTokens() {
+            return sidecarCpuNanos < 200_000_000L ? "—" : String.format("%.1f", WsBench.perMillionTokens(sidecarCpuNanos, via));
         }
     }
 
@@ -43,7 +44,7 @@ public final class V1Bench {
                 for (int i = 0; i < sessions.length; i++) {
                     Cell w = wsCells.get(i);
                     Cell v = v1Cells.get(i);
-                    System.out.printf("| %d | %d | %.0f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %d / %d |%n",
+                    System.out.printf("| %d | %d | %.0f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | %s / %s | %d / %d |%n",
                             sessions[i], delay, w.via.tokensPerSecond(), v.via.tokensPerSecond(),
                             v.via.tokensPerSecond() / w.via.tokensPerSecond(), w.addedP(0.5), w.addedP(0.99),
                             v.addedP(0.5), v.addedP(0.99), w.cpuPerMillionTokens(), v.cpuPerMillionTokens(),
