@@ -9,6 +9,11 @@
 #         [arrivals: lockstep (default, every session starts at once) | staggered (starts spread over one reply)])
 #         env BENCH_SIDECAR_JAVA_OPTS adds JVM options to the sidecar (e.g. -XX:StartFlightRecording=filename=/tmp/s.jfr),
 #         BENCH_JAVA_OPTS to the bench JVM; each sidecar is first warmed up until JIT compilation has settled
+#   v1    the /v1 path next to the ws path, in one run: streamed POST /v1/chat/completions (SSE, whole history per
+#         call, X-Conversation-Id) through the sidecar jar running openai:NAME in front of the fake OpenAI-compatible
+#         server, and /ws/chat in front of the fake Ollama; relayed tokens/s, their ratio, TTFT added (p50/p99) and
+#         sidecar CPU per M tokens, one markdown table (args: [sessions csv, default 1,50,200] [ms/token csv,
+#         default 0,20] [turns, 10] [tokens per reply, 32]); BENCH_SIDECAR_JAVA_OPTS and warm-up as for ws
 #   query event-log queries (the /events pages) over a large log directory: ms and MB allocated per query, and
 #         paging back through a long conversation (args: --mb N (800), --conversations N (200), --runs N (5),
 #         --dir PATH to keep and reuse the generated logs); BENCH_JAVA_OPTS=-Xmx64m shows memory stays bounded
@@ -20,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws session query upstream" >&2
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws v1 session query upstream" >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -29,6 +34,7 @@ shift
 case "$scenario" in
   log) main=io.streamingllm.bench.LogBench ;;
   ws) main=io.streamingllm.bench.WsBench ;;
+  v1) main=io.streamingllm.bench.V1Bench ;;
   session) main=io.streamingllm.bench.SessionBench ;;
   query) main=io.streamingllm.bench.QueryBench ;;
   upstream) main=io.streamingllm.bench.UpstreamBench ;;

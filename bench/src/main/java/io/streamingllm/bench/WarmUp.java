@@ -1,0 +1,61 @@
+package io.streamingllm.bench;
+
+import io.streamingllm.bench.LoadRun.Scenario;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Warms the sidecar and the bench JVM up until their JIT compilers have settled: C2 keeps compiling the relay's
+ * paths for about a million tokens on this machine, and measuring before then measures the compiler. Rounds of 200
+ * sessions at full speed first (quick to run) until compiler threads take under 5% of a round's CPU, then, for a
+ * paced upstream, shorter rounds at that pace, whose timer and wake-up paths full speed never takes, until under 1%.
+ * Leaves the fake upstream answering {@code reply} at {@code delayMs}.
+ */
+final class WarmUp {
+
+    static void run(RelayPath path, BenchSidecar sidecar, List<String> reply, int delayMs) throws Exception {
+        path.reply(reply, 0);
+        phase(path, sidecar, new Scenario(200, 0, 10, reply.size(), false, "warmup-"), 3, 40, 0.05);
+        path.reply(reply, delayMs);
+        if (delayMs > 0) {
+            phase(path, sidecar, new Scenario(200, delayMs, 4, reply.size(), true, "warmup-paced-"), 3, 20, 0.01);
+        }
+    }
+
+    private static void phase(RelayPath path, BenchSidecar sidecar, Scenario round, int minRounds, int maxRounds,
+                              double settledShare) throws Exception {
+        long started = System.nanoTime();
+        double share = 1;
+        int rounds = 0;
+        while (rounds < maxRounds && (rounds < minRounds || share >= settledShare)) {
+            Map<String, Long> before = bothJvms(sidecar);
+            path.direct(round);
+            path.via(sidecar.port, round);
+            Map<String, Long> after = bothJvms(sidecar);
+            long total = 0;
+            long jit = 0;
+            for (var e : after.entrySet()) {
+                long d = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+                total += d;
+                if (e.getKey().equals("jit")) {
+                    jit += d;
+                }
+            }
+            share = total == 0 ? 1 : (double) jit / total;
+            rounds++;
+        }
+        System.err.printf("  %s warm-up: %d rounds of %d sessions x %d turns at %d ms/token in %.0f s; JIT share of CPU in the last: %.1f%%%n",
+                path.name(), rounds, round.sessions(), round.turns(), round.delayMs(), (System.nanoTime() - started) / 1e9,
+                share * 100);
+    }
+
+    private static Map<String, Long> bothJvms(BenchSidecar sidecar) throws Exception {
+        Map<String, Long> kinds = BenchSidecar.cpuByThreadKind(sidecar.process.pid());
+        BenchSidecar.cpuByThreadKind(ProcessHandle.current().pid()).forEach((k, v) -> kinds.merge(k, v, Long::sum));
+        return kinds;
+    }
+
+    private WarmUp() {
+    }
+}
