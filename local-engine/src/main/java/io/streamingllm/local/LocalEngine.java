@@ -247,6 +247,11 @@ public final class LocalEngine implements ModelEngine {
     @Override
     public void requireSupported(GenerationOptions options) {
         ModelInfo.requireServed(options, modelId(), modelName);
+        if (options.tools().enabled()) {
+            // refused rather than dropped: a model that never sees its tools answers as if it had none
+            throw new EngineException(EngineException.Kind.BAD_REQUEST, "this model's chat template has no tool format "
+                    + "the local engine renders yet: serve an ollama or openai: model for tool calling");
+        }
         if (options.format().constrained()) {
             loop.json(options.format(), loop.maxNewTokens(options));
         }

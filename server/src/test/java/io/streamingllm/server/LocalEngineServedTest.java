@@ -64,7 +64,8 @@ class LocalEngineServedTest {
             assertEquals("tiny-q8", models.getJsonArray("data").getJsonObject(0).getString("id"), models.toString());
             HttpResponse<String> completion = s.post("/v1/chat/completions", "{\"model\":\"tiny-q8\",\"max_tokens\":3,"
                     + "\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"what is the weather\"},"
-                    + "{\"role\":\"assistant\",\"content\":null},{\"role\":\"tool\",\"tool_call_id\":\"c1\","
+                    + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+                    + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\","
                     + "\"content\":\"sunny\"}]}");
             assertEquals(200, completion.statusCode(), completion.body());
             JsonObject usage = TestSidecar.json(completion.body()).getJsonObject("usage");

@@ -1,13 +1,20 @@
 package io.streamingllm.core.engine;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
-/** One message of a chat prompt. */
-public record ChatMessage(Role role, String content) {
+/**
+ * One message of a chat prompt.
+ *
+ * @param toolCalls  the tools an assistant message calls (empty otherwise)
+ * @param toolCallId the call a {@code tool} message answers (null otherwise)
+ * @param toolName   the function whose result a {@code tool} message carries (Ollama's {@code tool_name}; null otherwise)
+ */
+public record ChatMessage(Role role, String content, List<ToolCall> toolCalls, String toolCallId, String toolName) {
     public enum Role {
         SYSTEM, USER, ASSISTANT,
-        /** A tool's result handed back to the model (OpenAI and Ollama {@code tool}); the call itself is not modelled yet. */
+        /** A tool's result handed back to the model (OpenAI and Ollama {@code tool}). */
         TOOL;
 
         /** Ollama/OpenAI wire name: system, user, assistant, tool. */
@@ -30,6 +37,21 @@ public record ChatMessage(Role role, String content) {
     public ChatMessage {
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(content, "content");
+        toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
+    }
+
+    public ChatMessage(Role role, String content) {
+        this(role, content, List.of(), null, null);
+    }
+
+    /** An assistant message that calls tools. */
+    public static ChatMessage toolCalls(String content, List<ToolCall> calls) {
+        return new ChatMessage(Role.ASSISTANT, content, calls, null, null);
+    }
+
+    /** A tool's result answering call {@code callId} of function {@code name}. */
+    public static ChatMessage toolResult(String callId, String name, String content) {
+        return new ChatMessage(Role.TOOL, content, List.of(), callId, name);
     }
 
     public static ChatMessage system(String content) {

@@ -1,5 +1,7 @@
 package io.streamingllm.core.engine;
 
+import java.util.List;
+
 /**
  * The end of a generation.
  *
@@ -13,8 +15,20 @@ package io.streamingllm.core.engine;
  * @param evalNanos        generation time
  * @param promptTokensExact true when {@code promptTokens} counts exactly the prompt that was sent
  *                          (false e.g. when Ollama reused a cached prefix and reported fewer)
+ * @param toolCalls        the tools the model called, in order (finish reason {@code tool_calls}); empty otherwise
  */
 public record GenerationResult(String text, FinishReason finishReason, int promptTokens, int completionTokens,
                                long totalNanos, long loadNanos, long promptEvalNanos, long evalNanos,
-                               boolean promptTokensExact) {
+                               boolean promptTokensExact, List<ToolCall> toolCalls) {
+    public GenerationResult {
+        toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
+    }
+
+    /** A result without tool calls. */
+    public GenerationResult(String text, FinishReason finishReason, int promptTokens, int completionTokens,
+                            long totalNanos, long loadNanos, long promptEvalNanos, long evalNanos,
+                            boolean promptTokensExact) {
+        this(text, finishReason, promptTokens, completionTokens, totalNanos, loadNanos, promptEvalNanos, evalNanos,
+                promptTokensExact, List.of());
+    }
 }

@@ -8,4 +8,11 @@ package io.streamingllm.core.engine;
 @FunctionalInterface
 public interface TokenListener {
     void onToken(String delta);
+
+    /**
+     * A whole tool call, in order with the text deltas (engines assemble streamed fragments first, so a call arrives
+     * once with valid JSON arguments). The default ignores it, for listeners that only relay text.
+     */
+    default void onToolCall(ToolCall call) {
+    }
 }

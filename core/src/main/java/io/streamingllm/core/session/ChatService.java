@@ -10,6 +10,7 @@ import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolOptions;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.log.LogHealth;
 import io.streamingllm.core.summary.Summary;
@@ -118,9 +119,12 @@ public final class ChatService implements AutoCloseable {
             throw new SessionException(SessionException.Kind.BAD_REQUEST, "messages need at least one user or assistant message");
         }
         requireSupported(request.options());
-        PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), dialogue);
-        Supplier<PromptWindow.RelayedWindow> smaller = () -> window.smallerRelayed(sinkText.toString(), dialogue, prompt);
-        String lastUser = dialogue.get(dialogue.size() - 1).content();
+        ToolOptions tools = request.options() == null ? ToolOptions.NONE : request.options().tools();
+        PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), tools, dialogue);
+        Supplier<PromptWindow.RelayedWindow> smaller = () -> window.smallerRelayed(sinkText.toString(), tools, dialogue, prompt);
+        ChatMessage newest = dialogue.get(dialogue.size() - 1);
+        // tool results are logged as such with the turn (UserMessage.toolResults), not as the user's words
+        String lastUser = newest.role() == ChatMessage.Role.TOOL ? "" : newest.content();
         if (request.conversationId() == null) {
             return turns.startUnlogged(prompt, request.options(), sinkText.toString(), listener, smaller);
         }

@@ -4,6 +4,9 @@ import io.streamingllm.core.agent.Agent;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.ToolCall;
+import io.streamingllm.core.engine.ToolDefinition;
+import io.streamingllm.core.engine.ToolOptions;
 import io.streamingllm.core.session.ExtractiveSummarizer.EvictedTurn;
 import io.streamingllm.core.session.payload.WindowState;
 
@@ -76,7 +79,56 @@ final class PromptWindow {
 
     /** {@link #relayed}, with what the window did to the client's history. */
     RelayedWindow relayedWindow(String sinkText, List<ChatMessage> dialogue) {
-        return relayedWindow(sinkText, dialogue, config.streamingEnabled() ? config.recentSize() : Integer.MAX_VALUE);
+        return relayedWindow(sinkText, ToolOptions.NONE, dialogue);
+    }
+
+    /** As above, with the tools the model is offered: they belong to the sink (counted, never evicted). */
+    RelayedWindow relayedWindow(String sinkText, ToolOptions tools, List<ChatMessage> dialogue) {
+        return relayedWindow(sinkText, tools, dialogue, config.streamingEnabled() ? config.recentSize() : Integer.MAX_VALUE);
+    }
+
+    /** The tokens the tool definitions take in the prompt (upstreams render them next to the system message). */
+    int toolTokens(ToolOptions tools) {
+        if (!tools.enabled()) {
+            return 0;
+        }
+        int n = 0;
+        for (ToolDefinition d : tools.definitions()) {
+            n += tokens.count(d.name()) + tokens.count(d.description()) + tokens.count(d.parameters().toString());
+        }
+        return n;
+    }
+
+    /** A message's tokens: its text and the calls it makes. */
+    private int messageTokens(ChatMessage m) {
+        int n = tokens.count(m.content());
+        for (ToolCall c : m.toolCalls()) {
+            n += tokens.count(c.name()) + tokens.count(c.arguments());
+        }
+        return n;
+    }
+
+    /**
+     * Moves a cut that falls between an assistant's tool calls and their results so that the call and its results
+     * stay together: evicted together when a later message follows them, kept together when they end the dialogue
+     * (the newest message is always kept).
+     */
+    private static int groupCut(List<ChatMessage> dialogue, int keepFrom) {
+        if (keepFrom <= 0 || keepFrom >= dialogue.size() || dialogue.get(keepFrom).role() != ChatMessage.Role.TOOL) {
+            return keepFrom;
+        }
+        int end = keepFrom;
+        while (end < dialogue.size() && dialogue.get(end).role() == ChatMessage.Role.TOOL) {
+            end++;
+        }
+        if (end < dialogue.size()) {
+            return end;
+        }
+        int start = keepFrom;
+        while (start > 0 && dialogue.get(start).role() == ChatMessage.Role.TOOL) {
+            start--;
+        }
+        return dialogue.get(start).toolCalls().isEmpty() ? keepFrom : start;
     }
 
     /**
@@ -84,25 +136,30 @@ final class PromptWindow {
      * upstream said the prompt does not fit its context; null when it cannot be smaller (only the newest message is
      * left).
      */
-    RelayedWindow smallerRelayed(String sinkText, List<ChatMessage> dialogue, RelayedWindow relayed) {
+    RelayedWindow smallerRelayed(String sinkText, ToolOptions tools, List<ChatMessage> dialogue, RelayedWindow relayed) {
         List<ChatMessage> kept = relayed.prompt().stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).toList();
-        int used = kept.stream().mapToInt(m -> tokens.count(m.content())).sum();
-        RelayedWindow smaller = relayedWindow(sinkText, dialogue, used / 2);
+        int used = kept.stream().mapToInt(this::messageTokens).sum();
+        RelayedWindow smaller = relayedWindow(sinkText, tools, dialogue, used / 2);
         long keptNow = smaller.prompt().stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).count();
         return keptNow < kept.size() ? smaller : null;
     }
 
     /** The newest messages within {@code budget} tokens (the newest always), the older ones summarised. */
-    private RelayedWindow relayedWindow(String sinkText, List<ChatMessage> dialogue, int budget) {
+    private RelayedWindow relayedWindow(String sinkText, ToolOptions tools, List<ChatMessage> dialogue, int budget) {
         int recentTokens = 0;
         int keepFrom = dialogue.size();
         for (int i = dialogue.size() - 1; i >= 0; i--) {
-            int t = tokens.count(dialogue.get(i).content());
+            int t = messageTokens(dialogue.get(i));
             if (i < dialogue.size() - 1 && (long) recentTokens + t > budget) {
                 break;
             }
             recentTokens += t;
             keepFrom = i;
+        }
+        int grouped = groupCut(dialogue, keepFrom);
+        if (grouped != keepFrom) {
+            keepFrom = grouped;
+            recentTokens = dialogue.subList(keepFrom, dialogue.size()).stream().mapToInt(this::messageTokens).sum();
         }
         String summary = null;
         int evictedTurns = 0;
@@ -117,7 +174,7 @@ final class PromptWindow {
             prompt.add(ChatMessage.system(system));
         }
         prompt.addAll(dialogue.subList(keepFrom, dialogue.size()));
-        WindowState state = new WindowState(tokens.count(sinkText), summary == null ? 0 : tokens.count(summary),
+        WindowState state = new WindowState(tokens.count(sinkText) + toolTokens(tools), summary == null ? 0 : tokens.count(summary),
                 recentTokens, evictedTurns);
         return new RelayedWindow(prompt, state);
     }
@@ -132,6 +189,7 @@ final class PromptWindow {
     /** The caller's options with the defaults filled in and the context sized to the window. */
     GenerationOptions options(GenerationOptions requested, int sinkTokens, List<ChatMessage> prompt) {
         GenerationOptions o = requested == null ? GenerationOptions.DEFAULTS : requested;
+        sinkTokens += toolTokens(o.tools());
         int maxNew = o.maxNewTokens() == null ? config.maxNewTokens() : o.maxNewTokens();
         int context;
         if (config.streamingEnabled()) {
@@ -143,19 +201,35 @@ final class PromptWindow {
         return o.withMaxNewTokens(maxNew).withContext(context, keep); // carries every other option through
     }
 
+    /** The tool results a relayed prompt ends with: what the client handed back in this turn, logged with it. */
+    static List<ChatMessage> trailingResults(List<ChatMessage> prompt) {
+        if (prompt == null) {
+            return List.of();
+        }
+        int from = prompt.size();
+        while (from > 0 && prompt.get(from - 1).role() == ChatMessage.Role.TOOL) {
+            from--;
+        }
+        return prompt.subList(from, prompt.size());
+    }
+
     /** A client's messages as numbered turns: a user message and the reply after it, either side possibly absent. */
     private static List<EvictedTurn> asTurns(List<ChatMessage> messages) {
         List<EvictedTurn> turns = new ArrayList<>();
         String user = null;
         int n = 0;
         for (ChatMessage m : messages) {
+            if (m.role() == ChatMessage.Role.TOOL) {
+                turns.add(new EvictedTurn(++n, "", ToolNotes.result(m)));
+                continue;
+            }
             if (m.role() == ChatMessage.Role.USER) {
                 if (user != null) {
                     turns.add(new EvictedTurn(++n, user, ""));
                 }
                 user = m.content();
             } else {
-                turns.add(new EvictedTurn(++n, user == null ? "" : user, m.content()));
+                turns.add(new EvictedTurn(++n, user == null ? "" : user, ToolNotes.reply(m)));
                 user = null;
             }
         }

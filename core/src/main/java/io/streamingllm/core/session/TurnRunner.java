@@ -106,14 +106,8 @@ final class TurnRunner {
         RunningTurn rt = new RunningTurn(null, relayed.window());
         running.add(rt);
         AtomicBoolean anyToken = new AtomicBoolean();
-        TokenListener relay = delta -> {
-            anyToken.set(true);
-            try {
-                listener.onToken(delta);
-            } catch (RuntimeException e) {
-                rt.cancel();
-            }
-        };
+        TokenListener relay = new ClientListener(listener, delta -> anyToken.set(true), () -> anyToken.set(true),
+                e -> rt.cancel());
         GenerationOptions options = window.options(requested, tokens.count(sinkText), prompt);
         Generation first = engine.generate(prompt, options, relay);
         rt.attach(first);
@@ -194,7 +188,8 @@ final class TurnRunner {
         int userTokens = tokens.count(userText);
         window.requireFits(userTokens);
         int turn = c.turns + 1;
-        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens).toEvent(c.id);
+        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens, PromptWindow.trailingResults(relayedPrompt))
+                .toEvent(c.id);
         List<Event> opening = new ArrayList<>(2);
         opening.add(userEvent);
         String summaryBefore = c.summary;
@@ -226,15 +221,10 @@ final class TurnRunner {
         RunningTurn rt = new RunningTurn(c.id, reported);
         running.add(rt);
         StringBuilder text = new StringBuilder();
-        TokenListener relay = delta -> {
-            text.append(delta);
-            try {
-                listener.onToken(delta);
-            } catch (RuntimeException e) {
-                LOG.log(Level.DEBUG, "client listener failed, cancelling turn of " + c.id, e);
-                rt.cancel();
-            }
-        };
+        TokenListener relay = new ClientListener(listener, text::append, () -> { }, e -> {
+            LOG.log(Level.DEBUG, "client listener failed, cancelling turn of " + c.id, e);
+            rt.cancel();
+        });
         generate(rt, turn, relay, text, System.nanoTime(), smallerRelayed, true);
         return rt;
     }
@@ -382,7 +372,7 @@ final class TurnRunner {
         }
         return new AssistantMessage(reply, agentId, engine.model(), turn.number(), reason, replyTokens,
                 res.promptTokens(), res.completionTokens(), res.totalNanos(), res.loadNanos(), res.promptEvalNanos(),
-                res.evalNanos(), turn.window(), error);
+                res.evalNanos(), turn.window(), error, res.toolCalls());
     }
 
     private static Throwable unwrap(Throwable t) {

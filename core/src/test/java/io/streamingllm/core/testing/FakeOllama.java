@@ -287,6 +287,19 @@ public final class FakeOllama implements AutoCloseable {
      * How the fake answers a generation request. Immutable: each method returns a changed copy.
      * Durations in the final record are measured unless set with {@link #durations}.
      */
+    /** A tool call a reply makes; {@code arguments} is written as is (a JSON object, or anything to break it). */
+    public record Call(String name, String arguments) {
+    }
+
+    private static String toolCalls(List<Call> calls) {
+        StringBuilder out = new StringBuilder(",\"tool_calls\":[");
+        for (int i = 0; i < calls.size(); i++) {
+            out.append(i == 0 ? "" : ",").append("{\"function\":{\"name\":").append(str(calls.get(i).name()))
+                    .append(",\"arguments\":").append(calls.get(i).arguments()).append("}}");
+        }
+        return out.append(']').toString();
+    }
+
     public static final class Reply {
         private List<String> tokens;          // null: echo the request
         private Duration tokenDelay = Duration.ZERO;
@@ -299,6 +312,7 @@ public final class FakeOllama implements AutoCloseable {
         private int failAfter;
         private int status = 200;
         private String message = "";
+        private List<Call> calls = List.of();
 
         private Reply() {
         }
@@ -316,6 +330,17 @@ public final class FakeOllama implements AutoCloseable {
             r.failAfter = failAfter;
             r.status = status;
             r.message = message;
+            r.calls = calls;
+            return r;
+        }
+
+        /**
+         * After the tokens ({@code /api/chat} only), one record with these calls in {@code message.tool_calls}, as
+         * Ollama streams them: each whole, arguments as an object, no id; the final record says {@code stop}.
+         */
+        public Reply toolCalls(Call... calls) {
+            Reply r = copy();
+            r.calls = List.of(calls);
             return r;
         }
 
@@ -939,6 +964,10 @@ public final class FakeOllama implements AutoCloseable {
                 default -> {
                 }
             }
+            if (chat && !reply.calls.isEmpty()) {
+                chunk("{\"model\":" + str(model) + ",\"created_at\":" + str(Instant.now().toString())
+                        + ",\"message\":{\"role\":\"assistant\",\"content\":\"\"" + toolCalls(reply.calls) + "},\"done\":false}\n");
+            }
             long now = System.nanoTime();
             StringBuilder fin = new StringBuilder(320);
             fin.append("{\"model\":").append(str(model)).append(",\"created_at\":").append(str(Instant.now().toString()));
@@ -973,7 +1002,7 @@ public final class FakeOllama implements AutoCloseable {
             sb.append("{\"model\":").append(str(model)).append(",\"created_at\":").append(str(Instant.now().toString()));
             if (chat) {
                 sb.append(",\"message\":{\"role\":\"assistant\",\"content\":").append(str(text.toString()))
-                        .append("},\"done_reason\":").append(str(doneReason)).append(",\"done\":true");
+                        .append(reply.calls.isEmpty() ? "" : toolCalls(reply.calls)).append("},\"done_reason\":").append(str(doneReason)).append(",\"done\":true");
             } else {
                 sb.append(",\"response\":").append(str(text.toString())).append(",\"done\":true,\"done_reason\":")
                         .append(str(doneReason));

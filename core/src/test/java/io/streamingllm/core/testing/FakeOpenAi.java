@@ -282,6 +282,10 @@ public final class FakeOpenAi implements AutoCloseable {
     }
 
     /** How the fake answers a chat completion. Immutable: each method returns a changed copy. */
+    /** A tool call a reply makes; {@code arguments} is sent as is (so it may be broken JSON). */
+    public record Call(String id, String name, String arguments) {
+    }
+
     public static final class Reply {
         private List<String> tokens;          // null: echo the last user message
         private Duration tokenDelay = Duration.ZERO;
@@ -297,6 +301,7 @@ public final class FakeOpenAi implements AutoCloseable {
         private int status = 200;
         private String body = "";
         private Map<String, String> headers = Map.of();
+        private List<Call> calls = List.of();
 
         private Reply() {
         }
@@ -317,6 +322,19 @@ public final class FakeOpenAi implements AutoCloseable {
             r.status = status;
             r.body = body;
             r.headers = headers;
+            r.calls = calls;
+            return r;
+        }
+
+        /**
+         * After the tokens, these tool calls, streamed as OpenAI documents them: a first {@code delta.tool_calls}
+         * fragment with index, id, type and function name (arguments ""), then the arguments in three pieces;
+         * finish reason {@code tool_calls}.
+         */
+        public Reply toolCalls(Call... calls) {
+            Reply r = copy();
+            r.calls = List.of(calls);
+            r.finishReason = "tool_calls";
             return r;
         }
 
@@ -968,6 +986,18 @@ public final class FakeOpenAi implements AutoCloseable {
                 default -> {
                 }
             }
+            for (int i = 0; i < reply.calls.size(); i++) {
+                Call c = reply.calls.get(i);
+                event(chunk(id, model, "{\"tool_calls\":[{\"index\":" + i + ",\"id\":" + str(c.id())
+                        + ",\"type\":\"function\",\"function\":{\"name\":" + str(c.name()) + ",\"arguments\":\"\"}}]}",
+                        null, usageField));
+                int third = (c.arguments().length() + 2) / 3;
+                for (int from = 0; from < c.arguments().length(); from += third) {
+                    String piece = c.arguments().substring(from, Math.min(c.arguments().length(), from + third));
+                    event(chunk(id, model, "{\"tool_calls\":[{\"index\":" + i + ",\"function\":{\"arguments\":"
+                            + str(piece) + "}}]}", null, usageField));
+                }
+            }
             event(chunk(id, model, "{}", finish, usageField));
             if (reply.garbageAfterFinish) {
                 chunkOut("data: {\"truncated\n\n");
@@ -999,8 +1029,22 @@ public final class FakeOpenAi implements AutoCloseable {
             }
             json(ex, 200, "{\"id\":" + str(id) + ",\"object\":\"chat.completion\",\"created\":" + CREATED + ",\"model\":"
                     + str(model) + ",\"system_fingerprint\":\"fp_fake\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
-                    + "\"assistant\",\"content\":" + str(text.toString()) + ",\"refusal\":null},\"logprobs\":null,"
+                    + "\"assistant\",\"content\":" + str(text.toString()) + ",\"refusal\":null" + toolCalls(reply.calls)
+                    + "},\"logprobs\":null,"
                     + "\"finish_reason\":" + str(finish) + "}],\"usage\":" + usage(promptTokens, tokens.size()) + "}", Map.of());
+        }
+
+        private static String toolCalls(List<Call> calls) {
+            if (calls.isEmpty()) {
+                return "";
+            }
+            StringBuilder out = new StringBuilder(",\"tool_calls\":[");
+            for (Call c : calls) {
+                out.append(out.charAt(out.length() - 1) == '[' ? "" : ",").append("{\"id\":").append(str(c.id()))
+                        .append(",\"type\":\"function\",\"function\":{\"name\":").append(str(c.name()))
+                        .append(",\"arguments\":").append(str(c.arguments())).append("}}");
+            }
+            return out.append(']').toString();
         }
 
         private static String chunk(String id, String model, String delta, String finish, String usageField) {

@@ -2,6 +2,7 @@ package io.streamingllm.server.metrics;
 
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.session.TurnResult;
 
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,15 @@ public final class TurnMeter implements TokenListener {
         }
         metrics.tokenRelayed();
         downstream.onToken(delta);
+    }
+
+    @Override
+    public void onToolCall(ToolCall call) {
+        if (first) {
+            first = false;
+            metrics.firstToken(System.nanoTime() - startNanos);
+        }
+        downstream.onToolCall(call);
     }
 
     /** The turn never started (refused): undo the stream count. */

@@ -45,7 +45,7 @@ public final class OllamaApi implements HttpService {
         }
         ChatRelay.Reply reply = relay.whole(req, request.messages(), request.options());
         StringBuilder out = new StringBuilder(reply.text().length() + 256);
-        format.whole(out, reply.result(), reply.text());
+        format.whole(out, reply.result(), reply.text(), reply.toolCalls());
         ChatRelay.headers(res, reply);
         Responses.json(res, 200, out.toString());
     }

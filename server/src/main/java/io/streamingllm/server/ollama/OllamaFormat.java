@@ -1,11 +1,15 @@
 package io.streamingllm.server.ollama;
 
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.stream.StreamFormat;
 import io.streamingllm.server.json.JsonText;
+import io.streamingllm.server.tools.ToolsJson;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Ollama's NDJSON records: {@code /api/chat} ({@code message}) or {@code /api/generate} ({@code response}), the
@@ -29,10 +33,18 @@ final class OllamaFormat implements StreamFormat {
         out.append("{\"model\":").append(quotedModel).append(",\"created_at\":\"").append(Instant.now()).append("\",");
     }
 
-    private void content(StringBuilder out, String text) {
+    private void content(StringBuilder out, String text, List<ToolCall> calls) {
         if (chat) {
             out.append("\"message\":{\"role\":\"assistant\",\"content\":");
             JsonText.quoteInto(out, text);
+            if (!calls.isEmpty()) {
+                out.append(",\"tool_calls\":[");
+                for (int i = 0; i < calls.size(); i++) {
+                    out.append(i == 0 ? "" : ",");
+                    ToolsJson.ollamaCall(out, calls.get(i));
+                }
+                out.append(']');
+            }
             out.append('}');
         } else {
             out.append("\"response\":");
@@ -43,21 +55,31 @@ final class OllamaFormat implements StreamFormat {
     @Override
     public void token(StringBuilder out, String delta) {
         head(out);
-        content(out, delta);
+        content(out, delta, List.of());
+        out.append(",\"done\":false}\n");
+    }
+
+    /** As Ollama streams a call: a record of its own, whole, with empty content. */
+    @Override
+    public void toolCall(StringBuilder out, int index, ToolCall call) {
+        head(out);
+        content(out, "", List.of(call));
         out.append(",\"done\":false}\n");
     }
 
     @Override
     public void done(StringBuilder out, TurnResult r) {
-        whole(out, r, "");
+        whole(out, r, "", List.of());
         out.append('\n');
     }
 
     /** The final record; {@code text} is the whole reply for {@code stream: false}, empty when streaming. */
-    void whole(StringBuilder out, TurnResult r, String text) {
+    void whole(StringBuilder out, TurnResult r, String text, List<ToolCall> calls) {
         head(out);
-        content(out, text);
-        out.append(",\"done\":true,\"done_reason\":\"").append(r.finishReason().wireName()).append('"');
+        content(out, text, calls);
+        // Ollama ends a turn with calls as "stop": its clients look at message.tool_calls, not the reason
+        String reason = r.finishReason() == FinishReason.TOOL_CALLS ? "stop" : r.finishReason().wireName();
+        out.append(",\"done\":true,\"done_reason\":\"").append(reason).append('"');
         if (!chat) {
             out.append(",\"context\":[]");
         }

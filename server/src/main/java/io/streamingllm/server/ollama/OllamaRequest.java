@@ -3,8 +3,13 @@ package io.streamingllm.server.ollama;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ResponseFormat;
+import io.streamingllm.core.engine.ToolDefinition;
+import io.streamingllm.core.engine.ToolOptions;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.http.JsonFields;
+import io.streamingllm.server.tools.Refusal;
+import io.streamingllm.server.tools.ToolMessages;
+import io.streamingllm.server.tools.ToolsJson;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
@@ -16,7 +21,8 @@ import java.util.List;
 /**
  * The body of {@code /api/chat} ({@code messages}) or {@code /api/generate} ({@code prompt}, {@code system}):
  * the model it names (passed to the engine; the engine's own is reported when none), the prompt, the options, the {@code format} ({@code "json"} or a JSON
- * schema; the engine refuses with 400 what it cannot enforce) and whether to stream (the default).
+ * schema; the engine refuses with 400 what it cannot enforce), {@code tools} with the calls and results in the
+ * messages ({@link ToolMessages}), and whether to stream (the default).
  */
 record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions options, boolean stream) {
     private static final int MAX_PREDICT = 1 << 20;
@@ -29,6 +35,10 @@ record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions
         // the model a request names reaches the engine (an Ollama upstream serves many)
         GenerationOptions options = fields.object("options").map(OllamaRequest::options)
                 .orElse(GenerationOptions.DEFAULTS).withFormat(format(body.get("format"))).withModel(named);
+        if (chatApi) {
+            List<ToolDefinition> tools = ToolsJson.definitions(body.get("tools"), Refusal.OLLAMA);
+            options = options.withTools(new ToolOptions(tools, ToolOptions.Choice.AUTO, null, null));
+        }
         boolean stream = fields.bool("stream").orElse(true);
         return new OllamaRequest(model, messages, options, stream);
     }
@@ -48,6 +58,7 @@ record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions
             throw ApiException.badRequest("messages must be an array of {role, content}");
         }
         List<ChatMessage> out = new ArrayList<>();
+        ToolMessages tools = new ToolMessages(Refusal.OLLAMA, false);
         int i = 0;
         for (JsonValue m : v.asJsonArray()) {
             if (m.getValueType() != JsonValue.ValueType.OBJECT) {
@@ -58,12 +69,19 @@ record OllamaRequest(String model, List<ChatMessage> messages, GenerationOptions
             String role = message.string("role").orElseThrow(
                     () -> ApiException.badRequest("messages[" + index + "].role must be a string"));
             String content = message.string("content").orElse("");
+            ChatMessage.Role r;
             try {
-                out.add(new ChatMessage(ChatMessage.Role.fromWire(role), content));
+                r = ChatMessage.Role.fromWire(role);
             } catch (IllegalArgumentException e) {
                 throw ApiException.badRequest("messages[" + i + "]: " + e.getMessage()
                         + " (system, user, assistant and tool are supported)");
             }
+            String at = "messages[" + i + "]";
+            out.add(switch (r) {
+                case ASSISTANT -> tools.assistant(m.asJsonObject(), content, at);
+                case TOOL -> tools.result(m.asJsonObject(), content, at);
+                default -> new ChatMessage(r, content);
+            });
             i++;
         }
         if (out.isEmpty()) {

@@ -45,7 +45,7 @@ public final class OpenAiChat implements HttpService {
             return;
         }
         ChatRelay.Reply reply = relay.whole(req, request.messages(), request.options());
-        String body = new OpenAiFormat(chat, model, false, reply.turn()).whole(reply.result(), reply.text());
+        String body = new OpenAiFormat(chat, model, false, reply.turn()).whole(reply.result(), reply.text(), reply.toolCalls());
         ChatRelay.headers(res, reply);
         Responses.json(res, 200, body);
     }

@@ -1,6 +1,7 @@
 package io.streamingllm.server.openai;
 
 import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.session.Turn;
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.core.session.payload.WindowState;
@@ -9,7 +10,9 @@ import io.streamingllm.server.edge.ErrorBodies;
 import io.streamingllm.server.json.JsonText;
 import io.streamingllm.server.stream.StreamFormat;
 import io.streamingllm.server.stream.WindowHeaders;
+import io.streamingllm.server.tools.ToolsJson;
 
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -32,6 +35,9 @@ final class OpenAiFormat implements StreamFormat {
     private final String head;
     private final String tokenPrefix;
     private final String tokenSuffix;
+    /** Characters of a call's arguments per streamed fragment. */
+    private static final int ARGUMENT_PIECE = 24;
+    private static final String TOOL_SUFFIX = "},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
     private boolean roleSent;
 
     /**
@@ -74,6 +80,36 @@ final class OpenAiFormat implements StreamFormat {
         out.append(tokenSuffix);
     }
 
+    /**
+     * A call as OpenAI streams it: a first {@code delta.tool_calls} fragment with its index, id, type and name and
+     * empty arguments, then the arguments in pieces of {@value #ARGUMENT_PIECE} characters.
+     */
+    @Override
+    public void toolCall(StringBuilder out, int index, ToolCall call) {
+        out.append("data: ").append(head).append(",\"choices\":[{\"index\":0,\"delta\":{");
+        if (!roleSent) {
+            roleSent = true;
+            out.append("\"role\":\"assistant\",\"content\":null,");
+        }
+        out.append("\"tool_calls\":[{\"index\":").append(index).append(",\"id\":");
+        JsonText.quoteInto(out, call.id());
+        out.append(",\"type\":\"function\",\"function\":{\"name\":");
+        JsonText.quoteInto(out, call.name());
+        out.append(",\"arguments\":\"\"}}]").append(TOOL_SUFFIX);
+        String args = call.arguments();
+        for (int from = 0; from < args.length(); ) {
+            int to = Math.min(args.length(), from + ARGUMENT_PIECE);
+            if (to < args.length() && Character.isHighSurrogate(args.charAt(to - 1))) {
+                to++; // a piece is valid text on its own
+            }
+            out.append("data: ").append(head).append(",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":")
+                    .append(index).append(",\"function\":{\"arguments\":");
+            JsonText.quoteInto(out, args.substring(from, to));
+            out.append("}}]").append(TOOL_SUFFIX);
+            from = to;
+        }
+    }
+
     @Override
     public void done(StringBuilder out, TurnResult r) {
         out.append("data: ").append(head).append(",\"choices\":[{");
@@ -94,14 +130,27 @@ final class OpenAiFormat implements StreamFormat {
     }
 
     /** The whole reply, for {@code stream: false}. */
-    String whole(TurnResult r, String text) {
+    String whole(TurnResult r, String text, List<ToolCall> calls) {
         StringBuilder out = new StringBuilder(text.length() + 512);
         out.append("{\"object\":\"").append(chat ? "chat.completion" : "text_completion").append("\",").append(ids)
                 .append(",\"choices\":[{\"index\":0,");
         if (chat) {
             out.append("\"message\":{\"role\":\"assistant\",\"content\":");
-            JsonText.quoteInto(out, text);
-            out.append(",\"refusal\":null}");
+            if (text.isEmpty() && !calls.isEmpty()) {
+                out.append("null");
+            } else {
+                JsonText.quoteInto(out, text);
+            }
+            out.append(",\"refusal\":null");
+            if (!calls.isEmpty()) {
+                out.append(",\"tool_calls\":[");
+                for (int i = 0; i < calls.size(); i++) {
+                    out.append(i == 0 ? "" : ",");
+                    ToolsJson.openAiCall(out, calls.get(i));
+                }
+                out.append(']');
+            }
+            out.append('}');
         } else {
             out.append("\"text\":");
             JsonText.quoteInto(out, text);
@@ -127,7 +176,11 @@ final class OpenAiFormat implements StreamFormat {
     }
 
     private static String finishReason(TurnResult r) {
-        return r.finishReason() == FinishReason.LENGTH ? "length" : "stop";
+        return switch (r.finishReason()) {
+            case LENGTH -> "length";
+            case TOOL_CALLS -> "tool_calls";
+            default -> "stop";
+        };
     }
 
     private static void usage(StringBuilder out, TurnResult r) {

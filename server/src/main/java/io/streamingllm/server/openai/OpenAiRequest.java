@@ -3,8 +3,13 @@ package io.streamingllm.server.openai;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ResponseFormat;
+import io.streamingllm.core.engine.ToolDefinition;
+import io.streamingllm.core.engine.ToolOptions;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.http.JsonFields;
+import io.streamingllm.server.tools.Refusal;
+import io.streamingllm.server.tools.ToolMessages;
+import io.streamingllm.server.tools.ToolsJson;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
@@ -18,8 +23,10 @@ import java.util.Locale;
  * engine takes it: the model it names (null: the engine's), the messages, the sampling options and
  * {@code response_format}, and how to
  * answer ({@code stream}, {@code stream_options.include_usage}). A field of the wrong type or value is a 400
- * naming it as OpenAI's {@code param}; fields this API has but the sidecar does not act on yet ({@code tools},
- * {@code logprobs}, …) are ignored, as OpenAI-compatible servers do.
+ * naming it as OpenAI's {@code param}; fields this API has but the sidecar does not act on yet ({@code logprobs},
+ * …) are ignored, as OpenAI-compatible servers do. {@code tools}, {@code tool_choice} and
+ * {@code parallel_tool_calls} reach the engine; calls and results in the messages are checked
+ * ({@link ToolMessages}).
  */
 record OpenAiRequest(String model, List<ChatMessage> messages, GenerationOptions options, boolean stream,
                      boolean includeUsage) {
@@ -57,8 +64,43 @@ record OpenAiRequest(String model, List<ChatMessage> messages, GenerationOptions
         boolean includeUsage = fields.object("stream_options")
                 .flatMap(o -> JsonFields.of(o, "stream_options.").bool("include_usage")).orElse(false);
         GenerationOptions options = new GenerationOptions(temperature, maxTokens, seed, stop, null, null)
-                .withTopP(topP).withModel(model).withFormat(format(body.get("response_format")));
+                .withTopP(topP).withModel(model).withFormat(format(body.get("response_format")))
+                .withTools(tools(body, fields));
         return new OpenAiRequest(model, messages, options, stream, includeUsage);
+    }
+
+    /** {@code tools}, {@code tool_choice} (auto, none, required, or a named function) and {@code parallel_tool_calls}. */
+    private static ToolOptions tools(JsonObject body, JsonFields fields) {
+        List<ToolDefinition> definitions = ToolsJson.definitions(body.get("tools"), Refusal.OPENAI);
+        Boolean parallel = fields.bool("parallel_tool_calls").orElse(null);
+        JsonValue choice = body.get("tool_choice");
+        ToolOptions.Choice mode = ToolOptions.Choice.AUTO;
+        String function = null;
+        if (choice instanceof JsonString s) {
+            mode = switch (s.getString()) {
+                case "auto" -> ToolOptions.Choice.AUTO;
+                case "none" -> ToolOptions.Choice.NONE;
+                case "required" -> ToolOptions.Choice.REQUIRED;
+                default -> throw ApiException.badParam("tool_choice", "tool_choice must be auto, none, required or "
+                        + "{type: function, function: {name}}, got " + s.getString());
+            };
+        } else if (choice instanceof JsonObject o) {
+            if (!(o.get("function") instanceof JsonObject fn) || !(fn.get("name") instanceof JsonString name)) {
+                throw ApiException.badParam("tool_choice", "tool_choice.function.name must name one of the tools");
+            }
+            mode = ToolOptions.Choice.FUNCTION;
+            function = name.getString();
+        } else if (choice != null && choice.getValueType() != JsonValue.ValueType.NULL) {
+            throw ApiException.badParam("tool_choice", "tool_choice must be a string or an object");
+        }
+        if (mode != ToolOptions.Choice.AUTO && mode != ToolOptions.Choice.NONE && definitions.isEmpty()) {
+            throw ApiException.badParam("tool_choice", "tool_choice " + choice + " needs tools");
+        }
+        try {
+            return new ToolOptions(definitions, mode, function, parallel);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badParam("tool_choice", e.getMessage());
+        }
     }
 
     /** {@code response_format}: text, a JSON object or a JSON schema (the engine refuses, 400, what it cannot enforce). */
@@ -95,6 +137,7 @@ record OpenAiRequest(String model, List<ChatMessage> messages, GenerationOptions
             throw ApiException.badParam("messages", "messages must be an array of {role, content}");
         }
         List<ChatMessage> out = new ArrayList<>();
+        ToolMessages tools = new ToolMessages(Refusal.OPENAI, true);
         for (JsonValue m : v.asJsonArray()) {
             String at = "messages[" + out.size() + "]";
             if (m.getValueType() != JsonValue.ValueType.OBJECT) {
@@ -110,7 +153,12 @@ record OpenAiRequest(String model, List<ChatMessage> messages, GenerationOptions
                 default -> throw ApiException.badParam("messages", at + ".role " + role
                         + " is not supported (system, developer, user, assistant and tool are)");
             };
-            out.add(new ChatMessage(r, content(m.asJsonObject().get("content"), at)));
+            String content = content(m.asJsonObject().get("content"), at);
+            out.add(switch (r) {
+                case ASSISTANT -> tools.assistant(m.asJsonObject(), content, at);
+                case TOOL -> tools.result(m.asJsonObject(), content, at);
+                default -> new ChatMessage(r, content);
+            });
         }
         if (out.isEmpty()) {
             throw ApiException.badParam("messages", "messages is empty");

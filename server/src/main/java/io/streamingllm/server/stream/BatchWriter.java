@@ -1,5 +1,7 @@
 package io.streamingllm.server.stream;
 
+import io.streamingllm.core.engine.ToolCall;
+
 import java.io.IOException;
 
 /**
@@ -9,6 +11,10 @@ import java.io.IOException;
 public interface BatchWriter {
     /** Adds one record to the batch. */
     void append(String record) throws IOException;
+
+    /** Adds a tool call to the batch; writers of streams that cannot carry calls ignore it. */
+    default void toolCall(ToolCall call) throws IOException {
+    }
 
     /** Writes the batch, if any. */
     void flush() throws IOException;

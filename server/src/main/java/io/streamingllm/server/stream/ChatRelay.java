@@ -8,6 +8,8 @@ import io.streamingllm.core.Ids;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.GenerationOptions;
+import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.session.RelayRequest;
 import io.streamingllm.core.session.Turn;
@@ -20,6 +22,7 @@ import io.streamingllm.server.limits.ClientGone;
 import io.streamingllm.server.metrics.Metrics;
 import io.streamingllm.server.metrics.TurnMeter;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -52,8 +55,8 @@ public final class ChatRelay {
         this.settings = settings;
     }
 
-    /** A whole reply: the turn, its durable result and the text it streamed. */
-    public record Reply(Turn turn, TurnResult result, String text) {
+    /** A whole reply: the turn, its durable result, the text it streamed and the tools it called. */
+    public record Reply(Turn turn, TurnResult result, String text, List<ToolCall> toolCalls) {
         public WindowState window() {
             return turn.window();
         }
@@ -73,11 +76,22 @@ public final class ChatRelay {
     /** Runs the turn to its durable end; throws the {@link ApiException} of a failed one. */
     public Reply whole(ServerRequest req, List<ChatMessage> messages, GenerationOptions options) {
         StringBuilder text = new StringBuilder();
+        List<ToolCall> calls = new ArrayList<>();
         // the engine's thread appends, the request's reads after join(): the future's completion orders them
-        Turn turn = start(req, messages, options, new TurnMeter(metrics, text::append));
+        Turn turn = start(req, messages, options, new TurnMeter(metrics, new TokenListener() {
+            @Override
+            public void onToken(String delta) {
+                text.append(delta);
+            }
+
+            @Override
+            public void onToolCall(ToolCall call) {
+                calls.add(call);
+            }
+        }));
         try {
             // a client that leaves cancels the upstream (issue 19): non-streamed calls too
-            return new Reply(turn, ClientGone.await(req, turn.result(), turn::cancel), text.toString());
+            return new Reply(turn, ClientGone.await(req, turn.result(), turn::cancel), text.toString(), List.copyOf(calls));
         } catch (CompletionException e) {
             throw Errors.toApi(e.getCause() == null ? e : e.getCause());
         }

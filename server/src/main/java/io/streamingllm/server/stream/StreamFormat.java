@@ -1,5 +1,6 @@
 package io.streamingllm.server.stream;
 
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;
 
@@ -9,6 +10,13 @@ public interface StreamFormat {
 
     /** One token delta. */
     void token(StringBuilder out, String delta);
+
+    /**
+     * A whole tool call, the {@code index}-th of the turn (0-based). Formats of APIs without tools (completions,
+     * generate) never get one, as their requests cannot offer tools.
+     */
+    default void toolCall(StringBuilder out, int index, ToolCall call) {
+    }
 
     /** The end of a turn that is durable. */
     void done(StringBuilder out, TurnResult result);

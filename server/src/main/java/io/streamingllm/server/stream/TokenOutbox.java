@@ -1,5 +1,7 @@
 package io.streamingllm.server.stream;
 
+import io.streamingllm.core.engine.ToolCall;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,8 +57,11 @@ public final class TokenOutbox {
         return true;
     }
 
-    /** Enqueues a record the capacity does not apply to (the end of a turn, an error); dropped once closed. */
-    public void add(String record) {
+    /**
+     * Enqueues a record the capacity does not apply to (the end of a turn, an error, a tool call: a model makes few,
+     * and dropping one would break the client's loop); dropped once closed.
+     */
+    public void add(Object record) {
         if (!closed) {
             pending.incrementAndGet();
             queue.add(record);
@@ -102,7 +107,11 @@ public final class TokenOutbox {
                         return;
                     }
                     pending.decrementAndGet();
-                    writer.append((String) item);
+                    if (item instanceof ToolCall call) {
+                        writer.toolCall(call);
+                    } else {
+                        writer.append((String) item);
+                    }
                 }
                 batch.clear();
                 writer.flush();

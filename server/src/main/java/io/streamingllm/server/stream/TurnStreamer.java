@@ -4,6 +4,7 @@ import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.session.Turn;
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;
@@ -44,6 +45,15 @@ public final class TurnStreamer implements TokenListener {
         if (!outbox.offer(delta)) {
             outbox.close();
         }
+        if (!started) {
+            started = true;
+            firstEvent.countDown();
+        }
+    }
+
+    @Override
+    public void onToolCall(ToolCall call) {
+        outbox.add(call);
         if (!started) {
             started = true;
             firstEvent.countDown();
@@ -117,6 +127,7 @@ public final class TurnStreamer implements TokenListener {
         private final OutputStream out;
         private final StreamFormat format;
         private final StringBuilder buf = new StringBuilder(256);
+        private int calls;
 
         ResponseWriter(OutputStream out, StreamFormat format) {
             this.out = out;
@@ -129,6 +140,11 @@ public final class TurnStreamer implements TokenListener {
             if (buf.length() >= MAX_CHARS_PER_WRITE) {
                 flush();
             }
+        }
+
+        @Override
+        public void toolCall(ToolCall call) throws IOException {
+            format.toolCall(buf, calls++, call);
         }
 
         @Override

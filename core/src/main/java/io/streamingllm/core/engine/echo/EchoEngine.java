@@ -75,6 +75,10 @@ public final class EchoEngine implements ModelEngine {
     @Override
     public void requireSupported(GenerationOptions options) {
         ModelInfo.requireServed(options, model());
+        if (options.tools().enabled()) {
+            throw new EngineException(EngineException.Kind.BAD_REQUEST, "the echo engine cannot call tools: it only "
+                    + "echoes the last user message (serve an ollama or openai: model for tool calling)");
+        }
     }
 
     @Override

@@ -3,6 +3,12 @@ package io.streamingllm.core.engine.ollama;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ResponseFormat;
+import io.streamingllm.core.engine.ToolCall;
+import io.streamingllm.core.engine.ToolDefinition;
+import io.streamingllm.core.engine.ToolOptions;
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonValue;
 
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
@@ -59,9 +65,11 @@ final class ChatRequestJson {
             json.ascii(m.role().wireName());
             json.ascii("\",\"content\":");
             json.string(m.content());
+            json.toolFields(m);
             json.ascii("}");
         }
         json.ascii("],\"stream\":true");
+        json.tools(o.tools());
         json.format(o.format());
         json.options(o);
         json.ascii("}");
@@ -76,6 +84,49 @@ final class ChatRequestJson {
     /** A copy of the body's bytes. */
     byte[] toByteArray() {
         return Arrays.copyOf(buf, len);
+    }
+
+    /**
+     * An assistant's calls (arguments as an object, as Ollama takes them) and a tool result's {@code tool_name};
+     * rare and small next to the text, so written through Parsson.
+     */
+    private void toolFields(ChatMessage m) {
+        if (!m.toolCalls().isEmpty()) {
+            JsonArrayBuilder calls = Json.createArrayBuilder();
+            for (ToolCall c : m.toolCalls()) {
+                calls.add(Json.createObjectBuilder().add("function", Json.createObjectBuilder()
+                        .add("name", c.name()).add("arguments", c.argumentsObject())));
+            }
+            raw(",\"tool_calls\":", calls.build());
+        }
+        if (m.toolName() != null) {
+            ascii(",\"tool_name\":");
+            string(m.toolName());
+        }
+    }
+
+    /** {@code tools} in OpenAI's shape, which Ollama takes; Ollama has no tool_choice, so "none" sends no tools. */
+    private void tools(ToolOptions t) {
+        if (!t.enabled()) {
+            return;
+        }
+        JsonArrayBuilder tools = Json.createArrayBuilder();
+        for (ToolDefinition d : t.definitions()) {
+            if (t.choice() == ToolOptions.Choice.FUNCTION && !d.name().equals(t.function())) {
+                continue; // a named function is the only one offered: the nearest Ollama has to forcing it
+            }
+            tools.add(Json.createObjectBuilder().add("type", "function").add("function", Json.createObjectBuilder()
+                    .add("name", d.name()).add("description", d.description()).add("parameters", d.parameters())));
+        }
+        raw(",\"tools\":", tools.build());
+    }
+
+    private void raw(String key, JsonValue value) {
+        ascii(key);
+        byte[] bytes = value.toString().getBytes(StandardCharsets.UTF_8);
+        ensure(bytes.length);
+        System.arraycopy(bytes, 0, buf, len, bytes.length);
+        len += bytes.length;
     }
 
     /** Ollama's own {@code format}: {@code "json"} or the schema object; nothing for free text. */

@@ -5,9 +5,11 @@ import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.http.ErrorBody;
 import io.streamingllm.core.engine.http.NdjsonBody;
 import jakarta.json.Json;
+import jakarta.json.JsonArray;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -23,6 +25,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -58,6 +62,8 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
     private final ReentrantLock delivering = new ReentrantLock();
     private final TokenListener listener;
     private final StringBuilder text = new StringBuilder();
+    /** The tool calls so far, in order. */
+    private final List<ToolCall> calls = new ArrayList<>();
     private final long start = System.nanoTime();
     private volatile long lastActivity = start;
     private volatile CompletableFuture<HttpResponse<Void>> exchange;
@@ -273,25 +279,38 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
         if (rec.get("error") instanceof JsonValue err) {
             throw errors.errorRecord(err instanceof JsonString s ? s.getString() : err.toString());
         }
-        if (rec.get("message") instanceof JsonObject message && message.get("content") instanceof JsonString content) {
-            deliver(content.getString());
+        if (rec.get("message") instanceof JsonObject message) {
+            if (message.get("content") instanceof JsonString content) {
+                deliver(content.getString());
+            }
+            if (message.get("tool_calls") instanceof JsonArray calls) {
+                toolCalls(calls);
+            }
         }
         if (rec.getBoolean("done", false)) {
             if (!stop.compareAndSet(null, Stop.FINISHED)) {
                 return false; // cancelled or timed out meanwhile: settled as such
             }
             String doneReason = rec.getString("done_reason", "stop");
-            FinishReason finish = "length".equals(doneReason) ? FinishReason.LENGTH : FinishReason.STOP;
+            FinishReason finish = "length".equals(doneReason) ? FinishReason.LENGTH
+                    : calls.isEmpty() ? FinishReason.STOP : FinishReason.TOOL_CALLS;
             int promptTokens = (int) longOr(rec, "prompt_eval_count", -1);
             int evalCount = (int) longOr(rec, "eval_count", -1);
             long total = longOr(rec, "total_duration", 0);
             last = new GenerationResult(text.toString(), finish, promptTokens, evalCount,
                     total > 0 ? total : System.nanoTime() - start,
                     longOr(rec, "load_duration", 0), longOr(rec, "prompt_eval_duration", 0),
-                    longOr(rec, "eval_duration", 0), promptTokens > 0);
+                    longOr(rec, "eval_duration", 0), promptTokens > 0, calls);
             drainGuard();
         }
         return true;
+    }
+
+    private void toolCalls(JsonArray array) {
+        for (ToolCall c : OllamaToolCalls.read(array, calls.size(), errors.base())) {
+            calls.add(c);
+            listener.onToolCall(c);
+        }
     }
 
     private void deliver(String delta) {

@@ -3,6 +3,7 @@ package io.streamingllm.core.engine.openai;
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.EngineException.Kind;
 import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.ToolCall;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonException;
@@ -15,6 +16,7 @@ import jakarta.json.JsonValue;
 
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,10 +29,17 @@ final class ChatChunk {
     private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
 
-    /** What one line meant: a text delta (or null), whether it carried the finish reason, whether it was {@code [DONE]}. */
-    record Event(String delta, boolean finished, boolean done) {
-        static final Event NOTHING = new Event(null, false, false);
-        static final Event DONE = new Event(null, false, true);
+    /**
+     * What one line meant: a text delta (or null), whether it carried the finish reason, whether it was
+     * {@code [DONE]}, and the tool calls it completed (streamed in fragments, a call is whole at the finish).
+     */
+    record Event(String delta, boolean finished, boolean done, List<ToolCall> calls) {
+        static final Event NOTHING = new Event(null, false, false, List.of());
+        static final Event DONE = new Event(null, false, true, List.of());
+
+        Event(String delta, boolean finished, boolean done) {
+            this(delta, finished, done, List.of());
+        }
     }
 
     private final OpenAiErrors errors;
@@ -40,6 +49,7 @@ final class ChatChunk {
     private FinishReason finishReason;
     private int promptTokens = -1;
     private int completionTokens = -1;
+    private final ToolCallFragments calls = new ToolCallFragments();
 
     ChatChunk(OpenAiErrors errors) {
         this.errors = errors;
@@ -82,16 +92,38 @@ final class ChatChunk {
         boolean finished = false;
         if (chunk.get("choices") instanceof JsonArray choices && !choices.isEmpty()
                 && choices.get(0) instanceof JsonObject choice) {
-            if (choice.get("delta") instanceof JsonObject d && d.get("content") instanceof JsonString content) {
-                delta = content.getString();
+            if (choice.get("delta") instanceof JsonObject d) {
+                if (d.get("content") instanceof JsonString content) {
+                    delta = content.getString();
+                }
+                if (d.get("tool_calls") instanceof JsonArray fragments) {
+                    calls.add(fragments);
+                }
             }
             if (choice.get("finish_reason") instanceof JsonString reason) {
-                finishReason = "length".equals(reason.getString()) ? FinishReason.LENGTH : FinishReason.STOP;
+                finishReason = switch (reason.getString()) {
+                    case "length" -> FinishReason.LENGTH;
+                    case "tool_calls", "function_call" -> FinishReason.TOOL_CALLS;
+                    default -> FinishReason.STOP;
+                };
                 finished = true;
             }
         }
         Event content = delta == null ? Event.NOTHING : delta(delta);
-        return finished ? new Event(content.delta(), true, false) : content;
+        if (!finished) {
+            return content;
+        }
+        List<ToolCall> whole;
+        try {
+            whole = calls.complete();
+        } catch (IllegalArgumentException e) {
+            finishReason = null; // the answer is not whole: the turn fails instead of handing on a broken call
+            throw protocol("a tool call whose " + e.getMessage(), data, e);
+        }
+        if (!whole.isEmpty() && finishReason == FinishReason.STOP) {
+            finishReason = FinishReason.TOOL_CALLS; // some servers say stop after calls; the client must run them
+        }
+        return new Event(content.delta(), true, false, whole);
     }
 
     /** A content delta: counted and kept when not empty. */
@@ -119,6 +151,11 @@ final class ChatChunk {
         String shown = errors.shown(line.length() > 200 ? line.substring(0, 200) : line);
         return new EngineException(Kind.PROTOCOL, "the OpenAI-compatible server at " + errors.base() + " sent " + what
                 + ": " + shown, cause);
+    }
+
+    /** The tool calls completed so far. */
+    List<ToolCall> toolCalls() {
+        return calls.completed();
     }
 
     String text() {

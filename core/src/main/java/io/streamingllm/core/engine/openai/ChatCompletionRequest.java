@@ -3,6 +3,9 @@ package io.streamingllm.core.engine.openai;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ResponseFormat;
+import io.streamingllm.core.engine.ToolCall;
+import io.streamingllm.core.engine.ToolDefinition;
+import io.streamingllm.core.engine.ToolOptions;
 import jakarta.json.Json;
 import jakarta.json.stream.JsonGenerator;
 import jakarta.json.stream.JsonGeneratorFactory;
@@ -34,7 +37,7 @@ final class ChatCompletionRequest {
             g.write("model", model);
             g.writeStartArray("messages");
             for (ChatMessage m : messages) {
-                g.writeStartObject().write("role", m.role().wireName()).write("content", m.content()).writeEnd();
+                message(g, m);
             }
             g.writeEnd();
             g.write("stream", true);
@@ -57,9 +60,50 @@ final class ChatCompletionRequest {
                 g.writeEnd();
             }
             responseFormat(g, o.format());
+            tools(g, o.tools());
             g.writeEnd();
         }
         return out.toByteArray();
+    }
+
+    /** A message; an assistant's calls carry their arguments as a JSON string, a tool's result names its call. */
+    private static void message(JsonGenerator g, ChatMessage m) {
+        g.writeStartObject().write("role", m.role().wireName()).write("content", m.content());
+        if (!m.toolCalls().isEmpty()) {
+            g.writeStartArray("tool_calls");
+            for (ToolCall c : m.toolCalls()) {
+                g.writeStartObject().write("id", c.id()).write("type", "function")
+                        .writeStartObject("function").write("name", c.name()).write("arguments", c.arguments())
+                        .writeEnd().writeEnd();
+            }
+            g.writeEnd();
+        }
+        if (m.toolCallId() != null) {
+            g.write("tool_call_id", m.toolCallId());
+        }
+        g.writeEnd();
+    }
+
+    private static void tools(JsonGenerator g, ToolOptions t) {
+        if (t.definitions().isEmpty()) {
+            return;
+        }
+        g.writeStartArray("tools");
+        for (ToolDefinition d : t.definitions()) {
+            g.writeStartObject().write("type", "function").writeStartObject("function").write("name", d.name())
+                    .write("description", d.description()).write("parameters", d.parameters()).writeEnd().writeEnd();
+        }
+        g.writeEnd();
+        switch (t.choice()) {
+            case AUTO -> { }
+            case NONE -> g.write("tool_choice", "none");
+            case REQUIRED -> g.write("tool_choice", "required");
+            case FUNCTION -> g.writeStartObject("tool_choice").write("type", "function")
+                    .writeStartObject("function").write("name", t.function()).writeEnd().writeEnd();
+        }
+        if (t.parallel() != null) {
+            g.write("parallel_tool_calls", t.parallel());
+        }
     }
 
     private static void responseFormat(JsonGenerator g, ResponseFormat f) {

@@ -6,6 +6,7 @@ import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.http.ErrorBody;
 import io.streamingllm.core.engine.http.NdjsonBody;
 import io.streamingllm.core.engine.http.TransportFailures;
@@ -181,6 +182,9 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
             if (event.delta() != null && !event.delta().isEmpty()) {
                 listener.onToken(event.delta());
             }
+            for (ToolCall call : event.calls()) {
+                listener.onToolCall(call);
+            }
             if (event.finished() && drainCheck == null) {
                 if (!stop.compareAndSet(null, Stop.FINISHED)) {
                     return false; // cancelled or timed out meanwhile: settled as such
@@ -285,7 +289,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
         FinishReason finish = chunks.finishReason() == null ? FinishReason.STOP : chunks.finishReason();
         return new GenerationResult(chunks.text(), finish, chunks.promptTokens(),
                 chunks.completionTokens() >= 0 ? chunks.completionTokens() : chunks.deltas(),
-                total, 0, firstToken, total - firstToken, usage);
+                total, 0, firstToken, total - firstToken, usage, chunks.toolCalls());
     }
 
     private void finishCancelled() {

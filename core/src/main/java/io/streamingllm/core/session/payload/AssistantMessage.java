@@ -1,11 +1,14 @@
 package io.streamingllm.core.session.payload;
 
 import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventType;
 import io.streamingllm.core.log.Visibility;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
+
+import java.util.List;
 
 import static io.streamingllm.core.session.payload.PayloadJson.JSON;
 import static io.streamingllm.core.session.payload.PayloadJson.fromWire;
@@ -22,6 +25,7 @@ import static io.streamingllm.core.session.payload.PayloadKeys.MODEL;
 import static io.streamingllm.core.session.payload.PayloadKeys.PROMPT_EVAL_DURATION;
 import static io.streamingllm.core.session.payload.PayloadKeys.PROMPT_TOKENS;
 import static io.streamingllm.core.session.payload.PayloadKeys.TOKENS;
+import static io.streamingllm.core.session.payload.PayloadKeys.TOOL_CALLS;
 import static io.streamingllm.core.session.payload.PayloadKeys.TOTAL_DURATION;
 import static io.streamingllm.core.session.payload.PayloadKeys.TURN;
 import static io.streamingllm.core.session.payload.PayloadKeys.WINDOW;
@@ -40,11 +44,25 @@ import static io.streamingllm.core.session.payload.PayloadKeys.WINDOW;
  * @param totalDuration    nanoseconds, as the engine reported (the turn's wall time when it failed)
  * @param window           null when not recorded
  * @param error            what went wrong when {@code finishReason} is error, else null
+ * @param toolCalls        the tools the reply called, in order; empty when none
  */
 public record AssistantMessage(String content, String agentId, String model, int turn, FinishReason finishReason,
                                int tokens, int promptTokens, int completionTokens, long totalDuration,
                                long loadDuration, long promptEvalDuration, long evalDuration, WindowState window,
-                               String error) {
+                               String error, List<ToolCall> toolCalls) {
+    public AssistantMessage {
+        toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
+    }
+
+    /** A reply that called no tools. */
+    public AssistantMessage(String content, String agentId, String model, int turn, FinishReason finishReason,
+                            int tokens, int promptTokens, int completionTokens, long totalDuration,
+                            long loadDuration, long promptEvalDuration, long evalDuration, WindowState window,
+                            String error) {
+        this(content, agentId, model, turn, finishReason, tokens, promptTokens, completionTokens, totalDuration,
+                loadDuration, promptEvalDuration, evalDuration, window, error, List.of());
+    }
+
     public JsonObject toJson() {
         JsonObjectBuilder b = JSON.createObjectBuilder()
                 .add(CONTENT, content)
@@ -65,6 +83,9 @@ public record AssistantMessage(String content, String agentId, String model, int
         if (error != null) {
             b.add(ERROR, error);
         }
+        if (!toolCalls.isEmpty()) {
+            b.add(TOOL_CALLS, ToolPayloads.calls(toolCalls));
+        }
         return b.build();
     }
 
@@ -80,6 +101,7 @@ public record AssistantMessage(String content, String agentId, String model, int
                 payload.getInt(PROMPT_TOKENS, -1), payload.getInt(COMPLETION_TOKENS, -1),
                 getLong(payload, TOTAL_DURATION, 0), getLong(payload, LOAD_DURATION, 0),
                 getLong(payload, PROMPT_EVAL_DURATION, 0), getLong(payload, EVAL_DURATION, 0),
-                window == null ? null : WindowState.from(window), payload.getString(ERROR, null));
+                window == null ? null : WindowState.from(window), payload.getString(ERROR, null),
+                ToolPayloads.calls(payload.get(TOOL_CALLS)));
     }
 }

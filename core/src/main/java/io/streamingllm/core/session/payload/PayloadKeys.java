@@ -25,6 +25,13 @@ public final class PayloadKeys {
     public static final String KIND = "kind";
     public static final String SINK_TOKENS = "sink_tokens";
     public static final String RECENT_TOKENS = "recent_tokens";
+    public static final String TOOL_CALLS = "tool_calls";
+    public static final String TOOL_RESULTS = "tool_results";
+    public static final String ID = "id";
+    public static final String NAME = "name";
+    public static final String ARGUMENTS = "arguments";
+    public static final String TOOL_CALL_ID = "tool_call_id";
+    public static final String TOOL_NAME = "tool_name";
 
     private PayloadKeys() {
     }

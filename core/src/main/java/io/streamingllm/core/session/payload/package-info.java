@@ -8,18 +8,20 @@
  * <table>
  *   <caption>Event payloads</caption>
  *   <tr><th>event (visibility)</th><th>key</th><th>JSON</th><th>meaning</th><th>absent</th></tr>
- *   <tr><td rowspan="4">USER_MESSAGE (user)<br>{@link io.streamingllm.core.session.payload.UserMessage}</td>
+ *   <tr><td rowspan="5">USER_MESSAGE (user)<br>{@link io.streamingllm.core.session.payload.UserMessage}</td>
  *       <td>{@code content}</td><td>string</td><td>the user's message</td><td>""</td></tr>
  *   <tr><td>{@code agent_id}</td><td>string</td><td>the agent owning the conversation</td><td>null</td></tr>
  *   <tr><td>{@code turn}</td><td>int</td><td>the turn's number, from 1</td><td>0</td></tr>
  *   <tr><td>{@code tokens}</td><td>int</td><td>the message's tokens as counted for the window</td><td>0</td></tr>
- *   <tr><td rowspan="14">ASSISTANT_MESSAGE (user)<br>{@link io.streamingllm.core.session.payload.AssistantMessage}</td>
+ *   <tr><td>{@code tool_results}</td><td>array of object</td><td>present only when the client handed back tool
+ *       results: {@code {tool_call_id, tool_name, content}} each, in order</td><td>[]</td></tr>
+ *   <tr><td rowspan="15">ASSISTANT_MESSAGE (user)<br>{@link io.streamingllm.core.session.payload.AssistantMessage}</td>
  *       <td>{@code content}</td><td>string</td><td>the reply (the partial text of a cancelled or failed turn)</td><td>""</td></tr>
  *   <tr><td>{@code agent_id}</td><td>string</td><td>the agent owning the conversation</td><td>null</td></tr>
  *   <tr><td>{@code model}</td><td>string</td><td>the engine's model</td><td>null</td></tr>
  *   <tr><td>{@code turn}</td><td>int</td><td>the number of the turn it answers</td><td>0</td></tr>
  *   <tr><td>{@code finish_reason}</td><td>string</td><td>{@code stop}, {@code length}, {@code cancelled} or
- *       {@code error}; only stop and length enter later prompts</td><td>null</td></tr>
+ *       {@code error} or {@code tool_calls}; only stop and length enter later prompts</td><td>null</td></tr>
  *   <tr><td>{@code tokens}</td><td>int</td><td>the reply's tokens as counted for the window</td><td>0</td></tr>
  *   <tr><td>{@code prompt_tokens}</td><td>int</td><td>as the engine reported; -1 for a failed turn</td><td>-1</td></tr>
  *   <tr><td>{@code completion_tokens}</td><td>int</td><td>as the engine reported; -1 for a failed turn</td><td>-1</td></tr>
@@ -29,6 +31,9 @@
  *   <tr><td>{@code eval_duration}</td><td>long</td><td>ns, as the engine reported</td><td>0</td></tr>
  *   <tr><td>{@code window}</td><td>object</td><td>the window the prompt was built in (below)</td><td>null</td></tr>
  *   <tr><td>{@code error}</td><td>string</td><td>present only when the turn failed: what went wrong</td><td>null</td></tr>
+ *   <tr><td>{@code tool_calls}</td><td>array of object</td><td>present only when the reply called tools:
+ *       {@code {id, name, arguments}} each (arguments as JSON object text), in order; finish reason
+ *       {@code tool_calls}</td><td>[]</td></tr>
  *   <tr><td rowspan="5">SUMMARY_REFRESH (internal)<br>{@link io.streamingllm.core.session.payload.SummaryRefresh}</td>
  *       <td>{@code summary_ref}</td><td>string</td><td>SHA-256 hex of the new summary, as in its file</td><td>null</td></tr>
  *   <tr><td>{@code evicted_event_ids}</td><td>array of string</td><td>USER_MESSAGE ids of the turns that left the
