@@ -110,6 +110,11 @@ public final class UpstreamPool implements ModelEngine {
         return upstreams.stream().map(Upstream::status).toList();
     }
 
+    /** The first upstream in configuration order that is up (the first when none is), for calls any one answers. */
+    public ModelEngine firstUp() {
+        return upstreams.stream().filter(Upstream::up).findFirst().orElse(upstreams.getFirst()).engine();
+    }
+
     PoolListener listener() {
         return listener;
     }
