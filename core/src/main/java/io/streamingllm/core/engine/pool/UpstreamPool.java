@@ -213,7 +213,7 @@ public final class UpstreamPool implements ModelEngine {
         } else if (order.getFirst() != chosen) {
             reason = "its upstream is above the load bound";
         } else {
-            reason = "an upstream came back or joined";
+            reason = "back to its first choice (it has room again, came back or joined)";
         }
         return reason;
     }
