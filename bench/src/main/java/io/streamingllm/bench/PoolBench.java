@@ -39,6 +39,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PoolBench {
     private static final String MODEL = "llama3.2:latest";
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** The engines' token timeout: short, so that a turn stuck on the closed upstream fails over within the run. */
+    private static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(5);
     /** Failed turns by the kind of their error, over all runs. */
     private static final Map<String, Integer> FAILURES = new ConcurrentHashMap<>();
 
@@ -72,7 +74,7 @@ public final class PoolBench {
             List<ModelEngine> members = new ArrayList<>();
             Map<String, ModelEngine> byUrl = new LinkedHashMap<>();
             for (FakeOllama f : fakes) {
-                ModelEngine e = new OllamaEngine(f.baseUri(), MODEL, TIMEOUT);
+                ModelEngine e = new OllamaEngine(f.baseUri(), MODEL, TOKEN_TIMEOUT);
                 members.add(e);
                 byUrl.put(f.baseUri().toString(), e);
             }

@@ -84,10 +84,14 @@ public final class UpstreamPool implements ModelEngine {
         return new UpstreamPool(members, PoolSettings.DEFAULTS, PoolListener.logging());
     }
 
-    /** Kinds that say the upstream, not the request, failed: another upstream may well serve the turn. */
+    /**
+     * Kinds that say the upstream, not the request, failed: another upstream may well serve the turn. A token
+     * timeout counts: an upstream that stays silent (stalled, or a connection it closed that the client did not
+     * notice) should not keep its conversations.
+     */
     static boolean upstreamsFault(EngineException.Kind kind) {
         return kind == EngineException.Kind.UNREACHABLE || kind == EngineException.Kind.UPSTREAM_ERROR
-                || kind == EngineException.Kind.DROPPED;
+                || kind == EngineException.Kind.DROPPED || kind == EngineException.Kind.TIMEOUT;
     }
 
     /** The placement key of a call without a conversation: its leading system messages, else its first message. */

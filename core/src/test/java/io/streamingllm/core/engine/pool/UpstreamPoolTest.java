@@ -66,10 +66,14 @@ class UpstreamPoolTest {
     }
 
     private UpstreamPool pool(int size, PoolSettings settings) {
+        return pool(size, settings, Duration.ofSeconds(10));
+    }
+
+    private UpstreamPool pool(int size, PoolSettings settings, Duration tokenTimeout) {
         Map<String, ModelEngine> members = new LinkedHashMap<>();
         for (String name : NAMES.subList(0, size)) {
             URI url = fakes.get(name).baseUri();
-            members.put(url.toString(), new OllamaEngine(url, MODEL, Duration.ofSeconds(10)));
+            members.put(url.toString(), new OllamaEngine(url, MODEL, tokenTimeout));
         }
         UpstreamPool pool = new UpstreamPool(members, settings, recorder());
         pools.add(pool);
@@ -274,6 +278,20 @@ class UpstreamPoolTest {
         assertTrue(!status(pool, "A").up(), "three 500s in a row take A out");
         assertEquals(3, status(pool, "A").failures());
         assertEquals(3, events.stream().filter(e -> e.startsWith("retried")).count(), events.toString());
+    }
+
+    @Test
+    void anUpstreamSilentBeforeItsFirstTokenIsLeftForTheNextOne() throws Exception {
+        UpstreamPool pool = pool(3, FAST, Duration.ofSeconds(1));
+        Map<String, List<String>> homedOn = new HashMap<>();
+        for (int c = 0; c < 60; c++) {
+            homedOn.computeIfAbsent(served(pool, "conv-" + c), k -> new ArrayList<>()).add("conv-" + c);
+        }
+        fakes.get("C").reply(FakeOllama.Reply.tokens("C").stallBeforeHeaders());
+        String conversation = homedOn.get("C").getFirst();
+        assertTrue(Set.of("A", "B").contains(served(pool, conversation)), "served after C's token timeout");
+        assertTrue(events.contains("retried " + conversation), events.toString());
+        assertEquals(1, status(pool, "C").failures(), "the silence counts against C");
     }
 
     @Test
