@@ -21,11 +21,14 @@
 #         and heap per resident conversation with a full window (args: [turns, 10000] [conversations, 400])
 #   upstream  the engines' own CPU per relayed token: Ollama (NDJSON) vs OpenAI-compatible (SSE) engine, each
 #         streaming from its fake upstream at full speed (args: [sessions, 200] [rounds, 20] [tokens per reply, 32])
+#   pool  several upstreams behind one engine: tokens/s and TTFT with 1 and 3 fake Ollamas, the share of turns that
+#         reach the previous turn's upstream (pool placement vs round-robin), failover when one is closed mid-run
+#         (args: [sessions, 300] [turns, 5] [tokens per reply, 16] [ms/token, 20])
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws v1 session query upstream" >&2
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws v1 session query upstream pool" >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -38,6 +41,7 @@ case "$scenario" in
   session) main=io.streamingllm.bench.SessionBench ;;
   query) main=io.streamingllm.bench.QueryBench ;;
   upstream) main=io.streamingllm.bench.UpstreamBench ;;
+  pool) main=io.streamingllm.bench.PoolBench ;;
   *) echo "unknown scenario: $scenario" >&2; usage ;;
 esac
 

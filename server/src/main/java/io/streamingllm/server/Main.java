@@ -12,6 +12,7 @@ import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ollama.OllamaEngine;
+import io.streamingllm.core.engine.pool.UpstreamPool;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.summary.SummaryStore;
@@ -47,6 +48,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Sidecar entry point: configuration from {@code STREAMING_LLM_*} (and {@code --host H --port P}), the engine,
@@ -131,8 +133,11 @@ public final class Main {
      * unmatched path or method is JSON like every other error.
      */
     static void routing(HttpRouting.Builder routing, WsRouting.Builder webSockets, Services s) {
-        Optional<OllamaEngine> upstream = s.engine() instanceof OllamaEngine ollama ? Optional.of(ollama)
-                : Optional.empty();
+        Optional<UpstreamPool> pool = s.engine() instanceof UpstreamPool p ? Optional.of(p) : Optional.empty();
+        Supplier<Optional<OllamaEngine>> upstream = () -> {
+            ModelEngine engine = pool.map(UpstreamPool::firstUp).orElse(s.engine());
+            return engine instanceof OllamaEngine ollama ? Optional.of(ollama) : Optional.empty();
+        };
         ChatRelay relay = new ChatRelay(s.chat(), s.gate(), s.metrics(), s.settings());
         routing.addFilter(new ConnectionCap(s.connections(), HEALTHZ))
                 .addFilter(s.cors())
@@ -140,14 +145,14 @@ public final class Main {
                 .addFilter(new NoTrailingSlash())
                 .addFilter(new TurnAdmissionFilter(s.admission(), Main::startsTurn))
                 .register(HEALTHZ, HealthRoutes.liveness())
-                .register("/readyz", HealthRoutes.readiness(s.gate(), s.engine(), s.log()))
+                .register("/readyz", HealthRoutes.readiness(s.gate(), s.engine(), s.log(), pool))
                 .register("/agents", new AgentRoutes(s.agents()))
                 .register("/conversations", new ConversationRoutes(s.chat(), s.log(), s.gate(), s.metrics(),
                         s.settings()))
                 .register("/events", new EventRoutes(s.log()))
                 .register("/api", new OllamaApi(relay, s.engine()), new OllamaModels(s.engine(), upstream))
                 .register(ErrorBodies.OPENAI_PREFIX, new OpenAiChat(relay, s.engine()), new OpenAiModels(s.engine()))
-                .register("/metrics", new MetricsRoutes(s.metrics()))
+                .register("/metrics", new MetricsRoutes(s.metrics(), pool))
                 .get("/", s.playground()::index)
                 .register(PlaygroundRoutes.MOUNT, s.playground())
                 .get(WS_CHAT, WsChat::refusePlainHttp)

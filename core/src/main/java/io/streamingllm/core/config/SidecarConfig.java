@@ -23,7 +23,7 @@ public record SidecarConfig(
         int echoDelayMs,
         SummaryMode summaryMode,
         int summarySize,
-        URI ollamaUrl,
+        List<URI> ollamaUrls,
         String host,
         int port,
         Path dataDir,
@@ -37,7 +37,7 @@ public record SidecarConfig(
         Duration shutdownGrace,
         int kvDiskMb,
         Duration logRetry,
-        URI openAiUrl,
+        List<URI> openAiUrls,
         Secret openAiApiKey,
         Limits limits) {
 
@@ -92,7 +92,7 @@ public record SidecarConfig(
             new Key(ECHO_DELAY_MS, "0", "per-token delay of the echo engine, for load tests"),
             new Key(SUMMARY_MODE, "extractive", "extractive, or llm (the model rewrites the summary after a turn)"),
             new Key(SUMMARY_SIZE, "", "summary budget in tokens; empty = a quarter of RECENT_SIZE"),
-            new Key(OLLAMA_URL, "http://127.0.0.1:11434", "Ollama base URL"),
+            new Key(OLLAMA_URL, "http://127.0.0.1:11434", "Ollama base URL; several, comma-separated, make a pool: each conversation sticks to one, load is bounded, a failing one is taken out"),
             new Key(HOST, "0.0.0.0", "bind address"),
             new Key(PORT, "8000", "listen port"),
             new Key(DATA_DIR, "./data", "root of the data layout (logs, summaries, archive)"),
@@ -107,7 +107,7 @@ public record SidecarConfig(
             new Key(KV_DISK_MB, "4096", "local engine: MiB of disk for conversations' saved KV caches in $STREAMING_LLM_DATA_DIR/kv (least recently used deleted first); 0 = not saved"),
             new Key(LOG_RETRY_S, "5", "seconds a log write that fails (disk full, I/O error) is retried before its turn fails; /readyz is 503 meanwhile"),
             new Key(JDK_DIRS, "/usr/lib/jvm", "run script: colon-separated directories searched for a JDK 22+ after JAVA_HOME and PATH"),
-            new Key(OPENAI_URL, "http://127.0.0.1:8080/v1", "base URL (ending in /v1) of the OpenAI-compatible server for openai:NAME: llama-server :8080/v1, vLLM :8000/v1"),
+            new Key(OPENAI_URL, "http://127.0.0.1:8080/v1", "base URL (ending in /v1) of the OpenAI-compatible server for openai:NAME: llama-server :8080/v1, vLLM :8000/v1; several, comma-separated, make a pool like STREAMING_LLM_OLLAMA_URL"),
             new Key(OPENAI_API_KEY, "", "API key sent as a Bearer token to the OpenAI-compatible server; empty = none; never logged"),
             new Key(MAX_CONNECTIONS, "4096", "open client connections; beyond, 503 and the connection closed (never more than the descriptor limit allows)"),
             new Key(MAX_WEBSOCKETS, "2048", "open WebSockets; beyond, close 1013 (try again later)"),
@@ -151,7 +151,7 @@ public record SidecarConfig(
                 r.intIn(ECHO_DELAY_MS, 0, 60_000),
                 r.summaryMode(),
                 summarySize,
-                r.httpUri(OLLAMA_URL),
+                r.httpUris(OLLAMA_URL),
                 r.host(),
                 r.intIn(PORT, 0, 65535),
                 dataDir,
@@ -165,12 +165,22 @@ public record SidecarConfig(
                 Duration.ofSeconds(r.intIn(SHUTDOWN_GRACE_S, 0, 3_600)),
                 r.intIn(KV_DISK_MB, 0, 1 << 30),
                 Duration.ofSeconds(r.intIn(LOG_RETRY_S, 0, 3_600)),
-                r.httpUri(OPENAI_URL),
+                r.httpUris(OPENAI_URL),
                 new Secret(r.raw(OPENAI_API_KEY)),
                 new Limits(r.intIn(MAX_CONNECTIONS, 1, 1 << 20), r.intIn(MAX_WEBSOCKETS, 1, 1 << 20),
                         r.intIn(MAX_TURNS_PER_SOCKET, 1, 1 << 16), r.intIn(MAX_TURNS_PER_CLIENT, 1, 1 << 20),
                         Duration.ofSeconds(r.intIn(READ_TIMEOUT_S, 1, 3_600)),
                         r.intIn(MAX_UPSTREAM_LINE_KB, 1, 1 << 20)));
+    }
+
+    /** The first (with one URL, the only) Ollama upstream. */
+    public URI ollamaUrl() {
+        return ollamaUrls.getFirst();
+    }
+
+    /** The first (with one URL, the only) OpenAI-compatible upstream. */
+    public URI openAiUrl() {
+        return openAiUrls.getFirst();
     }
 
     /** Where the local engine saves conversations' KV caches. */
@@ -186,8 +196,8 @@ public record SidecarConfig(
     /** A copy with another model (tests and embedding apps). */
     public SidecarConfig withModel(ModelSpec spec) {
         return new SidecarConfig(spec, streamingEnabled, startSize, recentSize, maxNewTokens, echoDelayMs, summaryMode,
-                summarySize, ollamaUrl, host, port, dataDir, logDir, summaryDir, agentsDir, apiToken, corsOrigins,
-                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry, openAiUrl, openAiApiKey, limits);
+                summarySize, ollamaUrls, host, port, dataDir, logDir, summaryDir, agentsDir, apiToken, corsOrigins,
+                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry, openAiUrls, openAiApiKey, limits);
     }
 
     private record Reader(Map<String, String> env) {
@@ -236,8 +246,34 @@ public record SidecarConfig(
             };
         }
 
-        URI httpUri(String key) {
+        /** A comma-separated list of http(s) URLs, each checked; the error names the variable and the bad entry. */
+        List<URI> httpUris(String key) {
             String v = raw(key);
+            List<URI> uris = new java.util.ArrayList<>();
+            for (String part : v.split(",", -1)) {
+                String one = part.trim();
+                if (one.isEmpty()) {
+                    throw bad(key, v, "comma-separated http(s) URLs without empty entries, such as " + defaults().get(key));
+                }
+                URI u;
+                try {
+                    u = httpUri(key, one);
+                } catch (ConfigException e) {
+                    if (!v.contains(",")) {
+                        throw e;
+                    }
+                    throw bad(key, v, "comma-separated http(s) URLs such as " + defaults().get(key) + " ("
+                            + ConfigException.show(one) + " is not one)");
+                }
+                if (uris.contains(u)) {
+                    throw bad(key, v, "distinct URLs (" + u + " is listed twice)");
+                }
+                uris.add(u);
+            }
+            return List.copyOf(uris);
+        }
+
+        URI httpUri(String key, String v) {
             try {
                 URI u = new URI(v);
                 if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))

@@ -68,6 +68,11 @@ class SidecarConfigTest {
         assertEquals(Optional.of("t0k"), explicit.apiToken());
         assertEquals(List.of("http://a", "http://b"), explicit.corsOrigins());
         assertEquals(URI.create("http://ollama:11434"), explicit.ollamaUrl());
+        SidecarConfig pool = SidecarConfig.fromEnv(Map.of(SidecarConfig.OLLAMA_URL,
+                " http://gpu-1:11434/ , http://gpu-2:11434,https://gpu-3"));
+        assertEquals(List.of(URI.create("http://gpu-1:11434"), URI.create("http://gpu-2:11434"),
+                URI.create("https://gpu-3")), pool.ollamaUrls(), "a comma-separated list is a pool, in order");
+        assertEquals(URI.create("http://gpu-1:11434"), pool.ollamaUrl());
         assertEquals(25, SidecarConfig.fromEnv(Map.of(SidecarConfig.RECENT_SIZE, "100")).summarySize());
     }
 
@@ -118,6 +123,10 @@ class SidecarConfigTest {
             "STREAMING_LLM_OPENAI_URL|not a url",
             "STREAMING_LLM_OPENAI_URL|ftp://host:21/v1",
             "STREAMING_LLM_OPENAI_URL|127.0.0.1:8080/v1",
+            "STREAMING_LLM_OLLAMA_URL|http://a:11434,,http://b:11434",
+            "STREAMING_LLM_OLLAMA_URL|http://a:11434,b:11434",
+            "STREAMING_LLM_OLLAMA_URL|http://a:11434,http://a:11434/",
+            "STREAMING_LLM_OPENAI_URL|http://vllm-1:8000/v1,ftp://vllm-2/v1",
             "STREAMING_LLM_MODEL|openai:",
             "STREAMING_LLM_MODEL|openai:two words",
     })
@@ -185,6 +194,7 @@ class SidecarConfigTest {
                 SidecarConfig.OPENAI_URL, "http://vllm:8000/v1/", SidecarConfig.OPENAI_API_KEY, " sk-secret-123 "));
         assertEquals(new ModelSpec(ModelSpec.Kind.OPENAI, "Qwen/Qwen2.5-7B-Instruct"), c.model());
         assertEquals(URI.create("http://vllm:8000/v1"), c.openAiUrl());
+        assertEquals(List.of(URI.create("http://vllm:8000/v1")), c.openAiUrls());
         assertEquals("sk-secret-123", c.openAiApiKey().value());
         assertFalse(c.toString().contains("sk-secret-123"), "the key is not printed with the configuration: " + c);
         assertFalse(c.openAiApiKey().toString().contains("secret"), c.openAiApiKey().toString());

@@ -99,10 +99,11 @@ public final class FakeOllama implements AutoCloseable {
     private volatile boolean recording = true;
     private volatile boolean closed;
 
-    private FakeOllama(List<String> models) throws IOException {
+    private FakeOllama(List<String> models, int port) throws IOException {
         this.models = List.copyOf(models);
         this.server = new ServerSocket();
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 4096);
         Thread.ofVirtual().name("fake-ollama-accept").start(this::acceptLoop);
     }
 
@@ -114,9 +115,18 @@ public final class FakeOllama implements AutoCloseable {
     /** Starts a fake that lists and serves {@code models} ({@code NAME} means {@code NAME:latest}). */
     public static FakeOllama start(String... models) {
         try {
-            return new FakeOllama(Arrays.asList(models));
+            return new FakeOllama(Arrays.asList(models), 0);
         } catch (IOException e) {
             throw new IllegalStateException("cannot bind a loopback port for the fake Ollama", e);
+        }
+    }
+
+    /** Starts a fake on loopback port {@code port}: an upstream that was closed coming back at its URL. */
+    public static FakeOllama startOn(int port, String... models) {
+        try {
+            return new FakeOllama(Arrays.asList(models), port);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot bind loopback port " + port + " for the fake Ollama", e);
         }
     }
 

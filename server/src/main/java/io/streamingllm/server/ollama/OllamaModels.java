@@ -21,6 +21,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import static io.streamingllm.server.json.JsonText.JSON;
 
@@ -35,12 +36,13 @@ public final class OllamaModels implements HttpService {
     static final String VERSION = "0.9.0";
 
     private final ModelEngine engine;
-    private final Optional<OllamaEngine> upstream;
+    private final Supplier<Optional<OllamaEngine>> upstreams;
     private final Instant started = Instant.now();
 
-    public OllamaModels(ModelEngine engine, Optional<OllamaEngine> upstream) {
+    /** {@code upstreams}: the Ollama to pass model questions to, asked per request (a pool answers one that is up). */
+    public OllamaModels(ModelEngine engine, Supplier<Optional<OllamaEngine>> upstreams) {
         this.engine = engine;
-        this.upstream = upstream;
+        this.upstreams = upstreams;
     }
 
     @Override
@@ -54,6 +56,7 @@ public final class OllamaModels implements HttpService {
     }
 
     private void tags(ServerRequest req, ServerResponse res) {
+        Optional<OllamaEngine> upstream = upstreams.get();
         if (upstream.isPresent()) {
             pass(res, upstream.get().forward("GET", "/api/tags", null));
             return;
@@ -62,6 +65,7 @@ public final class OllamaModels implements HttpService {
     }
 
     private void version(ServerRequest req, ServerResponse res) {
+        Optional<OllamaEngine> upstream = upstreams.get();
         if (upstream.isPresent()) {
             pass(res, upstream.get().forward("GET", "/api/version", null));
             return;
@@ -71,6 +75,7 @@ public final class OllamaModels implements HttpService {
 
     private void show(ServerRequest req, ServerResponse res) {
         JsonObject body = RequestBody.jsonObject(req);
+        Optional<OllamaEngine> upstream = upstreams.get();
         if (upstream.isPresent()) {
             pass(res, upstream.get().forward("POST", "/api/show", Responses.write(body).getBytes(StandardCharsets.UTF_8)));
             return;
