@@ -1,6 +1,6 @@
 package io.streamingllm.core.engine.openai;
 
-import java.nio.charset.StandardCharsets;
+import io.streamingllm.core.engine.http.PlainJson;
 
 /**
  * The fast path for the events that make up almost all of a streamed chat completion:
@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * chunk, llama-server's {@code timings}, an error, a malformed event) is left to the full parser, so the outcome is
  * the same as parsing every event fully.
  */
-final class PlainChunks {
+final class PlainChunks extends PlainJson {
     private static final byte[] CHOICES = ascii("choices");
     private static final byte[] DELTA = ascii("delta");
     private static final byte[] CONTENT = ascii("content");
@@ -23,14 +23,8 @@ final class PlainChunks {
     private static final byte[] TRUE = ascii("true");
     private static final byte[] FALSE = ascii("false");
 
-    private final byte[] b;
-    private final int end;
-    private int pos;
-
     private PlainChunks(byte[] b, int from, int length) {
-        this.b = b;
-        this.pos = from;
-        this.end = from + length;
+        super(b, from, length);
     }
 
     /**
@@ -141,152 +135,6 @@ final class PlainChunks {
             }
         } else {
             throw NotPlain.INSTANCE;
-        }
-    }
-
-    /** Skips a string; a key must be plain (no escapes), so that it can be compared byte for byte. */
-    private void skipString(boolean key) {
-        expect('"');
-        while (true) {
-            int c = next();
-            if (c == '"') {
-                return;
-            }
-            if (c < 0x20 && c >= 0 || c == '\\' && key) {
-                throw NotPlain.INSTANCE;
-            }
-            if (c == '\\') {
-                escape(null);
-            }
-        }
-    }
-
-    /** Reads a string value: plain runs decoded as UTF-8 in one go, escapes as JSON defines them. */
-    private String string() {
-        expect('"');
-        int start = pos;
-        StringBuilder sb = null;
-        boolean ascii = true;
-        while (true) {
-            int c = next();
-            if (c == '"') {
-                int runEnd = pos - 1;
-                if (sb == null) {
-                    return new String(b, start, runEnd - start, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
-                }
-                return sb.append(new String(b, start, runEnd - start, StandardCharsets.UTF_8)).toString();
-            }
-            if (c < 0) {
-                ascii = false;
-            } else if (c < 0x20) {
-                throw NotPlain.INSTANCE;
-            } else if (c == '\\') {
-                if (sb == null) {
-                    sb = new StringBuilder(Math.max(16, 2 * (end - start)));
-                }
-                sb.append(new String(b, start, pos - 1 - start, StandardCharsets.UTF_8));
-                escape(sb);
-                start = pos;
-            }
-        }
-    }
-
-    /** After a backslash: appends the escaped char to {@code into} (or only checks it when null). */
-    private void escape(StringBuilder into) {
-        int c = next();
-        char out = switch (c) {
-            case '"' -> '"';
-            case '\\' -> '\\';
-            case '/' -> '/';
-            case 'b' -> '\b';
-            case 'f' -> '\f';
-            case 'n' -> '\n';
-            case 'r' -> '\r';
-            case 't' -> '\t';
-            case 'u' -> (char) ((hex() << 12) | (hex() << 8) | (hex() << 4) | hex());
-            default -> throw NotPlain.INSTANCE;
-        };
-        if (into != null) {
-            into.append(out);
-        }
-    }
-
-    private int hex() {
-        int c = next();
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        throw NotPlain.INSTANCE;
-    }
-
-    private void literal(byte[] word) {
-        if (end - pos < word.length) {
-            throw NotPlain.INSTANCE;
-        }
-        for (byte w : word) {
-            if (b[pos++] != w) {
-                throw NotPlain.INSTANCE;
-            }
-        }
-    }
-
-    private boolean is(int from, int to, byte[] word) {
-        if (to - from != word.length) {
-            return false;
-        }
-        for (int i = 0; i < word.length; i++) {
-            if (b[from + i] != word[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The next byte (negative for bytes of multi-byte UTF-8 sequences); the end of the event is not plain. */
-    private int next() {
-        if (pos >= end) {
-            throw NotPlain.INSTANCE;
-        }
-        return b[pos++];
-    }
-
-    private int peek() {
-        if (pos >= end) {
-            throw NotPlain.INSTANCE;
-        }
-        return b[pos];
-    }
-
-    private void expect(char c) {
-        if (next() != c) {
-            throw NotPlain.INSTANCE;
-        }
-    }
-
-    private boolean accept(char c) {
-        if (pos < end && b[pos] == c) {
-            pos++;
-            return true;
-        }
-        return false;
-    }
-
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** Thrown (preallocated, without a stack trace) where the event leaves the fast path. */
-    private static final class NotPlain extends RuntimeException {
-        static final NotPlain INSTANCE = new NotPlain();
-
-        private NotPlain() {
-            super("not a plain chat chunk", null, false, false);
         }
     }
 }
