@@ -22,10 +22,11 @@
  *           close frame, not a dropped connection)</td>
  *       <td>yes: that is all it does</td></tr>
  *   <tr><td>the engine's thread: echo, a virtual thread per generation; local, the engine's one worker;
- *           Ollama, its HTTP client's selector thread, one for all streams</td>
+ *           Ollama and OpenAI-compatible, a virtual thread per call reading its response (https upstreams: the JDK
+ *           HTTP client's selector thread, one for all streams)</td>
  *       <td>{@code TokenListener.onToken}: here {@link io.streamingllm.server.metrics.TurnMeter} counts and the
  *           stream's listener enqueues to its outbox</td>
- *       <td>never: a listener that waited would stall every stream of the Ollama engine; a client that falls
+ *       <td>never: a listener that waited would stall its upstream's stream (over https, every stream of the engine); a client that falls
  *           {@code bufferedTokens} behind has its turn cancelled instead</td></tr>
  *   <tr><td>the thread completing {@code Turn.result()}: the chat service's background virtual threads for a
  *           logged turn, the engine's for an unlogged Ollama call</td>

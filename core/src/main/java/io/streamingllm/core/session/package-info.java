@@ -47,8 +47,8 @@
  *       before anything is logged.</li>
  *   <li>A background virtual thread of the service writes the summary file and appends the USER_MESSAGE (with
  *       the SUMMARY_REFRESH of any eviction) while the reply streams.</li>
- *   <li>The {@link io.streamingllm.core.engine.TokenListener} runs on the engine's thread (for Ollama, the one
- *       selector thread every stream shares) and must not block: hand tokens to a queue if their consumer can be
+ *   <li>The {@link io.streamingllm.core.engine.TokenListener} runs on the engine's thread (for the HTTP engines, the
+ *       virtual thread reading that call's response) and should not block: hand tokens to a queue if their consumer can be
  *       slow. A listener that throws cancels the turn.</li>
  *   <li>Another background virtual thread completes the turn: it waits for the user message to be durable,
  *       appends the ASSISTANT_MESSAGE (and ERROR for a failed turn), moves the conversation's state on, lets the

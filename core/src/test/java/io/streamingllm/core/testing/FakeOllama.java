@@ -90,6 +90,7 @@ public final class FakeOllama implements AutoCloseable {
     private static final int MAX_BODY_BYTES = 64 * 1024 * 1024;
 
     private final ServerSocket server;
+    private final Thread acceptor;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final List<Exchange> exchanges = new ArrayList<>();
     private final AtomicLong requestCount = new AtomicLong();
@@ -104,7 +105,7 @@ public final class FakeOllama implements AutoCloseable {
         this.server = new ServerSocket();
         server.setReuseAddress(true);
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 4096);
-        Thread.ofVirtual().name("fake-ollama-accept").start(this::acceptLoop);
+        acceptor = Thread.ofVirtual().name("fake-ollama-accept").start(this::acceptLoop);
     }
 
     /** Starts a fake serving {@code llama3.2:latest}, answering with {@link Reply#echo()}. */
@@ -226,6 +227,13 @@ public final class FakeOllama implements AutoCloseable {
         }
         for (Connection c : connections) {
             c.shutdown();
+        }
+        // a socket closed while a thread is blocked accepting on it lets go of its port only once that thread has
+        // left accept: wait for it, so that a fake started on the same port next (startOn) can bind it
+        try {
+            acceptor.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -6,12 +6,15 @@ import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.ToolDefinition;
 import io.streamingllm.core.engine.ToolOptions;
+import io.streamingllm.core.engine.http.UpstreamRequest;
 import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonValue;
 
 import java.math.BigDecimal;
-import java.net.http.HttpRequest;
+import io.streamingllm.core.engine.http.UpstreamRequest;
+
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -76,9 +79,9 @@ final class ChatRequestJson {
         return json;
     }
 
-    /** The body for an HTTP request, without copying it. */
-    HttpRequest.BodyPublisher publisher() {
-        return HttpRequest.BodyPublishers.ofByteArray(buf, 0, len);
+    /** A POST of this body to {@code uri}, without copying it. */
+    UpstreamRequest request(URI uri, String... headers) {
+        return new UpstreamRequest(uri, List.of(headers), buf, len);
     }
 
     /** A copy of the body's bytes. */

@@ -10,6 +10,8 @@ import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ModelInfo;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.engine.http.NdjsonBody;
+import io.streamingllm.core.engine.http.StreamingHttp;
+import io.streamingllm.core.engine.http.UpstreamRequest;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonArrayBuilder;
@@ -40,14 +42,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /**
- * Streams generations from an Ollama server ({@code POST /api/chat}, NDJSON) over {@code java.net.http}.
+ * Streams generations from an Ollama server ({@code POST /api/chat}, NDJSON).
  * Each {@code message.content} delta reaches the listener as soon as its line arrives. A cancel aborts the
  * HTTP exchange (before or after the response headers), so Ollama sees the connection close and stops
  * generating. Failures complete the result with a typed {@link EngineException} whose message says
- * what to do. One {@link HttpClient} serves all calls of an engine.
+ * what to do. Streamed chat calls go through one {@link StreamingHttp} per engine, the other calls through one
+ * {@link HttpClient}.
  *
- * <p>Responses are parsed on the HTTP client's selector thread, which serves every call: listeners are called there
- * and must not block (the server's listeners only enqueue). Results complete on a virtual thread of their own.
+ * <p>Each call's response is parsed on the call's own virtual thread: listeners are called there and should not block
+ * (the server's listeners only enqueue). Results complete on a virtual thread of their own.
  */
 public final class OllamaEngine implements ModelEngine {
     private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
@@ -61,6 +64,8 @@ public final class OllamaEngine implements ModelEngine {
     private final long idleTimeoutNanos;
     private final int maxLineBytes;
     private final HttpClient http;
+    /** The streamed chat calls' transport; {@link #http} serves the rest (tags, forwarded calls). */
+    private final StreamingHttp streaming;
     private final ScheduledExecutorService watchdog;
     private final OllamaErrors errors;
 
@@ -103,10 +108,8 @@ public final class OllamaEngine implements ModelEngine {
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
-                // responses are handled on the client's selector thread: listeners only enqueue, and a hand-off to a
-                // pool thread per read cost more than the records' parsing
-                .executor(Runnable::run)
                 .build();
+        this.streaming = StreamingHttp.forUri(chatUri, CONNECT_TIMEOUT);
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "ollama-idle-watchdog");
             t.setDaemon(true);
@@ -145,13 +148,10 @@ public final class OllamaEngine implements ModelEngine {
         // Ollama serves every model it has pulled: the one a request names, else the configured one
         String requested = o.model() == null || o.model().isBlank() ? model : o.model();
         ChatRequestJson body = ChatRequestJson.write(requested, messages, o);
-        HttpRequest request = HttpRequest.newBuilder(chatUri)
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/x-ndjson")
-                .POST(body.publisher())
-                .build();
+        UpstreamRequest request = body.request(chatUri, "Content-Type", "application/json",
+                "Accept", "application/x-ndjson");
         OllamaErrors callErrors = requested.equals(model) ? errors : new OllamaErrors(base, requested);
-        OllamaGeneration generation = new OllamaGeneration(http, watchdog, callErrors, idleTimeoutNanos, maxLineBytes,
+        OllamaGeneration generation = new OllamaGeneration(streaming, watchdog, callErrors, idleTimeoutNanos, maxLineBytes,
                 listener);
         generation.start(request);
         return generation;
@@ -309,6 +309,7 @@ public final class OllamaEngine implements ModelEngine {
 
     @Override
     public void close() {
+        streaming.close();
         http.shutdownNow();
         watchdog.shutdownNow();
     }

@@ -8,6 +8,8 @@ import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.http.ErrorBody;
 import io.streamingllm.core.engine.http.NdjsonBody;
+import io.streamingllm.core.engine.http.StreamingHttp;
+import io.streamingllm.core.engine.http.UpstreamRequest;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonException;
@@ -20,8 +22,6 @@ import jakarta.json.JsonValue;
 
 import java.io.IOException;
 import java.io.StringReader;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -51,7 +51,7 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
 
     private enum Stop { CANCELLED, TIMEOUT, FINISHED }
 
-    private final HttpClient http;
+    private final StreamingHttp http;
     private final ScheduledExecutorService watchdog;
     private final OllamaErrors errors;
     private final long idleTimeoutNanos;
@@ -66,7 +66,7 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
     private final List<ToolCall> calls = new ArrayList<>();
     private final long start = System.nanoTime();
     private volatile long lastActivity = start;
-    private volatile CompletableFuture<HttpResponse<Void>> exchange;
+    private volatile CompletableFuture<Void> exchange;
     private volatile NdjsonBody body;
     private int deltas;
     private GenerationResult last;
@@ -74,12 +74,12 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
     private volatile ScheduledFuture<?> idleCheck;
     private volatile ScheduledFuture<?> drainCheck;
 
-    OllamaGeneration(HttpClient http, ScheduledExecutorService timers, OllamaErrors errors, long idleTimeoutNanos,
+    OllamaGeneration(StreamingHttp http, ScheduledExecutorService timers, OllamaErrors errors, long idleTimeoutNanos,
                      TokenListener listener) {
         this(http, timers, errors, idleTimeoutNanos, NdjsonBody.DEFAULT_MAX_LINE_BYTES, listener);
     }
 
-    OllamaGeneration(HttpClient http, ScheduledExecutorService timers, OllamaErrors errors, long idleTimeoutNanos,
+    OllamaGeneration(StreamingHttp http, ScheduledExecutorService timers, OllamaErrors errors, long idleTimeoutNanos,
                      int maxLineBytes, TokenListener listener) {
         this.http = http;
         this.watchdog = timers;
@@ -99,11 +99,11 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
         stopWith(Stop.CANCELLED);
     }
 
-    void start(HttpRequest request) {
+    void start(UpstreamRequest request) {
         scheduleWatchdog(idleTimeoutNanos);
-        CompletableFuture<HttpResponse<Void>> ex;
+        CompletableFuture<Void> ex;
         try {
-            ex = http.sendAsync(request, this::bodyFor);
+            ex = http.send(request, this::bodyFor);
         } catch (RuntimeException e) {
             failedWith(e);
             return;
@@ -142,7 +142,7 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
 
     /** Aborts the exchange: before the headers by cancelling it, after them by cancelling the body too. */
     private void abort() {
-        CompletableFuture<HttpResponse<Void>> ex = exchange;
+        CompletableFuture<Void> ex = exchange;
         if (ex != null) {
             ex.cancel(true);
         }
@@ -354,7 +354,7 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
 
     /**
      * Completes the result once, from a fresh virtual thread: what callers chain on it must never run on (and
-     * could block) the HTTP client's selector thread, which serves every call of the engine.
+     * could block) the thread reading the response.
      */
     private void settle(GenerationResult r, Throwable failure) {
         if (settled) {

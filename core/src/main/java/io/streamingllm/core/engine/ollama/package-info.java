@@ -1,5 +1,6 @@
 /**
- * The Ollama engine: {@code POST /api/chat} streamed as NDJSON over {@code java.net.http}, plus the relay of
+ * The Ollama engine: {@code POST /api/chat} streamed as NDJSON over {@link io.streamingllm.core.engine.http.StreamingHttp}
+ * (plain sockets for {@code http} URLs, {@code java.net.http} for {@code https}), plus the relay of
  * Ollama's other routes ({@code /api/tags}, {@code /api/show}, {@code /api/version}).
  *
  * <p>{@link io.streamingllm.core.engine.ollama.ChatRequestJson} writes the request body in one pass;
@@ -8,8 +9,7 @@
  * goes to Parsson); {@link io.streamingllm.core.engine.ollama.OllamaGeneration} is one call's lifecycle (cancel, idle
  * timeout, final record, settle once); {@code OllamaErrors} turns failures into typed messages that say what to do.
  *
- * <p>Threads: one {@link java.net.http.HttpClient} per engine with an inline executor, so every response of every
- * stream is parsed on the client's selector thread and listeners are called there (they must only enqueue). One
- * scheduler thread runs the idle and drain timers. Results complete on a fresh virtual thread each.
+ * <p>Threads: each streamed call is read and parsed by its own virtual thread, and listeners are called there (they
+ * should only enqueue). One scheduler thread runs the idle and drain timers. Results complete on a fresh virtual thread each.
  */
 package io.streamingllm.core.engine.ollama;

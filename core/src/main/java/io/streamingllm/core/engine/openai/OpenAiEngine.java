@@ -11,6 +11,8 @@ import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ModelInfo;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.engine.http.NdjsonBody;
+import io.streamingllm.core.engine.http.StreamingHttp;
+import io.streamingllm.core.engine.http.UpstreamRequest;
 import io.streamingllm.core.engine.http.TransportFailures;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
@@ -42,7 +44,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 /**
  * Streams generations from an OpenAI-compatible server (llama-server, vLLM, SGLang, LM Studio, a hosted API):
  * {@code POST {base}/chat/completions} with {@code stream: true}, read as server-sent events over
- * {@code java.net.http}, with the Ollama engine's threading, cancel and idle-timeout behaviour. {@code GET {base}/models}
+ * {@link StreamingHttp}, with the Ollama engine's threading, cancel and idle-timeout behaviour. {@code GET {base}/models}
  * answers {@link #models()} and {@link #health()}; {@code POST {base}/embeddings} answers {@link #embed}. The API key
  * goes out as {@code Authorization: Bearer …} and nowhere else: not in a message, a log line or {@link #toString()}.
  */
@@ -62,6 +64,8 @@ public final class OpenAiEngine implements ModelEngine {
     private final Duration maxRetryWait;
     private final int maxLineBytes;
     private final HttpClient http;
+    /** The streamed chat calls' transport; {@link #http} serves the rest (models, embeddings, health). */
+    private final StreamingHttp streaming;
     private final ScheduledExecutorService watchdog;
     private final OpenAiErrors errors;
 
@@ -108,9 +112,8 @@ public final class OpenAiEngine implements ModelEngine {
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
-                // as in the Ollama engine: events are parsed on the selector thread, listeners only enqueue
-                .executor(Runnable::run)
                 .build();
+        this.streaming = StreamingHttp.forUri(chatUri, CONNECT_TIMEOUT);
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "openai-idle-watchdog");
             t.setDaemon(true);
@@ -146,12 +149,11 @@ public final class OpenAiEngine implements ModelEngine {
         GenerationOptions o = options == null ? GenerationOptions.DEFAULTS : options;
         String wanted = o.model() == null || o.model().isBlank() ? model : o.model();
         byte[] body = ChatCompletionRequest.write(wanted, messages, o);
-        HttpRequest request = request(chatUri)
-                .header("Content-Type", "application/json")
-                .header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build();
-        OpenAiGeneration generation = new OpenAiGeneration(http, watchdog, errors, wanted, idleTimeoutNanos, maxRetryWait,
+        UpstreamRequest request = apiKey.isEmpty()
+                ? UpstreamRequest.post(chatUri, body, "Content-Type", "application/json", "Accept", "text/event-stream")
+                : UpstreamRequest.post(chatUri, body, "Content-Type", "application/json", "Accept", "text/event-stream",
+                        "Authorization", "Bearer " + apiKey);
+        OpenAiGeneration generation = new OpenAiGeneration(streaming, watchdog, errors, wanted, idleTimeoutNanos, maxRetryWait,
                 maxLineBytes, listener);
         generation.start(request);
         return generation;
@@ -289,6 +291,7 @@ public final class OpenAiEngine implements ModelEngine {
 
     @Override
     public void close() {
+        streaming.close();
         http.shutdownNow();
         watchdog.shutdownNow();
     }

@@ -9,12 +9,12 @@ import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.http.ErrorBody;
 import io.streamingllm.core.engine.http.NdjsonBody;
+import io.streamingllm.core.engine.http.StreamingHttp;
+import io.streamingllm.core.engine.http.UpstreamRequest;
 import io.streamingllm.core.engine.http.TransportFailures;
 
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -40,7 +40,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
 
     private enum Stop { CANCELLED, TIMEOUT, FINISHED }
 
-    private final HttpClient http;
+    private final StreamingHttp http;
     private final ScheduledExecutorService watchdog;
     private final OpenAiErrors errors;
     private final String model;
@@ -54,7 +54,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
     private final ChatChunk chunks;
     private final long start = System.nanoTime();
     private volatile long lastActivity = start;
-    private volatile CompletableFuture<HttpResponse<Void>> exchange;
+    private volatile CompletableFuture<Void> exchange;
     private volatile NdjsonBody body;
     private volatile boolean settled;
     private volatile ScheduledFuture<?> idleCheck;
@@ -62,7 +62,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
     private boolean retried;
     private final int maxLineBytes;
 
-    OpenAiGeneration(HttpClient http, ScheduledExecutorService timers, OpenAiErrors errors, String model,
+    OpenAiGeneration(StreamingHttp http, ScheduledExecutorService timers, OpenAiErrors errors, String model,
                      long idleTimeoutNanos, Duration maxRetryWait, int maxLineBytes, TokenListener listener) {
         this.http = http;
         this.watchdog = timers;
@@ -85,15 +85,15 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
         stopWith(Stop.CANCELLED);
     }
 
-    void start(HttpRequest request) {
+    void start(UpstreamRequest request) {
         scheduleWatchdog(idleTimeoutNanos);
         send(request);
     }
 
-    private void send(HttpRequest request) {
-        CompletableFuture<HttpResponse<Void>> ex;
+    private void send(UpstreamRequest request) {
+        CompletableFuture<Void> ex;
         try {
-            ex = http.sendAsync(request, info -> bodyFor(info, request));
+            ex = http.send(request, info -> bodyFor(info, request));
         } catch (RuntimeException e) {
             failedWith(e);
             return;
@@ -109,7 +109,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
         });
     }
 
-    private HttpResponse.BodySubscriber<Void> bodyFor(HttpResponse.ResponseInfo info, HttpRequest request) {
+    private HttpResponse.BodySubscriber<Void> bodyFor(HttpResponse.ResponseInfo info, UpstreamRequest request) {
         lastActivity = System.nanoTime();
         if (info.statusCode() != 200) {
             int status = info.statusCode();
@@ -133,7 +133,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
 
     /** Aborts the exchange: before the headers by cancelling it, after them by cancelling the body too. */
     private void abort() {
-        CompletableFuture<HttpResponse<Void>> ex = exchange;
+        CompletableFuture<Void> ex = exchange;
         if (ex != null) {
             ex.cancel(true);
         }
@@ -308,7 +308,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
 
     /**
      * Completes the result once, from a fresh virtual thread: what callers chain on it must never run on (and
-     * could block) the HTTP client's selector thread, which serves every call of the engine.
+     * could block) the thread reading the response.
      */
     private void settle(GenerationResult r, Throwable failure) {
         if (settled) {
@@ -353,7 +353,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
      * A non-200 answer: its (bounded) body becomes the failure, settled once no event is being handled; a 429 that
      * says to come back within {@code maxRetryWait} is sent again once, after that wait.
      */
-    private void failedWithStatus(int status, HttpHeaders headers, byte[] bytes, HttpRequest request) {
+    private void failedWithStatus(int status, HttpHeaders headers, byte[] bytes, UpstreamRequest request) {
         delivering.lock();
         try {
             if (settled || stop.get() != null) {
@@ -372,7 +372,7 @@ final class OpenAiGeneration implements Generation, NdjsonBody.Lines {
         }
     }
 
-    private void retryAfter(Duration wait, HttpRequest request) {
+    private void retryAfter(Duration wait, UpstreamRequest request) {
         lastActivity = System.nanoTime() + wait.toNanos(); // the wait is not the server being idle
         try {
             watchdog.schedule(() -> {

@@ -9,7 +9,7 @@
  * {@code OpenAiErrors} turns HTTP statuses and error bodies of OpenAI, vLLM and llama-server into typed failures
  * (bad key, unknown model, rate limit, context length, …) whose texts never contain the key.
  *
- * <p>Threads: as the Ollama engine, one {@link java.net.http.HttpClient} per engine with an inline executor (listeners
- * are called on its selector thread and must only enqueue), one timer thread, results completed on virtual threads.
+ * <p>Threads: as the Ollama engine, each streamed call read by its own virtual thread (listeners are called there and
+ * should only enqueue), one timer thread, results completed on virtual threads.
  */
 package io.streamingllm.core.engine.openai;

@@ -1,0 +1,533 @@
+package io.streamingllm.core.engine.http;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Streamed calls over HTTP/1.1 on plain sockets, each call run by its own virtual thread: it connects (or takes a
+ * kept-alive connection), writes the request in one write, and parses the response where it reads it, feeding the
+ * body to the handler's subscriber piece by piece from its read buffer.
+ *
+ * <p>Why not the JDK's client here: its {@code sendAsync} took about a third of a relayed turn's CPU (an exchange,
+ * filters and a chain of completion stages per call), and it reads every response on one selector thread, so when
+ * 200 turns start in the same millisecond their requests and first tokens queue on one core. Here a call costs a
+ * virtual thread and the calls spread over the cores.
+ *
+ * <p>Connections: kept alive per host and port after a body that ended by its framing (chunked or
+ * {@code Content-Length}) unless the server said {@code Connection: close}; at most {@value #MAX_IDLE_PER_HOST}
+ * idle per host, the most recently used first. A call on a kept-alive connection that the server has closed
+ * meanwhile (nothing of a response read) is sent once more on a new connection. Bodies: chunked,
+ * {@code Content-Length}, or up to the end of the stream. No TLS, no proxies, no redirects: upstreams are
+ * named by their own URL. Thread-safe.
+ */
+public final class SocketStreamingHttp implements StreamingHttp {
+    static final int MAX_IDLE_PER_HOST = 1024;
+    private static final int MAX_HEAD_BYTES = 64 * 1024;
+    private static final int BUFFER_BYTES = 16 * 1024;
+
+    private final int connectTimeoutMillis;
+    private final Map<String, Idle> idle = new ConcurrentHashMap<>();
+    private final Set<Call> calls = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    public SocketStreamingHttp(Duration connectTimeout) {
+        this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, connectTimeout.toMillis()));
+    }
+
+    @Override
+    public CompletableFuture<Void> send(UpstreamRequest request, HttpResponse.BodyHandler<Void> handler) {
+        if (!"http".equalsIgnoreCase(request.uri().getScheme()) || request.uri().getHost() == null) {
+            throw new IllegalArgumentException("not an http://HOST URL: " + request.uri());
+        }
+        Call call = new Call(request, handler);
+        calls.add(call);
+        if (closed) {
+            call.cancel(true);
+            return call;
+        }
+        Thread.ofVirtual().name("upstream-call").start(call::run);
+        return call;
+    }
+
+    /** Idle kept-alive connections now, over all hosts. For tests. */
+    int idleConnections() {
+        return idle.values().stream().mapToInt(i -> i.count.get()).sum();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Call c : calls) {
+            c.cancel(true);
+        }
+        for (Idle i : idle.values()) {
+            for (Connection c; (c = i.connections.pollFirst()) != null; ) {
+                c.close();
+            }
+        }
+    }
+
+    private static String hostKey(URI uri) {
+        return uri.getHost().toLowerCase(Locale.ROOT) + ":" + port(uri);
+    }
+
+    private static int port(URI uri) {
+        return uri.getPort() == -1 ? 80 : uri.getPort();
+    }
+
+    private Connection takeIdle(String key) {
+        Idle i = idle.get(key);
+        if (i == null) {
+            return null;
+        }
+        Connection c = i.connections.pollFirst();
+        if (c != null) {
+            i.count.decrementAndGet();
+        }
+        return c;
+    }
+
+    private void keep(String key, Connection c) {
+        Idle i = idle.computeIfAbsent(key, k -> new Idle());
+        if (closed || i.count.incrementAndGet() > MAX_IDLE_PER_HOST) {
+            i.count.decrementAndGet();
+            c.close();
+            return;
+        }
+        i.connections.addFirst(c);
+        if (closed && i.connections.remove(c)) {
+            i.count.decrementAndGet();
+            c.close();
+        }
+    }
+
+    private Connection connect(URI uri) throws IOException {
+        String host = uri.getHost();
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true); // token-sized writes and reads: no waiting for a full segment
+            s.connect(new InetSocketAddress(host, port(uri)), connectTimeoutMillis);
+            return new Connection(s);
+        } catch (SocketTimeoutException e) {
+            s.close();
+            HttpConnectTimeoutException t = new HttpConnectTimeoutException("connect timed out after "
+                    + connectTimeoutMillis + " ms");
+            t.initCause(e);
+            throw t;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private static byte[] head(UpstreamRequest r) {
+        URI uri = r.uri();
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        if (uri.getRawQuery() != null) {
+            path += "?" + uri.getRawQuery();
+        }
+        StringBuilder sb = new StringBuilder(160).append("POST ").append(path).append(" HTTP/1.1\r\nHost: ")
+                .append(uri.getHost());
+        if (uri.getPort() != -1) {
+            sb.append(':').append(uri.getPort());
+        }
+        sb.append("\r\nContent-Length: ").append(r.bodyLength()).append("\r\n");
+        List<String> h = r.headers();
+        for (int i = 0; i < h.size(); i += 2) {
+            String name = h.get(i);
+            String value = h.get(i + 1);
+            if (name.indexOf('\r') >= 0 || name.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+                throw new IllegalArgumentException("header " + name + " contains a line break");
+            }
+            sb.append(name).append(": ").append(value).append("\r\n");
+        }
+        byte[] headBytes = sb.append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
+        byte[] all = new byte[headBytes.length + r.bodyLength()];
+        System.arraycopy(headBytes, 0, all, 0, headBytes.length);
+        System.arraycopy(r.body(), 0, all, headBytes.length, r.bodyLength());
+        return all;
+    }
+
+    /** Idle connections to one host and port, with their count (a deque's size is not constant-time). */
+    private static final class Idle {
+        final ConcurrentLinkedDeque<Connection> connections = new ConcurrentLinkedDeque<>();
+        final AtomicInteger count = new AtomicInteger();
+    }
+
+    /** A socket with its read buffer; {@code buf[pos, limit)} is read but not yet consumed. */
+    private static final class Connection {
+        final Socket socket;
+        final InputStream in;
+        final OutputStream out;
+        final byte[] buf = new byte[BUFFER_BYTES];
+        int pos;
+        int limit;
+        /** Bytes read since the current request was written. */
+        long readSinceRequest;
+
+        Connection(Socket socket) throws IOException {
+            this.socket = socket;
+            this.in = socket.getInputStream();
+            this.out = socket.getOutputStream();
+        }
+
+        /** Reads more when everything read is consumed; false at the end of the stream. */
+        boolean fill() throws IOException {
+            if (pos < limit) {
+                return true;
+            }
+            int n = in.read(buf, 0, buf.length);
+            if (n < 0) {
+                return false;
+            }
+            pos = 0;
+            limit = n;
+            readSinceRequest += n;
+            return true;
+        }
+
+        /** A line ending in LF (a CR before it dropped), as ISO-8859-1; {@code max} bounds what one head may take. */
+        String line(int[] budget) throws IOException {
+            StringBuilder sb = new StringBuilder(64);
+            while (true) {
+                if (!fill()) {
+                    throw new EOFException(readSinceRequest == 0 ? "connection closed before the response"
+                            : "connection closed in the response head");
+                }
+                while (pos < limit) {
+                    byte b = buf[pos++];
+                    if (--budget[0] < 0) {
+                        throw new IOException("response head longer than " + MAX_HEAD_BYTES + " bytes");
+                    }
+                    if (b == '\n') {
+                        int n = sb.length();
+                        if (n > 0 && sb.charAt(n - 1) == '\r') {
+                            sb.setLength(n - 1);
+                        }
+                        return sb.toString();
+                    }
+                    sb.append((char) (b & 0xff));
+                }
+            }
+        }
+
+        void close() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // nothing to keep
+            }
+        }
+    }
+
+    /** A response's status line and headers, with what they say about the body and the connection. */
+    private record Head(int statusCode, HttpHeaders headers, boolean chunked, long contentLength, boolean keepAlive)
+            implements HttpResponse.ResponseInfo {
+        @Override
+        public HttpClient.Version version() {
+            return HttpClient.Version.HTTP_1_1;
+        }
+
+        static Head read(Connection c) throws IOException {
+            int[] budget = {MAX_HEAD_BYTES};
+            while (true) {
+                String status = c.line(budget);
+                boolean http11 = status.startsWith("HTTP/1.1 ");
+                if (!http11 && !status.startsWith("HTTP/1.0 ") || status.length() < 12) {
+                    throw new IOException("not an HTTP/1.x status line: " + clip(status));
+                }
+                int code;
+                try {
+                    code = Integer.parseInt(status.substring(9, 12));
+                } catch (NumberFormatException e) {
+                    throw new IOException("not an HTTP/1.x status line: " + clip(status));
+                }
+                Map<String, List<String>> fields = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+                for (String line = c.line(budget); !line.isEmpty(); line = c.line(budget)) {
+                    int colon = line.indexOf(':');
+                    if (colon <= 0) {
+                        throw new IOException("malformed response header: " + clip(line));
+                    }
+                    fields.computeIfAbsent(line.substring(0, colon).trim(), k -> new ArrayList<>(1))
+                            .add(line.substring(colon + 1).trim());
+                }
+                if (code >= 100 && code < 200) {
+                    continue; // interim (100 Continue, 103): the real response follows
+                }
+                HttpHeaders headers = HttpHeaders.of(fields, (a, b) -> true);
+                boolean chunked = headers.allValues("Transfer-Encoding").stream()
+                        .anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("chunked"));
+                long length = -1;
+                if (!chunked && headers.firstValue("Content-Length").isPresent()) {
+                    try {
+                        length = Long.parseLong(headers.firstValue("Content-Length").get());
+                    } catch (NumberFormatException e) {
+                        throw new IOException("malformed Content-Length: " + clip(headers.firstValue("Content-Length").get()));
+                    }
+                }
+                if (code == 204 || code == 304) {
+                    length = 0;
+                }
+                boolean close = headers.allValues("Connection").stream()
+                        .anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("close"));
+                return new Head(code, headers, chunked, length, http11 && !close && (chunked || length >= 0));
+            }
+        }
+
+        private static String clip(String s) {
+            return s.length() <= 80 ? s : s.substring(0, 80) + "…";
+        }
+    }
+
+    /** The subscriber's demand; its cancel aborts the call, so a read blocked on the socket returns at once. */
+    private static final class Demand implements Flow.Subscription {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition more = lock.newCondition();
+        private final Call call;
+        private long demand;
+        private volatile boolean cancelled;
+
+        Demand(Call call) {
+            this.call = call;
+        }
+
+        @Override
+        public void request(long n) {
+            lock.lock();
+            try {
+                demand = n <= 0 || demand + n < 0 ? Long.MAX_VALUE : demand + n;
+                more.signal();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+            call.closeConnection();
+            lock.lock();
+            try {
+                more.signal();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Waits for demand; false once cancelled. */
+        boolean take() throws InterruptedException {
+            lock.lock();
+            try {
+                while (demand == 0 && !cancelled) {
+                    more.await();
+                }
+                if (cancelled) {
+                    return false;
+                }
+                if (demand != Long.MAX_VALUE) {
+                    demand--;
+                }
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** One call: its future, run by its own virtual thread. */
+    private final class Call extends CompletableFuture<Void> {
+        private final UpstreamRequest request;
+        private final HttpResponse.BodyHandler<Void> handler;
+        private volatile Connection connection;
+        private volatile boolean aborted;
+
+        Call(UpstreamRequest request, HttpResponse.BodyHandler<Void> handler) {
+            this.request = request;
+            this.handler = handler;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            aborted = true;
+            boolean cancelled = super.cancel(mayInterruptIfRunning); // before the close, which ends the call's thread
+            closeConnection();
+            calls.remove(this);
+            return cancelled;
+        }
+
+        void closeConnection() {
+            Connection c = connection;
+            if (c != null) {
+                c.close();
+            }
+        }
+
+        void run() {
+            Flow.Subscriber<?> subscriber = null;
+            Demand demand = new Demand(this);
+            try {
+                String key = hostKey(request.uri());
+                Connection c = exchange(key);
+                Head head = Head.read(c);
+                HttpResponse.BodySubscriber<Void> body = handler.apply(head);
+                subscriber = body;
+                body.onSubscribe(demand);
+                boolean framed = body(c, head, body, demand);
+                if (demand.cancelled || aborted) {
+                    c.close();
+                } else {
+                    body.onComplete();
+                    if (framed && head.keepAlive() && c.pos == c.limit) {
+                        connection = null;
+                        keep(key, c);
+                    } else {
+                        c.close();
+                    }
+                }
+                complete(null);
+            } catch (Throwable e) {
+                closeConnection();
+                if (aborted || demand.cancelled) {
+                    complete(null); // stopped on purpose: nothing to report (a cancelled future stays cancelled)
+                } else {
+                    if (subscriber != null) {
+                        subscriber.onError(e);
+                    }
+                    completeExceptionally(e);
+                }
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+            } finally {
+                calls.remove(this);
+            }
+        }
+
+        /** Writes the request on a kept-alive connection or a new one; once more on a new one if the kept one was closed. */
+        private Connection exchange(String key) throws IOException {
+            byte[] bytes = head(request);
+            Connection c = takeIdle(key);
+            while (true) {
+                boolean reused = c != null;
+                if (c == null) {
+                    c = connect(request.uri());
+                }
+                connection = c;
+                if (aborted) {
+                    c.close();
+                    throw new CancellationException("call cancelled");
+                }
+                c.readSinceRequest = 0;
+                try {
+                    c.out.write(bytes);
+                    c.out.flush();
+                    if (c.fill()) {
+                        return c;
+                    }
+                    throw new EOFException("connection closed before the response");
+                } catch (IOException e) {
+                    c.close();
+                    if (!reused || aborted || c.readSinceRequest > 0) {
+                        throw e;
+                    }
+                    c = null; // the server closed the kept-alive connection while it was idle
+                }
+            }
+        }
+
+        /** Feeds the body to {@code sub}; true when it ended by its framing (the connection may be kept). */
+        private boolean body(Connection c, Head head, HttpResponse.BodySubscriber<Void> sub, Demand demand)
+                throws IOException, InterruptedException {
+            if (head.chunked()) {
+                int[] budget = {MAX_HEAD_BYTES};
+                while (true) {
+                    String sizeLine = c.line(budget);
+                    int semi = sizeLine.indexOf(';');
+                    long size;
+                    try {
+                        size = Long.parseLong((semi >= 0 ? sizeLine.substring(0, semi) : sizeLine).trim(), 16);
+                    } catch (NumberFormatException e) {
+                        throw new IOException("malformed chunk size: " + sizeLine);
+                    }
+                    if (size < 0) {
+                        throw new IOException("malformed chunk size: " + sizeLine);
+                    }
+                    if (size == 0) {
+                        while (!c.line(budget).isEmpty()) {
+                            // trailers: none of them matter here
+                        }
+                        return true;
+                    }
+                    if (!feed(c, size, sub, demand)) {
+                        return false;
+                    }
+                    if (!c.line(budget).isEmpty()) {
+                        throw new IOException("chunk not followed by a line break");
+                    }
+                    budget[0] = MAX_HEAD_BYTES;
+                }
+            }
+            if (head.contentLength() >= 0) {
+                return feed(c, head.contentLength(), sub, demand);
+            }
+            feed(c, Long.MAX_VALUE, sub, demand);
+            return false;
+        }
+
+        /** Feeds up to {@code n} bytes (to the end of the stream for MAX_VALUE); false when stopped early. */
+        private boolean feed(Connection c, long n, HttpResponse.BodySubscriber<Void> sub, Demand demand)
+                throws IOException, InterruptedException {
+            long left = n;
+            while (left > 0) {
+                if (!c.fill()) {
+                    if (n == Long.MAX_VALUE) {
+                        return true;
+                    }
+                    throw new EOFException("connection closed " + left + " bytes before the end of the body");
+                }
+                int take = (int) Math.min(left, c.limit - c.pos);
+                if (!demand.take()) {
+                    return false;
+                }
+                ByteBuffer piece = ByteBuffer.wrap(c.buf, c.pos, take);
+                c.pos += take;
+                left -= take;
+                sub.onNext(List.of(piece));
+                if (demand.cancelled || aborted) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+}
