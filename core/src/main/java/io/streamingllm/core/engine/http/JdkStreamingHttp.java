@@ -31,8 +31,10 @@ public final class JdkStreamingHttp implements StreamingHttp {
         CompletableFuture<Void> call = new CompletableFuture<>() {
             @Override
             public boolean cancel(boolean mayInterruptIfRunning) {
+                // first: aborting the exchange may complete it at once, which would complete this call normally
+                boolean cancelled = super.cancel(mayInterruptIfRunning);
                 exchange.cancel(true);
-                return super.cancel(mayInterruptIfRunning);
+                return cancelled;
             }
         };
         exchange.whenComplete((r, e) -> {
