@@ -222,6 +222,46 @@ class NativeToolsTest {
         }
     }
 
+    @Test
+    void anUpstreamCallWithBrokenArgumentsEndsTheTurnWithAnErrorEventLogsThePartialAndTheNextTurnWorks() {
+        try (FakeOpenAi fake = FakeOpenAi.start(MODEL); TestSidecar s = sidecar(dir, fake)) {
+            assertEquals(200, s.put("/agents/weather", AGENT).statusCode());
+            fake.reply(FakeOpenAi.Reply.tokens("Checking ", "now.").toolCalls(
+                    new FakeOpenAi.Call("call_x", "get_weather", "{\"city\":\"Par")));
+            HttpResponse<String> r = s.post("/conversations/b1/messages",
+                    "{\"agent_id\":\"weather\",\"user_message\":\"Weather?\"}", "Accept", "application/x-ndjson");
+            assertEquals(200, r.statusCode(), r.body());
+            List<JsonObject> lines = HttpTurnsTest.parseNdjson(r.body());
+            JsonObject error = lines.getLast();
+            assertEquals("error", error.getString("type"), r.body());
+            assertTrue(error.getString("detail").contains("not a JSON object"), error.toString());
+            assertTrue(lines.stream().noneMatch(l -> l.getString("type").equals("tool_call")), "no half call: " + r.body());
+
+            JsonArray events = TestSidecar.json(s.get("/conversations/b1/events?limit=100").body()).getJsonArray("events");
+            JsonObject reply = events.getValuesAs(JsonObject.class).stream()
+                    .filter(e -> e.getString("type").equals("ASSISTANT_MESSAGE")).findFirst().orElseThrow()
+                    .getJsonObject("payload");
+            assertEquals("Checking now.", reply.getString("content"), "the partial text is logged");
+            assertEquals("error", reply.getString("finish_reason"));
+            assertTrue(reply.getString("error").contains("{\"city\":\"Par"), "the broken arguments are in the log: " + reply);
+
+            // the conversation stays usable: a result for the broken call is refused, a new question is answered
+            HttpResponse<String> orphan = s.post("/conversations/b1/messages",
+                    "{\"tool_results\":[{\"id\":\"call_x\",\"content\":\"21 C\"}]}");
+            assertEquals(400, orphan.statusCode(), orphan.body());
+            fake.reply(FakeOpenAi.Reply.tokens("Sunny."));
+            HttpResponse<String> next = s.post("/conversations/b1/messages",
+                    "{\"agent_id\":\"weather\",\"user_message\":\"Weather now?\"}", "Accept", "application/x-ndjson");
+            assertEquals(200, next.statusCode(), next.body());
+            List<JsonObject> answer = HttpTurnsTest.parseNdjson(next.body());
+            assertEquals("Sunny.", answer.getFirst().getString("token"));
+            assertEquals("stop", answer.getLast().getString("finish_reason"));
+            JsonArray sent = fake.exchanges(FakeOpenAi.CHAT).getLast().json().getJsonArray("messages");
+            assertEquals(List.of("system", "user"), sent.getValuesAs(JsonObject.class).stream()
+                    .map(m -> m.getString("role")).toList(), "the failed turn stays out of the prompt: " + sent);
+        }
+    }
+
     /** Two turns of {@code conversation}: a question whose reply calls get_weather, then (if {@code answer}) its result. */
     private static void callThenAnswer(TestSidecar s, FakeOpenAi fake, String conversation, boolean answer) {
         fake.reply(FakeOpenAi.Reply.tokens("Checking.").toolCalls(new FakeOpenAi.Call("call_0", "get_weather", ARGS)));
