@@ -1,6 +1,7 @@
 package io.streamingllm.local;
 
 import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.ToolDefinition;
 import io.streamingllm.local.kv.SessionImage;
 import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.template.ChatTemplate;
@@ -67,13 +68,18 @@ final class Session {
      * from the whole rendered chat.
      */
     Turn begin(List<ChatMessage> messages, ChatTemplate template) {
+        return begin(messages, template, List.of());
+    }
+
+    /** As above, the tools offered in the template's way when the whole chat is rendered (the cache holds them after). */
+    Turn begin(List<ChatMessage> messages, ChatTemplate template, List<ToolDefinition> tools) {
         List<ChatMessage> chat = messages.stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).toList();
         List<ChatMessage> fresh = newMessages(chat);
         int[] prompt;
         List<ChatMessage> added;
         if (fresh == null) {
             reset();
-            prompt = template.render(messages);
+            prompt = template.render(messages, tools);
             added = chat;
         } else {
             int[] followUp = template.renderFollowUp(fresh);
