@@ -1,5 +1,6 @@
 package io.streamingllm.local;
 
+import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.GenerationOptions;
@@ -115,17 +116,26 @@ final class GenerationLoop {
                 text.append(decoder.flush(), listener);
             }
             text.flush(listener);
-            session.end(turn, finish == FinishReason.CANCELLED, text.text(), unfed);
-            sessions.ended(g.sessionKey(), session);
-            String reply = text.text();
-            List<ToolCall> made = List.of();
-            if (calls != null) {
-                ToolCallText.Parsed parsed = finish == FinishReason.CANCELLED ? null : calls.finish();
-                reply = calls.shownText();
-                made = parsed == null ? List.of() : parsed.calls();
-                if (!made.isEmpty()) {
-                    finish = FinishReason.TOOL_CALLS;
+            ToolCallText.Parsed parsed = null;
+            ToolCallListener.BrokenCall broken = null;
+            if (calls != null && finish != FinishReason.CANCELLED) {
+                try {
+                    parsed = calls.finish();
+                } catch (ToolCallListener.BrokenCall e) {
+                    broken = e;
                 }
+            }
+            List<ToolCall> made = parsed == null ? List.of() : parsed.calls();
+            // the session remembers the answer as the next prompt will carry it: its calls parsed out
+            session.end(turn, finish == FinishReason.CANCELLED, made.isEmpty() ? ChatMessage.assistant(text.text())
+                    : ChatMessage.toolCalls(parsed.content(), made), unfed);
+            sessions.ended(g.sessionKey(), session);
+            if (broken != null) {
+                throw broken;
+            }
+            String reply = calls == null ? text.text() : calls.shownText();
+            if (!made.isEmpty()) {
+                finish = FinishReason.TOOL_CALLS;
             }
             complete(g, reply, finish, prompt.length, generated, start, evalStart, turn.wholePrompt(), made);
         } catch (ToolCallListener.BrokenCall e) { // the text is in the cache and the session; the turn fails

@@ -100,11 +100,20 @@ final class Session {
      * (-1 if none), waits for the next turn.
      */
     void end(Turn turn, boolean cancelled, String answer, int unfed) {
+        end(turn, cancelled, ChatMessage.assistant(answer), unfed);
+    }
+
+    /**
+     * As above, the answer as the next prompt will carry it: with the tool calls parsed out of its text (the cache
+     * holds the text the model wrote, which is what the template renders for those calls), so the turn that hands
+     * back their results continues the cache.
+     */
+    void end(Turn turn, boolean cancelled, ChatMessage answer, int unfed) {
         if (cancelled && cache.rollback(turn.mark())) {
             pending = turn.pendingBefore();
         } else {
             remember(turn.added());
-            remember(List.of(ChatMessage.assistant(answer)));
+            remember(List.of(answer));
             pending = unfed;
         }
     }
@@ -149,6 +158,20 @@ final class Session {
     }
 
     private static boolean same(ChatMessage a, ChatMessage b) {
-        return a.role() == b.role() && a.content().strip().equals(b.content().strip());
+        return a.role() == b.role() && a.content().strip().equals(b.content().strip()) && sameCalls(a, b);
+    }
+
+    /** The same calls as the template renders them: names and arguments (ids are not rendered). */
+    private static boolean sameCalls(ChatMessage a, ChatMessage b) {
+        if (a.toolCalls().size() != b.toolCalls().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.toolCalls().size(); i++) {
+            if (!a.toolCalls().get(i).name().equals(b.toolCalls().get(i).name())
+                    || !a.toolCalls().get(i).arguments().equals(b.toolCalls().get(i).arguments())) {
+                return false;
+            }
+        }
+        return true;
     }
 }
