@@ -36,6 +36,8 @@ export class AgentsView {
   edit(agent) {
     this.clearErrors();
     this.loadedId = agent?.id ?? null;
+    // the editor has no tools field: a save keeps the loaded agent's tools (a PUT replaces the whole agent)
+    this.loadedTools = agent?.tools ?? [];
     $('agent-id').value = agent?.id ?? '';
     $('agent-name').value = agent?.name ?? '';
     $('agent-system-prompt').value = agent?.system_prompt ?? '';
@@ -58,6 +60,7 @@ export class AgentsView {
           name: $('agent-name').value,
           system_prompt: $('agent-system-prompt').value,
           markdown_context: $('agent-body').value,
+          tools: id === this.loadedId ? this.loadedTools : [],
         },
       });
       this.edit(saved);

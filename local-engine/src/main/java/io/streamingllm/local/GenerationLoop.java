@@ -1,11 +1,16 @@
 package io.streamingllm.local;
 
+import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
+import io.streamingllm.core.engine.ToolDefinition;
+import io.streamingllm.core.engine.ToolOptions;
+import io.streamingllm.local.template.ToolCallText;
 import io.streamingllm.local.json.JsonConstraint;
 import io.streamingllm.local.json.JsonMode;
 import io.streamingllm.local.model.KvCache;
@@ -49,7 +54,10 @@ final class GenerationLoop {
     void run(LocalGeneration g) {
         long start = System.nanoTime();
         GenerationOptions options = g.options();
-        TokenListener listener = g.listener();
+        List<ToolDefinition> tools = offered(options.tools());
+        ToolCallListener calls = tools.isEmpty() ? null
+                : new ToolCallListener(g.listener(), model.template().toolFormat(), tools);
+        TokenListener listener = calls == null ? g.listener() : calls;
         int max = maxNewTokens(options);
         Session session = null;
         Session.Turn turn = null;
@@ -58,7 +66,7 @@ final class GenerationLoop {
             // stop strings could cut a JSON value short: the constraint decides where it ends
             StopMatcher text = new StopMatcher(json == null ? options.stop() : List.of());
             session = sessions.sessionFor(g.sessionKey());
-            turn = session.begin(g.messages(), model.template());
+            turn = session.begin(g.messages(), model.template(), tools);
             int[] prompt = turn.prompt();
             KvCache cache = session.cache();
             float temperature = options.temperature() == null ? DEFAULT_TEMPERATURE : options.temperature().floatValue();
@@ -108,9 +116,30 @@ final class GenerationLoop {
                 text.append(decoder.flush(), listener);
             }
             text.flush(listener);
-            session.end(turn, finish == FinishReason.CANCELLED, text.text(), unfed);
+            ToolCallText.Parsed parsed = null;
+            ToolCallListener.BrokenCall broken = null;
+            if (calls != null && finish != FinishReason.CANCELLED) {
+                try {
+                    parsed = calls.finish();
+                } catch (ToolCallListener.BrokenCall e) {
+                    broken = e;
+                }
+            }
+            List<ToolCall> made = parsed == null ? List.of() : parsed.calls();
+            // the session remembers the answer as the next prompt will carry it: its calls parsed out
+            session.end(turn, finish == FinishReason.CANCELLED, made.isEmpty() ? ChatMessage.assistant(text.text())
+                    : ChatMessage.toolCalls(parsed.content(), made), unfed);
             sessions.ended(g.sessionKey(), session);
-            complete(g, text.text(), finish, prompt.length, generated, start, evalStart, turn.wholePrompt());
+            if (broken != null) {
+                throw broken;
+            }
+            String reply = calls == null ? text.text() : calls.shownText();
+            if (!made.isEmpty()) {
+                finish = FinishReason.TOOL_CALLS;
+            }
+            complete(g, reply, finish, prompt.length, generated, start, evalStart, turn.wholePrompt(), made);
+        } catch (ToolCallListener.BrokenCall e) { // the text is in the cache and the session; the turn fails
+            g.result().completeExceptionally(new EngineException(EngineException.Kind.PROTOCOL, e.getMessage(), e));
         } catch (EngineException e) { // a request the engine cannot honour, refused before the session is touched
             forget(g, session, turn);
             g.result().completeExceptionally(e);
@@ -123,6 +152,20 @@ final class GenerationLoop {
             g.result().completeExceptionally(new EngineException(EngineException.Kind.INTERNAL,
                     "local generation failed: " + e, e));
         }
+    }
+
+    /**
+     * The tools the prompt offers: none when tool calling is off; with {@code tool_choice} naming a function, that one
+     * alone (the model is not forced to call it: free text stays possible, as with Ollama).
+     */
+    static List<ToolDefinition> offered(ToolOptions tools) {
+        if (!tools.enabled()) {
+            return List.of();
+        }
+        if (tools.choice() == ToolOptions.Choice.FUNCTION) {
+            return tools.definitions().stream().filter(d -> d.name().equals(tools.function())).toList();
+        }
+        return tools.definitions();
     }
 
     int maxNewTokens(GenerationOptions options) {
@@ -152,10 +195,15 @@ final class GenerationLoop {
      */
     private void complete(LocalGeneration g, String text, FinishReason finish, int promptTokens, int generated,
                           long start, long evalStart, boolean wholePrompt) {
+        complete(g, text, finish, promptTokens, generated, start, evalStart, wholePrompt, List.of());
+    }
+
+    private void complete(LocalGeneration g, String text, FinishReason finish, int promptTokens, int generated,
+                          long start, long evalStart, boolean wholePrompt, List<ToolCall> calls) {
         long now = System.nanoTime();
         long loadNanos = unreportedLoadNanos;
         unreportedLoadNanos = 0;
         g.result().complete(new GenerationResult(text, finish, promptTokens, generated, loadNanos + now - start, loadNanos,
-                evalStart - start, now - evalStart, wholePrompt));
+                evalStart - start, now - evalStart, wholePrompt, calls));
     }
 }

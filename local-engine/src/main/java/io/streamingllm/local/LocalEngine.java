@@ -247,10 +247,15 @@ public final class LocalEngine implements ModelEngine {
     @Override
     public void requireSupported(GenerationOptions options) {
         ModelInfo.requireServed(options, modelId(), modelName);
-        if (options.tools().enabled()) {
+        if (options.tools().enabled() && model.template().toolFormat() == ChatTemplate.ToolFormat.NONE) {
             // refused rather than dropped: a model that never sees its tools answers as if it had none
-            throw new EngineException(EngineException.Kind.BAD_REQUEST, "this model's chat template has no tool format "
-                    + "the local engine renders yet: serve an ollama or openai: model for tool calling");
+            throw new EngineException(EngineException.Kind.BAD_REQUEST, "this model's chat template has no tool format ("
+                    + model.template().family() + "; the local engine renders tools for ChatML templates with "
+                    + "<tool_call>, such as Qwen 2.5's, and Llama 3.1's)");
+        }
+        if (options.tools().enabled() && options.format().constrained()) {
+            throw new EngineException(EngineException.Kind.BAD_REQUEST, "tools and a JSON format cannot be combined on "
+                    + "the local engine: the format would keep the model from writing a call");
         }
         if (options.format().constrained()) {
             loop.json(options.format(), loop.maxNewTokens(options));

@@ -1,6 +1,7 @@
 package io.streamingllm.local;
 
 import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.ToolDefinition;
 import io.streamingllm.local.kv.SessionImage;
 import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.template.ChatTemplate;
@@ -67,13 +68,18 @@ final class Session {
      * from the whole rendered chat.
      */
     Turn begin(List<ChatMessage> messages, ChatTemplate template) {
+        return begin(messages, template, List.of());
+    }
+
+    /** As above, the tools offered in the template's way when the whole chat is rendered (the cache holds them after). */
+    Turn begin(List<ChatMessage> messages, ChatTemplate template, List<ToolDefinition> tools) {
         List<ChatMessage> chat = messages.stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).toList();
         List<ChatMessage> fresh = newMessages(chat);
         int[] prompt;
         List<ChatMessage> added;
         if (fresh == null) {
             reset();
-            prompt = template.render(messages);
+            prompt = template.render(messages, tools);
             added = chat;
         } else {
             int[] followUp = template.renderFollowUp(fresh);
@@ -94,11 +100,20 @@ final class Session {
      * (-1 if none), waits for the next turn.
      */
     void end(Turn turn, boolean cancelled, String answer, int unfed) {
+        end(turn, cancelled, ChatMessage.assistant(answer), unfed);
+    }
+
+    /**
+     * As above, the answer as the next prompt will carry it: with the tool calls parsed out of its text (the cache
+     * holds the text the model wrote, which is what the template renders for those calls), so the turn that hands
+     * back their results continues the cache.
+     */
+    void end(Turn turn, boolean cancelled, ChatMessage answer, int unfed) {
         if (cancelled && cache.rollback(turn.mark())) {
             pending = turn.pendingBefore();
         } else {
             remember(turn.added());
-            remember(List.of(ChatMessage.assistant(answer)));
+            remember(List.of(answer));
             pending = unfed;
         }
     }
@@ -143,6 +158,20 @@ final class Session {
     }
 
     private static boolean same(ChatMessage a, ChatMessage b) {
-        return a.role() == b.role() && a.content().strip().equals(b.content().strip());
+        return a.role() == b.role() && a.content().strip().equals(b.content().strip()) && sameCalls(a, b);
+    }
+
+    /** The same calls as the template renders them: names and arguments (ids are not rendered). */
+    private static boolean sameCalls(ChatMessage a, ChatMessage b) {
+        if (a.toolCalls().size() != b.toolCalls().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.toolCalls().size(); i++) {
+            if (!a.toolCalls().get(i).name().equals(b.toolCalls().get(i).name())
+                    || !a.toolCalls().get(i).arguments().equals(b.toolCalls().get(i).arguments())) {
+                return false;
+            }
+        }
+        return true;
     }
 }

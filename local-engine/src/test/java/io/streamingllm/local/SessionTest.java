@@ -3,6 +3,7 @@ package io.streamingllm.local;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.local.llamacpp.LlamaCppFixtures;
 import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.model.ModelConfig;
@@ -128,5 +129,23 @@ class SessionTest {
             history.add(ChatMessage.assistant("answer " + i));
         }
         assertEquals(256, s.messages());
+    }
+
+    @Test
+    void aReplyThatCalledToolsIsContinuedByItsResultsAndNotByTheSameTextWithoutTheCalls() {
+        ToolCall call = new ToolCall("call_1", "get_weather", "{\"city\":\"Paris\"}");
+        Session s = session(100);
+        s.end(feed(s, FIRST, 3), false, ChatMessage.toolCalls("", List.of(call)), 5);
+        List<ChatMessage> results = plus(FIRST, ChatMessage.toolCalls("", List.of(new ToolCall("call_other_id",
+                "get_weather", "{\"city\":\"Paris\"}"))), ChatMessage.toolResult("call_other_id", "get_weather", "21 C"));
+        Session.Turn t = s.begin(results, TEMPLATE);
+        assertFalse(t.wholePrompt(), "the results continue the cached call (ids are not rendered)");
+        assertEquals(List.of(results.getLast()), t.added());
+
+        Session other = session(100);
+        other.end(feed(other, FIRST, 3), false, ChatMessage.toolCalls("", List.of(call)), 5);
+        Session.Turn abandoned = other.begin(plus(FIRST, ChatMessage.assistant(""), ChatMessage.user("Never mind.")),
+                TEMPLATE);
+        assertTrue(abandoned.wholePrompt(), "a prompt without the calls does not match the cache that holds them");
     }
 }

@@ -79,4 +79,31 @@ class LocalEngineServedTest {
             s.assertNothingOutsideDataDirs();
         }
     }
+
+    @Test
+    void toolsForAModelWhoseTemplateHasNoToolFormatAre400OnEveryApi() throws Exception {
+        Path model = models.resolve("plain.gguf");
+        RandomModel.write(model, "llama", GgmlType.Q8_0, 8);
+        String tools = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":"
+                + "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]";
+        try (TestSidecar s = TestSidecar.fromModel(dir, "gguf:" + model, Map.of(SidecarConfig.MAX_NEW_TOKENS, "3"))) {
+            HttpResponse<String> v1 = s.post("/v1/chat/completions", "{\"model\":\"plain\"," + tools
+                    + ",\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}]}");
+            assertEquals(400, v1.statusCode(), v1.body());
+            assertTrue(OpenAiApiTest.error(v1).getString("message").startsWith("this model's chat template has no tool format"),
+                    v1.body());
+            HttpResponse<String> ollama = s.post("/api/chat", "{\"model\":\"plain\"," + tools
+                    + ",\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}]}");
+            assertEquals(400, ollama.statusCode(), ollama.body());
+            assertTrue(ollama.body().contains("this model's chat template has no tool format"), ollama.body());
+            assertEquals(200, s.put("/agents/weather", NativeToolsTest.AGENT).statusCode());
+            HttpResponse<String> nativeTurn = s.post("/conversations/new/messages",
+                    "{\"agent_id\":\"weather\",\"user_message\":\"weather?\"}");
+            assertEquals(400, nativeTurn.statusCode(), nativeTurn.body());
+            assertTrue(nativeTurn.body().contains("this model's chat template has no tool format"), nativeTurn.body());
+            // without tools the same model answers
+            assertEquals(200, s.post("/v1/chat/completions", "{\"model\":\"plain\",\"messages\":[{\"role\":\"user\","
+                    + "\"content\":\"weather?\"}]}").statusCode());
+        }
+    }
 }

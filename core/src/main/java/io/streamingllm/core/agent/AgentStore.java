@@ -27,8 +27,10 @@ import java.util.stream.Stream;
 /**
  * Markdown agents in one directory; seeds {@code planner} and {@code researcher} when absent. Thread-safe.
  *
- * <p>A file {@code {id}.md} holds YAML front matter ({@code id}, {@code name}, {@code system_prompt}) between
- * {@code ---} lines, then the markdown context. The file name is the agent's id. Files are read once at
+ * <p>A file {@code {id}.md} holds YAML front matter ({@code id}, {@code name}, {@code system_prompt}, and
+ * optionally {@code tools}: a list of {@code {name, description, parameters}}, see {@link AgentTools}) between
+ * {@code ---} lines, then the markdown context. A file whose front matter does not parse, or whose tools do not
+ * pass {@link AgentTools}'s checks, is skipped with a warning naming the file and the field. The file name is the agent's id. Files are read once at
  * construction (and on {@link #reload}); the store's own writes keep the cache current.
  */
 public final class AgentStore {
@@ -114,7 +116,8 @@ public final class AgentStore {
         // strip(), not trim(): trim() would quietly turn "x\0" into "x"
         String id = Ids.require("agent", agent.id() == null ? "" : agent.id().strip());
         String name = trim(agent.name());
-        Agent clean = new Agent(id, name.isEmpty() ? id : name, trim(agent.systemPrompt()), trim(agent.markdownContext()));
+        Agent clean = new Agent(id, name.isEmpty() ? id : name, trim(agent.systemPrompt()), trim(agent.markdownContext()),
+                agent.tools());
         synchronized (writeLock) {
             AtomicFiles.write(file(id), render(clean).getBytes(StandardCharsets.UTF_8));
             cache.put(id, clean);
@@ -197,7 +200,8 @@ public final class AgentStore {
                     file, declaredId, id);
         }
         String name = text(fm.get("name"));
-        return new Agent(id, name.isEmpty() ? id : name, text(fm.get("system_prompt")), t.substring(bodyStart).trim());
+        return new Agent(id, name.isEmpty() ? id : name, text(fm.get("system_prompt")), t.substring(bodyStart).trim(),
+                AgentTools.fromYaml(fm.get("tools")));
     }
 
     private static String text(Object value) {
@@ -210,10 +214,13 @@ public final class AgentStore {
         options.setWidth(Integer.MAX_VALUE);
         options.setSplitLines(false);
         Yaml yaml = new Yaml(new Representer(options), options);
-        Map<String, String> fm = new LinkedHashMap<>();
+        Map<String, Object> fm = new LinkedHashMap<>();
         fm.put("id", agent.id());
         fm.put("name", agent.name());
         fm.put("system_prompt", agent.systemPrompt());
+        if (!agent.tools().isEmpty()) {
+            fm.put("tools", AgentTools.toYaml(agent.tools()));
+        }
         return "---\n" + yaml.dump(fm) + "---\n" + agent.markdownContext() + "\n";
     }
 }

@@ -10,6 +10,7 @@ import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.ToolOptions;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.log.LogHealth;
@@ -19,7 +20,9 @@ import io.streamingllm.core.summary.SummaryStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -78,24 +81,104 @@ public final class ChatService implements AutoCloseable {
         if (request == null) {
             throw new SessionException(SessionException.Kind.BAD_REQUEST, "missing turn request");
         }
-        if (request.agentId() == null || request.agentId().isBlank()) {
+        boolean continuation = request.continuation();
+        String agentRef = request.agentId();
+        if (continuation && (agentRef == null || agentRef.isBlank())) {
+            agentRef = existing(request.conversationId()).agentId; // a continuation may leave the agent implied
+        }
+        if (agentRef == null || agentRef.isBlank()) {
             throw new SessionException(SessionException.Kind.BAD_REQUEST, "agent_id is required");
         }
-        String agentId = Ids.require("agent", request.agentId());
+        String agentId = Ids.require("agent", agentRef);
         Agent agent = agents.get(agentId).orElseThrow(() -> new SessionException(
                 SessionException.Kind.UNKNOWN_AGENT, "unknown agent: " + agentId));
-        String text = requireMessage(request.userMessage());
-        String conversationId = conversationIdOrNew(request.conversationId());
-        requireSupported(request.options());
+        String text;
+        String conversationId;
+        if (continuation) {
+            if (request.userMessage() != null && !request.userMessage().isEmpty()) {
+                throw new SessionException(SessionException.Kind.BAD_REQUEST,
+                        "a turn carries either user_message or tool_results, not both");
+            }
+            text = "";
+            conversationId = existing(request.conversationId()).id;
+        } else {
+            text = requireMessage(request.userMessage());
+            conversationId = conversationIdOrNew(request.conversationId());
+        }
+        GenerationOptions options = withAgentTools(request.options(), agent);
+        requireSupported(options);
         turns.requireOpen();
         requireLogWritable();
         ConversationState c = residency.acquire(conversationId, agentId, true);
         try {
-            return turns.start(c, PromptWindow.sinkText(agent), text, null, request.options(), listener);
+            List<ChatMessage> results = continuation ? answers(c, request.toolResults()) : List.of();
+            return turns.startOwn(c, PromptWindow.sinkText(agent), text, results, options, listener);
         } catch (RuntimeException e) {
             residency.release(c);
             throw e;
         }
+    }
+
+    /** The conversation a continuation names; it must have turns. */
+    private ConversationState existing(String conversationId) {
+        if (conversationId == null || conversationId.isEmpty() || conversationId.equals("new")) {
+            throw new SessionException(SessionException.Kind.BAD_REQUEST,
+                    "tool_results continue a conversation: conversation_id is required");
+        }
+        ConversationState c = residency.find(Ids.require("conversation", conversationId));
+        if (c == null) {
+            throw new SessionException(SessionException.Kind.BAD_REQUEST, "tool_results: conversation "
+                    + conversationId + " does not exist, so no tool call of it waits for a result");
+        }
+        return c;
+    }
+
+    /** The agent's tools, offered in every turn of its conversations unless the request brings its own. */
+    private static GenerationOptions withAgentTools(GenerationOptions requested, Agent agent) {
+        GenerationOptions o = requested == null ? GenerationOptions.DEFAULTS : requested;
+        if (agent.tools().isEmpty() || !o.tools().definitions().isEmpty()) {
+            return requested;
+        }
+        return o.withTools(new ToolOptions(agent.tools(), ToolOptions.Choice.AUTO, null, null));
+    }
+
+    /**
+     * The results of a continuation, matched to the calls the conversation's newest reply made: one result per call,
+     * in the calls' order, each named after its call's function. A result for an id no waiting call has, a second
+     * result for one call, or a call left without a result is a BAD_REQUEST naming it.
+     */
+    private static List<ChatMessage> answers(ConversationState c, List<ChatMessage> results) {
+        if (c.pendingCalls.isEmpty()) {
+            throw new SessionException(SessionException.Kind.BAD_REQUEST, "tool_results: conversation " + c.id
+                    + " has no tool call waiting for a result (its newest reply called no tools)");
+        }
+        Map<String, ChatMessage> byId = new LinkedHashMap<>();
+        for (int i = 0; i < results.size(); i++) {
+            ChatMessage r = results.get(i);
+            String id = r.toolCallId();
+            if (id == null || id.isBlank()) {
+                throw new SessionException(SessionException.Kind.BAD_REQUEST, "tool_results[" + i + "].id is required");
+            }
+            if (c.pendingCalls.stream().noneMatch(call -> call.id().equals(id))) {
+                throw new SessionException(SessionException.Kind.BAD_REQUEST, "tool_results[" + i + "].id " + id
+                        + " answers no call of the newest reply (waiting: "
+                        + String.join(", ", c.pendingCalls.stream().map(ToolCall::id).toList()) + ")");
+            }
+            if (byId.putIfAbsent(id, r) != null) {
+                throw new SessionException(SessionException.Kind.BAD_REQUEST, "tool_results[" + i + "].id " + id
+                        + " is answered twice");
+            }
+        }
+        List<ChatMessage> ordered = new ArrayList<>(c.pendingCalls.size());
+        for (ToolCall call : c.pendingCalls) {
+            ChatMessage r = byId.get(call.id());
+            if (r == null) {
+                throw new SessionException(SessionException.Kind.BAD_REQUEST, "tool_results: no result for call "
+                        + call.id() + " (" + call.name() + "); every call of the newest reply needs one");
+            }
+            ordered.add(ChatMessage.toolResult(call.id(), call.name(), r.content()));
+        }
+        return ordered;
     }
 
     /** Ollama-compatible call: applies the window to the client's messages; logs when it names a conversation. */

@@ -1,5 +1,6 @@
 package io.streamingllm.core.session;
 
+import io.streamingllm.core.engine.FinishReason;
 import io.streamingllm.core.log.Event;
 import io.streamingllm.core.session.payload.AssistantMessage;
 import io.streamingllm.core.session.payload.SummaryRefresh;
@@ -68,6 +69,9 @@ final class ConversationReplay {
             }
         }
         state.turns = u.turn() == 0 ? state.turns + 1 : Math.max(state.turns, u.turn());
+        if (u.toolResults().isEmpty()) {
+            state.pendingCalls = List.of(); // a user turn leaves the calls before it unanswered, as it did live
+        }
         pendingUser = e;
         pendingUserMessage = u;
     }
@@ -82,7 +86,9 @@ final class ConversationReplay {
             state.lastWindow = a.window();
         }
         if (RecentTurn.entersWindow(a.finishReason())) {
-            state.addRecent(new RecentTurn(u.turn(), pendingUser.id(), u.content(), a.content(), u.tokens() + a.tokens()));
+            state.addRecent(new RecentTurn(u.turn(), pendingUser.id(), u.content(), a.content(), u.tokens() + a.tokens(),
+                    u.toolResults(), a.toolCalls()));
+            state.pendingCalls = a.finishReason() == FinishReason.TOOL_CALLS ? a.toolCalls() : List.of();
         }
         pendingUser = null;
         pendingUserMessage = null;

@@ -1,5 +1,6 @@
 package io.streamingllm.core.session;
 
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.session.payload.WindowState;
 
 import java.util.ArrayDeque;
@@ -26,6 +27,11 @@ final class ConversationState {
     String summaryRef;
     int summaryTokens;
     WindowState lastWindow = WindowState.EMPTY;
+    /**
+     * The calls of the newest reply when it ended with {@code tool_calls}: what a continuation's results must answer.
+     * Empty once a user turn opens (the calls are then left unanswered) or a reply calls nothing.
+     */
+    List<ToolCall> pendingCalls = List.of();
     /** The llm-mode summary rewrite scheduled after a turn; the next turn waits for it. */
     CompletableFuture<Void> pendingSummary = CompletableFuture.completedFuture(null);
 
@@ -44,12 +50,25 @@ final class ConversationState {
      * {@code target} (the hysteresis that keeps the prompt prefix stable for several turns).
      */
     List<RecentTurn> evictFor(int newTokens, int window, int target) {
+        return evictFor(newTokens, window, target, false);
+    }
+
+    /**
+     * As above; a turn that answers an evicted turn's calls with results leaves with it (a call and its results
+     * are kept or evicted together), and when the new message is a {@code continuation} the newest turn, whose
+     * calls it answers, stays.
+     */
+    List<RecentTurn> evictFor(int newTokens, int window, int target, boolean continuation) {
         List<RecentTurn> evicted = new ArrayList<>();
         if (recentTokens + newTokens <= window) {
             return evicted;
         }
-        while (!recent.isEmpty() && recentTokens + newTokens > target) {
+        int keep = continuation ? 1 : 0;
+        while (recent.size() > keep && recentTokens + newTokens > target) {
             evicted.add(removeOldest());
+            while (recent.size() > keep && recent.peekFirst().continuation()) {
+                evicted.add(removeOldest());
+            }
         }
         evictedTurns += evicted.size();
         return evicted;

@@ -51,25 +51,81 @@ final class PromptWindow {
 
     /** Makes room for a new message of {@code userTokens}; returns the turns that left the window, oldest first. */
     List<RecentTurn> evictFor(ConversationState c, int userTokens) {
+        return evictFor(c, userTokens, false);
+    }
+
+    /** As above; a {@code continuation} keeps the newest turn, whose calls its results answer. */
+    List<RecentTurn> evictFor(ConversationState c, int userTokens, boolean continuation) {
         if (!config.streamingEnabled()) {
             return List.of();
         }
-        return c.evictFor(userTokens, config.recentSize(), (int) (config.recentSize() * HYSTERESIS));
+        return c.evictFor(userTokens, config.recentSize(), (int) (config.recentSize() * HYSTERESIS), continuation);
+    }
+
+    /** The tokens a turn's opening counts for the window: the user's text, or the tool results' contents. */
+    int openingTokens(String userText, List<ChatMessage> results) {
+        int n = tokens.count(userText);
+        for (ChatMessage r : results) {
+            n += tokens.count(r.content());
+        }
+        return n;
+    }
+
+    /** The tokens a reply counts for the window: its text and the calls it makes. */
+    int replyTokens(String reply, List<ToolCall> calls) {
+        return messageTokens(ChatMessage.toolCalls(reply, calls));
     }
 
     /** The conversation's prompt: its sink and summary as one system message, its recent turns, the new message. */
     List<ChatMessage> prompt(ConversationState c, String sinkText, String userText) {
-        List<ChatMessage> messages = new ArrayList<>(2 + 2 * c.recent.size() + 1);
+        return prompt(c, sinkText, userText, List.of());
+    }
+
+    /**
+     * As above, the new message being {@code results} when the turn continues the newest one's tool calls. A reply's
+     * calls go into the prompt only with the results that answer them (the next turn's), never alone; results whose
+     * call left the window go in as a user message noting them ({@link ToolNotes}).
+     */
+    List<ChatMessage> prompt(ConversationState c, String sinkText, String userText, List<ChatMessage> results) {
+        List<ChatMessage> messages = new ArrayList<>(2 + 2 * c.recent.size() + Math.max(1, results.size()));
         String system = systemMessage(sinkText, c.summary);
         if (!system.isEmpty()) {
             messages.add(ChatMessage.system(system));
         }
+        RecentTurn previous = null;
         for (RecentTurn t : c.recent) {
-            messages.add(ChatMessage.user(t.user()));
-            messages.add(ChatMessage.assistant(t.assistant()));
+            if (previous != null) {
+                messages.add(reply(previous, t.continuation()));
+            }
+            opening(messages, t.user(), t.results(), previous != null && !previous.calls().isEmpty());
+            previous = t;
         }
-        messages.add(ChatMessage.user(userText));
+        if (previous != null) {
+            messages.add(reply(previous, !results.isEmpty()));
+        }
+        opening(messages, userText, results, previous != null && !previous.calls().isEmpty());
         return messages;
+    }
+
+    /** A turn's reply: with its calls when the next turn answers them, else its text alone. */
+    private static ChatMessage reply(RecentTurn t, boolean answered) {
+        return answered && !t.calls().isEmpty() ? ChatMessage.toolCalls(t.assistant(), t.calls())
+                : ChatMessage.assistant(t.assistant());
+    }
+
+    /** A turn's opening: the user's message, or the tool results (as notes when their call is not in the prompt). */
+    private static void opening(List<ChatMessage> messages, String user, List<ChatMessage> results, boolean callKept) {
+        if (results.isEmpty()) {
+            messages.add(ChatMessage.user(user));
+        } else if (callKept) {
+            messages.addAll(results);
+        } else {
+            StringBuilder notes = new StringBuilder();
+            for (ChatMessage r : results) {
+                notes.append(notes.isEmpty() ? "" : "\n").append(ToolNotes.result(r));
+            }
+            messages.add(ChatMessage.user(notes.toString()));
+        }
     }
 
     /** The window over a client-supplied history: newest messages that fit, older ones summarised. */

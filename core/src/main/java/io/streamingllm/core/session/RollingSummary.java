@@ -129,7 +129,12 @@ final class RollingSummary {
         }
     }
 
+    /** A turn as the summary sees it: tool use as short notes ({@link ToolNotes}), never whole payloads. */
     private static EvictedTurn evictedTurn(RecentTurn t) {
-        return new EvictedTurn(t.turn(), t.user(), t.assistant());
+        StringBuilder user = new StringBuilder(t.user());
+        for (ChatMessage r : t.results()) {
+            user.append(user.isEmpty() ? "" : " ").append(ToolNotes.result(r));
+        }
+        return new EvictedTurn(t.turn(), user.toString(), ToolNotes.reply(ChatMessage.toolCalls(t.assistant(), t.calls())));
     }
 }

@@ -19,8 +19,9 @@ import java.util.concurrent.CompletableFuture;
  * @param window       the window the prompt was built in, logged with the reply
  * @param evicted      whether opening the turn evicted older turns (llm mode then rewrites the summary)
  * @param opened       completes once the USER_MESSAGE (and the refresh of any eviction) is durable
+ * @param results      the tool results the turn opened with (logged with its USER_MESSAGE); empty for a user turn
  */
 record TurnPlan(ConversationState conversation, int number, String userEventId, String userText, int userTokens,
                 String sinkText, WindowState window, boolean evicted, List<ChatMessage> prompt, GenerationOptions options,
-                CompletableFuture<Void> opened) {
+                CompletableFuture<Void> opened, List<ChatMessage> results) {
 }

@@ -9,6 +9,8 @@ import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
+import io.streamingllm.core.engine.ToolOptions;
 import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.session.payload.AssistantMessage;
@@ -88,8 +90,20 @@ final class TurnRunner {
     Turn start(ConversationState c, String sinkText, String userText, PromptWindow.RelayedWindow relayed,
                GenerationOptions requested, TokenListener listener,
                Supplier<PromptWindow.RelayedWindow> smallerRelayed) {
-        TurnPlan plan = open(c, sinkText, userText, relayed == null ? null : relayed.prompt(), requested);
+        List<ChatMessage> results = relayed == null ? List.of() : PromptWindow.trailingResults(relayed.prompt());
+        TurnPlan plan = open(c, sinkText, userText, results, relayed == null ? null : relayed.prompt(), requested);
         return run(plan, relayed == null ? plan.window() : relayed.window(), listener, smallerRelayed);
+    }
+
+    /**
+     * Starts a logged turn of {@code c} that builds its prompt from the conversation: a user turn, or, when
+     * {@code results} are given, the continuation of the newest turn's tool calls (the caller checked that they
+     * answer them).
+     */
+    Turn startOwn(ConversationState c, String sinkText, String userText, List<ChatMessage> results,
+                  GenerationOptions requested, TokenListener listener) {
+        TurnPlan plan = open(c, sinkText, userText, results, null, requested);
+        return run(plan, plan.window(), listener, null);
     }
 
     /** A relayed call that names no conversation: nothing is logged. */
@@ -182,28 +196,31 @@ final class TurnRunner {
      * Opens the turn: counts the message, makes room in the window (folding what leaves into the summary),
      * builds the prompt, and starts logging the user message in the background.
      */
-    private TurnPlan open(ConversationState c, String sinkText, String userText, List<ChatMessage> relayedPrompt,
-                          GenerationOptions requested) {
+    private TurnPlan open(ConversationState c, String sinkText, String userText, List<ChatMessage> results,
+                          List<ChatMessage> relayedPrompt, GenerationOptions requested) {
         c.pendingSummary.join();
-        int userTokens = tokens.count(userText);
+        int userTokens = window.openingTokens(userText, results);
         window.requireFits(userTokens);
         int turn = c.turns + 1;
-        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens, PromptWindow.trailingResults(relayedPrompt))
-                .toEvent(c.id);
+        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens, results).toEvent(c.id);
         List<Event> opening = new ArrayList<>(2);
         opening.add(userEvent);
         String summaryBefore = c.summary;
-        List<RecentTurn> evicted = window.evictFor(c, userTokens);
+        boolean continuation = !results.isEmpty();
+        if (!continuation) {
+            c.pendingCalls = List.of(); // a user turn leaves the calls before it unanswered
+        }
+        List<RecentTurn> evicted = window.evictFor(c, userTokens, continuation && relayedPrompt == null);
         if (!evicted.isEmpty()) {
             opening.add(summary.fold(c, evicted));
         }
         String summaryToWrite = c.summary != null && !c.summary.equals(summaryBefore) ? c.summary : null;
         c.turns = turn;
 
-        int sinkTokens = tokens.count(sinkText);
-        List<ChatMessage> prompt = relayedPrompt != null ? relayedPrompt : window.prompt(c, sinkText, userText);
+        int sinkTokens = tokens.count(sinkText) + window.toolTokens(requested == null ? ToolOptions.NONE : requested.tools());
+        List<ChatMessage> prompt = relayedPrompt != null ? relayedPrompt : window.prompt(c, sinkText, userText, results);
         WindowState promptWindow = c.window(sinkTokens, userTokens);
-        GenerationOptions options = window.options(requested, sinkTokens, prompt);
+        GenerationOptions options = window.options(requested, tokens.count(sinkText), prompt);
         CompletableFuture<Void> opened = CompletableFuture.runAsync(() -> {
             if (summaryToWrite != null) {
                 summary.store(c.id, summaryToWrite);
@@ -211,7 +228,7 @@ final class TurnRunner {
             log.appendAll(opening);
         }, background);
         return new TurnPlan(c, turn, userEvent.id(), userText, userTokens, sinkText, promptWindow, !evicted.isEmpty(),
-                prompt, options, opened);
+                prompt, options, opened, results);
     }
 
     /** @param reported the window the turn reports to its client */
@@ -298,7 +315,8 @@ final class TurnRunner {
             return withPrompt(turn, prompt, turn.window(), turn.evicted(), turn.opened());
         }
         int recentBefore = c.recentTokens;
-        List<RecentTurn> evicted = c.evictFor(turn.userTokens(), 0, (c.recentTokens + turn.userTokens()) / 2);
+        List<RecentTurn> evicted = c.evictFor(turn.userTokens(), 0, (c.recentTokens + turn.userTokens()) / 2,
+                !turn.results().isEmpty());
         if (evicted.isEmpty()) {
             return null;
         }
@@ -308,17 +326,17 @@ final class TurnRunner {
             summary.store(c.id, summaryText);
             log.append(refresh);
         }, background);
-        WindowState shrunk = c.window(tokens.count(turn.sinkText()), turn.userTokens());
+        WindowState shrunk = c.window(turn.window().sinkTokens(), turn.userTokens());
         LOG.log(Level.WARNING, "conversation " + c.id + " turn " + turn.number() + ": the engine's context is smaller than"
                 + " the window (" + why + "); evicted " + evicted.size() + " more turn(s) into the summary (recent "
                 + recentBefore + " -> " + c.recentTokens + " tokens, window " + shrunk.toJson() + ") and retrying once");
-        return withPrompt(turn, window.prompt(c, turn.sinkText(), turn.userText()), shrunk, true, opened);
+        return withPrompt(turn, window.prompt(c, turn.sinkText(), turn.userText(), turn.results()), shrunk, true, opened);
     }
 
     private static TurnPlan withPrompt(TurnPlan t, List<ChatMessage> prompt, WindowState window, boolean evicted,
                                        CompletableFuture<Void> opened) {
         return new TurnPlan(t.conversation(), t.number(), t.userEventId(), t.userText(), t.userTokens(), t.sinkText(),
-                window, evicted, prompt, t.options(), opened);
+                window, evicted, prompt, t.options(), opened, t.results());
     }
 
     private static boolean contextLength(Throwable err) {
@@ -333,7 +351,8 @@ final class TurnRunner {
         ConversationState c = turn.conversation();
         FinishReason reason = err != null ? FinishReason.ERROR : res.finishReason();
         String reply = err != null ? partial : res.text();
-        int replyTokens = tokens.count(reply);
+        List<ToolCall> calls = res == null ? List.of() : res.toolCalls();
+        int replyTokens = window.replyTokens(reply, calls);
         EngineException failure = err == null ? null : asEngineException(unwrap(err));
         List<Event> events = new ArrayList<>(2);
         events.add(reply(turn, reply, reason, replyTokens, res, nanos, failure).toEvent(c.id));
@@ -346,7 +365,8 @@ final class TurnRunner {
         c.lastWindow = turn.window();
         if (RecentTurn.entersWindow(reason)) {
             c.addRecent(new RecentTurn(turn.number(), turn.userEventId(), turn.userText(), reply,
-                    turn.userTokens() + replyTokens));
+                    turn.userTokens() + replyTokens, turn.results(), calls));
+            c.pendingCalls = reason == FinishReason.TOOL_CALLS ? calls : List.of();
             if (res.promptTokensExact()) {
                 tokens.calibrate(turn.prompt().stream().mapToLong(m -> m.content().length()).sum(), res.promptTokens());
             }

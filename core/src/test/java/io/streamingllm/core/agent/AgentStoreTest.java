@@ -1,6 +1,8 @@
 package io.streamingllm.core.agent;
 
 import io.streamingllm.core.InvalidIdException;
+import io.streamingllm.core.engine.ToolDefinition;
+import jakarta.json.JsonValue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -142,5 +144,66 @@ class AgentStoreTest {
         try (Stream<Path> files = Files.list(agents())) {
             assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temp files left");
         }
+    }
+
+    @Test
+    void frontMatterToolsAreReadWrittenAndRoundTripWithTheirSchemas() throws IOException {
+        Files.createDirectories(agents());
+        Files.writeString(agents().resolve("weather.md"), """
+                ---
+                id: weather
+                name: Weather
+                system_prompt: You answer weather questions.
+                tools:
+                  - name: get_weather
+                    description: Weather of a city
+                    parameters:
+                      type: object
+                      properties:
+                        city: {type: string, description: "City, country"}
+                        days: {type: integer, minimum: 1, maximum: 7.5}
+                      required: [city]
+                  - name: now
+                ---
+                Knows the weather.
+                """);
+        AgentStore store = new AgentStore(agents());
+        Agent weather = store.get("weather").orElseThrow();
+        assertEquals(List.of("get_weather", "now"), weather.tools().stream().map(ToolDefinition::name).toList());
+        ToolDefinition get = weather.tools().getFirst();
+        assertEquals("Weather of a city", get.description());
+        assertEquals("City, country", get.parameters().getJsonObject("properties").getJsonObject("city")
+                .getString("description"));
+        assertEquals(1, get.parameters().getJsonObject("properties").getJsonObject("days").getInt("minimum"));
+        assertEquals("city", get.parameters().getJsonArray("required").getString(0));
+        assertEquals(JsonValue.EMPTY_JSON_OBJECT, weather.tools().get(1).parameters());
+
+        Agent rewritten = store.upsert(new Agent("weather2", "W", "p", "c", weather.tools()));
+        assertEquals(rewritten, new AgentStore(agents()).get("weather2").orElseThrow(), "written and read back the same");
+        assertEquals(weather.tools(), rewritten.tools());
+    }
+
+    @Test
+    void anAgentFileWithABadToolSchemaIsSkippedWithAMessageNamingTheField() throws IOException {
+        String bad = "---\nname: Bad\ntools:\n  - name: search\n    parameters:\n      type: array\n---\nbody\n";
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> AgentStore.parse(bad, "bad", agents().resolve("bad.md")));
+        assertTrue(e.getMessage().startsWith("tools[0].parameters.type must be \"object\""), e.getMessage());
+        for (String[] c : new String[][]{
+                {"tools: search", "tools must be a list"},
+                {"tools:\n  - description: no name", "tools[0].name must be a string"},
+                {"tools:\n  - name: a\n  - name: a", "tools[1].name a is declared twice"},
+                {"tools:\n  - name: a\n    params: {}", "tools[0].params is not a tool field"},
+                {"tools:\n  - name: a\n    parameters:\n      properties: [x]", "tools[0].parameters.properties must be"},
+                {"tools:\n  - name: a\n    parameters:\n      properties:\n        when: 2024-01-01", "tools[0].parameters.properties.when"}}) {
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> AgentStore.parse("---\n" + c[0] + "\n---\n", "x", agents().resolve("x.md")), c[0]);
+            assertTrue(refused.getMessage().startsWith(c[1]), c[0] + " -> " + refused.getMessage());
+        }
+        Files.createDirectories(agents());
+        Files.writeString(agents().resolve("bad.md"), bad);
+        AgentStore store = new AgentStore(agents());
+        assertEquals(Optional.empty(), store.get("bad"), "skipped at load, the others still served");
+        assertTrue(store.get("planner").isPresent());
     }
 }

@@ -3,6 +3,8 @@ package io.streamingllm.local.testing;
 import io.streamingllm.local.gguf.GgmlType;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -46,11 +48,21 @@ public final class RandomModel {
 
     public static RandomModel write(Path path, String arch, GgmlType type, long seed, int dim, int hidden, int layers,
                                     int heads, int kvHeads, int vocab, boolean tied) throws IOException {
-        return new RandomModel(path, arch, type, seed, dim, hidden, layers, heads, kvHeads, vocab, tied);
+        return new RandomModel(path, arch, type, seed, dim, hidden, layers, heads, kvHeads, vocab, tied, null, List.of());
+    }
+
+    /**
+     * A small model whose GGUF also holds {@code tokenizer.chat_template} = {@code chatTemplate} and whose last
+     * vocabulary entries are the control tokens {@code controls} (chat markers such as {@code <|im_start|>}).
+     */
+    public static RandomModel writeWithTemplate(Path path, String arch, GgmlType type, long seed, String chatTemplate,
+                                                List<String> controls) throws IOException {
+        return new RandomModel(path, arch, type, seed, 256, 512, 2, 4, 2, 320, false, chatTemplate, controls);
     }
 
     private RandomModel(Path path, String arch, GgmlType type, long seed, int dim, int hidden, int layers, int heads,
-                        int kvHeads, int vocab, boolean tied) throws IOException {
+                        int kvHeads, int vocab, boolean tied, String chatTemplate, List<String> controls)
+            throws IOException {
         this.arch = arch;
         this.dim = dim;
         this.hidden = hidden;
@@ -78,8 +90,20 @@ public final class RandomModel {
             tokens[i] = i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>"
                     : i < 259 ? String.format("<0x%02X>", i - 3) : "\u2581t" + i;
         }
+        for (int i = 0; i < controls.size(); i++) {
+            tokens[vocab - controls.size() + i] = controls.get(i);
+        }
         g.putString("tokenizer.ggml.model", "llama").putStrings("tokenizer.ggml.tokens", tokens)
                 .putU32("tokenizer.ggml.bos_token_id", 1).putU32("tokenizer.ggml.eos_token_id", 2);
+        if (chatTemplate != null) {
+            List<GgufWriter.Value> types = new ArrayList<>(vocab);
+            for (int i = 0; i < vocab; i++) {
+                boolean control = i == 1 || i == 2 || i >= vocab - controls.size();
+                types.add(GgufWriter.i32(i == 0 ? 2 : control ? 3 : i < 259 ? 6 : 1));
+            }
+            g.put("tokenizer.ggml.token_type", GgufWriter.array(5, types));
+            g.putString("tokenizer.chat_template", chatTemplate);
+        }
         int qDim = heads * headSize, kvDim = kvHeads * headSize;
         embedding = g.tensor("token_embd.weight", type, gauss(r, vocab * dim, gemma() ? 0.25f : 1f), dim, vocab);
         attnNorm = new float[layers][];

@@ -7,6 +7,8 @@ import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.Ids;
 import io.streamingllm.core.agent.Agent;
 import io.streamingllm.core.agent.AgentStore;
+import io.streamingllm.core.agent.AgentTools;
+import io.streamingllm.core.engine.ToolDefinition;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.edge.RequestBody;
@@ -16,10 +18,14 @@ import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 
+import java.util.List;
+
 import static io.streamingllm.server.json.JsonText.JSON;
 
 /**
- * Agents, mounted at {@code /agents}: {@code GET /}, {@code GET/PUT/DELETE /{id}}.
+ * Agents, mounted at {@code /agents}: {@code GET /}, {@code GET/PUT/DELETE /{id}}. An agent's {@code tools} are a
+ * list of {@code {name, description, parameters}} ({@link AgentTools}); one that fails its checks is a 400 naming
+ * the field.
  *
  * <p>Shared by every connection; keeps no state between requests.
  */
@@ -59,8 +65,14 @@ public final class AgentRoutes implements HttpService {
             throw ApiException.badRequest("body id does not match the path id " + id);
         }
         JsonFields fields = JsonFields.of(body, "field ");
+        List<ToolDefinition> tools;
+        try {
+            tools = AgentTools.fromJson(body.get("tools"));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
         Agent saved = agents.upsert(new Agent(id, fields.string("name").orElse(id),
-                fields.string("system_prompt").orElse(""), fields.string("markdown_context").orElse("")));
+                fields.string("system_prompt").orElse(""), fields.string("markdown_context").orElse(""), tools));
         Responses.json(res, 200, toJson(saved));
     }
 
@@ -86,6 +98,7 @@ public final class AgentRoutes implements HttpService {
                 .add("name", a.name() == null ? "" : a.name())
                 .add("system_prompt", a.systemPrompt() == null ? "" : a.systemPrompt())
                 .add("markdown_context", a.markdownContext() == null ? "" : a.markdownContext())
+                .add("tools", AgentTools.toJson(a.tools()))
                 .build();
     }
 }

@@ -1,5 +1,6 @@
 package io.streamingllm.server.chat;
 
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.session.TurnResult;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.stream.StreamFormat;
@@ -7,8 +8,8 @@ import io.streamingllm.server.json.JsonText;
 
 /**
  * Wire formats of an HTTP turn. SSE: events {@code token} (data {@code {"token","conversation_id"}}),
- * {@code done} and {@code error}. NDJSON: one object a line with a {@code type} of token, done or error, the
- * same fields as the WebSocket frames.
+ * {@code tool_call} (data {@link #toolCallFields}), {@code done} and {@code error}. NDJSON: one object a line with a
+ * {@code type} of token, tool_call, done or error, the same fields as the WebSocket frames.
  */
 public final class TurnFormats {
     private TurnFormats() {
@@ -28,6 +29,18 @@ public final class TurnFormats {
                 .append(",\"completion_tokens\":").append(r.completionTokens());
     }
 
+    /**
+     * A native tool call: {@code "type":"tool_call","id","name","arguments"} (the arguments a JSON object), the same
+     * in WebSocket frames, NDJSON lines and SSE data.
+     */
+    static void toolCallFields(StringBuilder out, ToolCall call) {
+        out.append("\"type\":\"tool_call\",\"id\":");
+        JsonText.quoteInto(out, call.id());
+        out.append(",\"name\":");
+        JsonText.quoteInto(out, call.name());
+        out.append(",\"arguments\":").append(call.arguments());
+    }
+
     static final class Sse implements StreamFormat {
         private final String quotedId;
 
@@ -44,6 +57,13 @@ public final class TurnFormats {
         public void token(StringBuilder out, String delta) {
             out.append("event: token\ndata: {\"token\":");
             JsonText.quoteInto(out, delta);
+            out.append(",\"conversation_id\":").append(quotedId).append("}\n\n");
+        }
+
+        @Override
+        public void toolCall(StringBuilder out, int index, ToolCall call) {
+            out.append("event: tool_call\ndata: {");
+            toolCallFields(out, call);
             out.append(",\"conversation_id\":").append(quotedId).append("}\n\n");
         }
 
@@ -85,6 +105,13 @@ public final class TurnFormats {
         public void token(StringBuilder out, String delta) {
             out.append("{\"type\":\"token\",\"token\":");
             JsonText.quoteInto(out, delta);
+            out.append(",\"conversation_id\":").append(quotedId).append("}\n");
+        }
+
+        @Override
+        public void toolCall(StringBuilder out, int index, ToolCall call) {
+            out.append('{');
+            toolCallFields(out, call);
             out.append(",\"conversation_id\":").append(quotedId).append("}\n");
         }
 

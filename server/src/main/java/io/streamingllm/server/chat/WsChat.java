@@ -12,6 +12,8 @@ import io.helidon.websocket.WsSession;
 import io.helidon.websocket.WsUpgradeException;
 import io.streamingllm.core.InvalidIdException;
 import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.session.SessionException;
 import io.streamingllm.core.session.Turn;
@@ -41,8 +43,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code /ws/chat}, wire-compatible with the original sidecar's TypeScript client. Each client frame is a turn
- * {@code {agent_id, user_message, conversation_id?, options?}}; the server answers token frames, then
- * {@code done} once the turn is durable. Bad input (malformed JSON, not an object, a binary frame, missing or
+ * {@code {agent_id, user_message, conversation_id?, options?}}, or the continuation of one whose reply called tools
+ * {@code {conversation_id, tool_results: [{id, content}]}}; the server answers token frames and {@code tool_call}
+ * frames, then {@code done} once the turn is durable (finish_reason {@code tool_calls} when the client is to run
+ * the calls and continue). Bad input (malformed JSON, not an object, a binary frame, missing or
  * mistyped fields, an unknown agent) gets one {@code error} frame and a close. The socket stays open for more
  * turns and remembers nothing between frames. A client that goes away, cleanly or not, cancels its turns.
  *
@@ -187,7 +191,21 @@ public final class WsChat implements WsListener, WebSockets.Socket {
 
     private void start(TurnInput input, TurnAdmission.Slot slot) {
         String quotedId = JsonText.quote(input.conversationId());
-        TurnMeter meter = new TurnMeter(metrics, delta -> enqueueToken(quotedId, delta));
+        TurnMeter meter = new TurnMeter(metrics, new TokenListener() {
+            @Override
+            public void onToken(String delta) {
+                enqueueToken(quotedId, delta);
+            }
+
+            @Override
+            public void onToolCall(ToolCall call) {
+                StringBuilder sb = new StringBuilder(96 + call.arguments().length());
+                sb.append('{');
+                TurnFormats.toolCallFields(sb, call);
+                sb.append(",\"conversation_id\":").append(quotedId).append('}');
+                outbox.add(sb.toString()); // never dropped for want of room: the client's loop needs every call
+            }
+        });
         Turn turn;
         try {
             turn = chat.startTurn(input.toRequest(), meter);
