@@ -6,7 +6,8 @@
 #         relayed tokens/s, TTFT added (p50/p99), sidecar RSS, CPU s per M tokens (sidecar; and the bench's own
 #         JVM, i.e. the WebSocket clients plus the fake upstream, which share the machine with it)
 #         (args: [sessions csv, default 1,50,200,1000] [ms/token csv, default 0,20] [turns, 10] [tokens per reply, 32]
-#         [arrivals: lockstep (default, every session starts at once) | staggered (starts spread over one reply)])
+#         [arrivals: lockstep (default, every session starts at once) | staggered (starts spread over one reply) |
+#         lockstep,staggered (both, one row each, on the same sidecar)])
 #         env BENCH_SIDECAR_JAVA_OPTS adds JVM options to the sidecar (e.g. -XX:StartFlightRecording=filename=/tmp/s.jfr),
 #         BENCH_JAVA_OPTS to the bench JVM; each sidecar is first warmed up until JIT compilation has settled
 #   v1    the /v1 path next to the ws path, in one run: streamed POST /v1/chat/completions (SSE, whole history per

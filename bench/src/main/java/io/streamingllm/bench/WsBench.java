@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * N concurrent WebSocket sessions, several turns each, through the sidecar (a child process running the
  * built jar) to the fake Ollama upstream; the same load straight to the upstream gives the baseline
- * time-to-first-token. Run by {@code scripts/bench.sh ws [sessions] [delays-ms] [turns] [tokens]}.
+ * time-to-first-token. Run by {@code scripts/bench.sh ws [sessions] [delays-ms] [turns] [tokens] [arrivals]}; arrivals
+ * {@code lockstep,staggered} measures both on the same warmed-up sidecar, one row each.
  */
 public final class WsBench {
 
@@ -19,15 +20,16 @@ public final class WsBench {
         int[] delays = LoadRun.ints(args.length > 1 ? args[1] : "0,20");
         int turns = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
-        String arrivals = args.length > 4 ? args[4] : "lockstep";
-        if (!arrivals.equals("lockstep") && !arrivals.equals("staggered")) {
-            throw new IllegalArgumentException("arrivals must be lockstep or staggered, not " + arrivals);
+        List<String> arrivals = List.of((args.length > 4 ? args[4] : "lockstep").split(","));
+        for (String a : arrivals) {
+            if (!a.equals("lockstep") && !a.equals("staggered")) {
+                throw new IllegalArgumentException("arrivals must be lockstep, staggered or both comma-separated, not " + a);
+            }
         }
-        boolean staggered = arrivals.equals("staggered");
         BenchSidecar.requireJar();
-        System.out.println("session arrivals: " + arrivals);
-        System.out.println("| sessions | ms/token | relayed tok/s | errors | TTFT direct p50/p99 ms | TTFT sidecar p50/p99 ms | added p50/p99 ms | sidecar RSS MiB | CPU s per M tokens | bench CPU s per M tokens |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println("session arrivals: " + String.join(", ", arrivals));
+        System.out.println("| arrivals | sessions | ms/token | relayed tok/s | errors | TTFT direct p50/p99 ms | TTFT sidecar p50/p99 ms | added p50/p99 ms | sidecar RSS MiB | CPU s per M tokens | bench CPU s per M tokens |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         try (RelayPath path = new OllamaWsPath()) {
             int scenarioCount = 0; // every scenario starts its own conversations
             for (int delay : delays) {
@@ -35,27 +37,35 @@ public final class WsBench {
                 try (BenchSidecar sidecar = BenchSidecar.start(path.sidecarEnv())) {
                     WarmUp.run(path, sidecar, reply(tokens), delay);
                     for (int n : sessions) {
-                        Scenario s = new Scenario(n, delay, turns, tokens, staggered, "bench-" + (++scenarioCount) + "-");
-                        Outcome direct = path.direct(s);
-                        long cpuBefore = sidecar.cpuNanos();
-                        Map<String, Long> threadsBefore = BenchSidecar.cpuByThreadKind(sidecar.process.pid());
-                        long benchCpuBefore = BenchSidecar.benchCpuNanos();
-                        Outcome via = path.via(sidecar.port, s);
-                        long cpu = sidecar.cpuNanos() - cpuBefore;
-                        Map<String, Long> threadsAfter = BenchSidecar.cpuByThreadKind(sidecar.process.pid());
-                        long benchCpu = BenchSidecar.benchCpuNanos() - benchCpuBefore;
-                        System.out.printf("| %d | %d | %.0f | %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.0f | %.2f | %.2f |%n",
-                                n, delay, via.tokensPerSecond(), via.errors(), direct.p(0.5), direct.p(0.99),
-                                via.p(0.5), via.p(0.99), via.p(0.5) - direct.p(0.5), via.p(0.99) - direct.p(0.99),
-                                sidecar.rssKiB() / 1024.0, perMillionTokens(cpu, via), perMillionTokens(benchCpu, via));
-                        StringBuilder split = new StringBuilder("  sidecar CPU s per M tokens by thread kind:");
-                        threadsAfter.forEach((kind, after) -> split.append(String.format(" %s %.2f", kind,
-                                perMillionTokens(after - threadsBefore.getOrDefault(kind, 0L), via))));
-                        System.err.println(split);
+                        for (String arrival : arrivals) {
+                            Scenario s = new Scenario(n, delay, turns, tokens, arrival.equals("staggered"),
+                                    "bench-" + (++scenarioCount) + "-");
+                            measure(path, sidecar, s, arrival);
+                        }
                     }
                 }
             }
         }
+    }
+
+    /** One scenario straight to the upstream and through the sidecar: a table row, and the CPU split on stderr. */
+    private static void measure(RelayPath path, BenchSidecar sidecar, Scenario s, String arrival) throws Exception {
+        Outcome direct = path.direct(s);
+        long cpuBefore = sidecar.cpuNanos();
+        Map<String, Long> threadsBefore = BenchSidecar.cpuByThreadKind(sidecar.process.pid());
+        long benchCpuBefore = BenchSidecar.benchCpuNanos();
+        Outcome via = path.via(sidecar.port, s);
+        long cpu = sidecar.cpuNanos() - cpuBefore;
+        Map<String, Long> threadsAfter = BenchSidecar.cpuByThreadKind(sidecar.process.pid());
+        long benchCpu = BenchSidecar.benchCpuNanos() - benchCpuBefore;
+        System.out.printf("| %s | %d | %d | %.0f | %d | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.0f | %.2f | %.2f |%n",
+                arrival, s.sessions(), s.delayMs(), via.tokensPerSecond(), via.errors(), direct.p(0.5), direct.p(0.99),
+                via.p(0.5), via.p(0.99), via.p(0.5) - direct.p(0.5), via.p(0.99) - direct.p(0.99),
+                sidecar.rssKiB() / 1024.0, perMillionTokens(cpu, via), perMillionTokens(benchCpu, via));
+        StringBuilder split = new StringBuilder("  sidecar CPU s per M tokens by thread kind:");
+        threadsAfter.forEach((kind, after) -> split.append(String.format(" %s %.2f", kind,
+                perMillionTokens(after - threadsBefore.getOrDefault(kind, 0L), via))));
+        System.err.println(split);
     }
 
     /** A reply of {@code tokens} tokens, " tok0", " tok1", …. */
