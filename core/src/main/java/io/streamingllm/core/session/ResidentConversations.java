@@ -1,5 +1,7 @@
 package io.streamingllm.core.session;
 
+import io.streamingllm.core.store.TurnLocks;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map.Entry;
@@ -11,9 +13,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * at a time ({@link #acquire}/{@link #release}); past {@code maxResident}, the least recently used idle ones
  * leave memory and come back from the log unchanged. A conversation that left stays busy for good, so whoever
  * still holds it retries and loads it afresh. Thread-safe.
+ *
+ * <p>With a store other processes share, a turn also holds the conversation's {@link TurnLocks lock} (another
+ * process holding it is BUSY, as a turn under way here is), and a held conversation whose store has events this
+ * process has not seen is loaded afresh before its prompt is built.
  */
 final class ResidentConversations {
     private final ConversationLoader loader;
+    private final TurnLocks locks;
     private final int maxResident;
     private final ConcurrentHashMap<String, ConversationState> resident = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> lastUsed = new ConcurrentHashMap<>();
@@ -21,7 +28,13 @@ final class ResidentConversations {
 
     /** @param maxResident how many idle conversations stay in memory before the least recently used leave */
     ResidentConversations(ConversationLoader loader, int maxResident) {
+        this(loader, TurnLocks.LOCAL, maxResident);
+    }
+
+    /** @param locks one turn at a time per conversation across the processes sharing the store */
+    ResidentConversations(ConversationLoader loader, TurnLocks locks, int maxResident) {
         this.loader = loader;
+        this.locks = locks;
         this.maxResident = Math.max(1, maxResident);
     }
 
@@ -50,6 +63,17 @@ final class ResidentConversations {
             if (resident.get(conversationId) != c) {
                 continue; // left memory (or was archived) between lookup and lock: load afresh
             }
+            if (!locks.tryLock(conversationId)) {
+                c.busy.set(false);
+                throw new SessionException(SessionException.Kind.BUSY, "conversation " + conversationId
+                        + " has a turn under way on another replica; one turn at a time");
+            }
+            if (stale(c)) {
+                // another process appended: this state leaves memory (busy for good) and is loaded afresh
+                locks.unlock(conversationId);
+                resident.remove(conversationId, c);
+                continue;
+            }
             touch(conversationId);
             trim();
             return c;
@@ -57,7 +81,29 @@ final class ResidentConversations {
     }
 
     void release(ConversationState c) {
+        locks.unlock(c.id);
         c.busy.set(false);
+    }
+
+    /** Lets other processes have a conversation taken out by {@link #remove} once it is archived. */
+    void removed(ConversationState c) {
+        locks.unlock(c.id);
+    }
+
+    /** Whether {@code c}, held, misses events another process appended (it waits for its own summary rewrite). */
+    private boolean stale(ConversationState c) {
+        try {
+            c.pendingSummary.join();
+        } catch (RuntimeException failedRewrite) {
+            // a rewrite that failed left the extractive summary; the events decide
+        }
+        try {
+            return loader.stale(c);
+        } catch (RuntimeException e) {
+            locks.unlock(c.id);
+            c.busy.set(false);
+            throw e;
+        }
     }
 
     /** Drops a conversation whose turn the log could not take: its state is rebuilt from the log on next use. */
@@ -68,6 +114,19 @@ final class ResidentConversations {
     /** An existing conversation, loaded from the log when needed; null if it has no log. */
     ConversationState find(String conversationId) {
         ConversationState c = resident.get(conversationId);
+        if (c != null && loader.shared() && c.pendingSummary.isDone() && c.busy.compareAndSet(false, true)) {
+            boolean stale = true;
+            try {
+                stale = loader.stale(c);
+            } finally {
+                if (stale) {
+                    resident.remove(conversationId, c); // another process appended: read afresh (this one stays busy)
+                    c = null;
+                } else {
+                    c.busy.set(false);
+                }
+            }
+        }
         if (c != null) {
             touch(conversationId);
             return c;
@@ -99,6 +158,11 @@ final class ResidentConversations {
         }
         if (!c.busy.compareAndSet(false, true)) {
             throw new SessionException(SessionException.Kind.BUSY, "conversation " + conversationId + " has a turn under way");
+        }
+        if (!locks.tryLock(conversationId)) {
+            c.busy.set(false);
+            throw new SessionException(SessionException.Kind.BUSY, "conversation " + conversationId
+                    + " has a turn under way on another replica");
         }
         resident.remove(conversationId, c);
         lastUsed.remove(conversationId);
