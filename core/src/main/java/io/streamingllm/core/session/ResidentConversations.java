@@ -63,8 +63,7 @@ final class ResidentConversations {
             if (resident.get(conversationId) != c) {
                 continue; // left memory (or was archived) between lookup and lock: load afresh
             }
-            if (!locks.tryLock(conversationId)) {
-                c.busy.set(false);
+            if (!tryLock(c)) {
                 throw new SessionException(SessionException.Kind.BUSY, "conversation " + conversationId
                         + " has a turn under way on another replica; one turn at a time");
             }
@@ -88,6 +87,25 @@ final class ResidentConversations {
     /** Lets other processes have a conversation taken out by {@link #remove} once it is archived. */
     void removed(ConversationState c) {
         locks.unlock(c.id);
+    }
+
+    /**
+     * Takes the cross-process lock of {@code c}, held here; false (and {@code c} let go) when another process holds
+     * it. A store that cannot be asked refuses the turn as a log that cannot write does.
+     */
+    private boolean tryLock(ConversationState c) {
+        boolean got;
+        try {
+            got = locks.tryLock(c.id);
+        } catch (RuntimeException e) {
+            c.busy.set(false);
+            throw new SessionException(SessionException.Kind.LOG_UNAVAILABLE, "the store cannot take the turn lock"
+                    + " of conversation " + c.id + ": " + e.getMessage());
+        }
+        if (!got) {
+            c.busy.set(false);
+        }
+        return got;
     }
 
     /** Whether {@code c}, held, misses events another process appended (it waits for its own summary rewrite). */
@@ -159,8 +177,7 @@ final class ResidentConversations {
         if (!c.busy.compareAndSet(false, true)) {
             throw new SessionException(SessionException.Kind.BUSY, "conversation " + conversationId + " has a turn under way");
         }
-        if (!locks.tryLock(conversationId)) {
-            c.busy.set(false);
+        if (!tryLock(c)) {
             throw new SessionException(SessionException.Kind.BUSY, "conversation " + conversationId
                     + " has a turn under way on another replica");
         }
