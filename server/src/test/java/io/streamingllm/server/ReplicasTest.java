@@ -103,6 +103,11 @@ class ReplicasTest {
             assertEquals(TestSidecar.json(a.get("/conversations/alt-2").body()),
                     TestSidecar.json(b.get("/conversations/alt-2").body()));
             assertEquals(a.get("/conversations").body(), b.get("/conversations").body());
+            // the event routes page the same store from either replica
+            assertEquals(200, b.get("/events?limit=7").statusCode());
+            assertEquals(a.get("/events?limit=7").body(), b.get("/events?limit=7").body());
+            assertEquals(a.get("/conversations/alt-3/events?limit=5").body(),
+                    b.get("/conversations/alt-3/events?limit=5").body());
         }
         List<JsonArray> oneReplica;
         try (FakeOllama fake = FakeOllama.start().reply(FakeOllama.Reply.echo().promptEvalCount(0));
@@ -116,6 +121,26 @@ class ReplicasTest {
         assertEquals(oneReplica.size(), twoReplicas.size());
         for (int i = 0; i < oneReplica.size(); i++) {
             assertEquals(oneReplica.get(i).toString(), twoReplicas.get(i).toString(), "prompt " + i);
+        }
+    }
+
+    @Test
+    void anAgentPutOrDeletedOnOneReplicaIsWhatEveryReplicaServes() {
+        TestDatabase db = database();
+        try (TestSidecar a = TestSidecar.echo(dir.resolve("a"), env(db));
+             TestSidecar b = TestSidecar.echo(dir.resolve("b"), env(db))) {
+            assertEquals(200, a.put("/agents/reviewer", "{\"name\":\"Reviewer\",\"system_prompt\":\"You review.\","
+                    + "\"markdown_context\":\"# Reviewer\"}").statusCode());
+            HttpResponse<String> seen = b.get("/agents/reviewer");
+            assertEquals(200, seen.statusCode(), seen.body());
+            assertEquals("You review.", TestSidecar.json(seen.body()).getString("system_prompt"));
+            assertEquals(200, b.post("/conversations/rev-1/messages",
+                    "{\"agent_id\":\"reviewer\",\"user_message\":\"look\"}").statusCode());
+            assertEquals(204, b.delete("/agents/reviewer").statusCode());
+            assertEquals(404, a.get("/agents/reviewer").statusCode());
+            HttpResponse<String> refused = a.post("/conversations/rev-2/messages",
+                    "{\"agent_id\":\"reviewer\",\"user_message\":\"look\"}");
+            assertEquals(404, refused.statusCode(), refused.body());
         }
     }
 
@@ -184,6 +209,8 @@ class ReplicasTest {
         TestDatabase db = database();
         Map<String, String> env = env(db);
         env.put(SidecarConfig.ECHO_DELAY_MS, "15");
+        // trust authentication ignores it; the replica must not print it anywhere either
+        env.put(SidecarConfig.DATABASE_PASSWORD, "never-print-this-secret");
         int sessions = 32;
         Map<String, List<String>> acked = new ConcurrentHashMap<>();
         AtomicInteger sessionsWithTwoTurns = new AtomicInteger();
@@ -213,6 +240,7 @@ class ReplicasTest {
                 }));
             }
             assertTrue(enough.await(120, TimeUnit.SECONDS), "the sessions did not get going: " + child.output());
+            assertTrue(child.output().stream().noneMatch(l -> l.contains("never-print-this-secret")), "password logged");
             child.process.destroyForcibly(); // SIGKILL: no shutdown hook, no orderly close
             assertTrue(child.process.waitFor(30, TimeUnit.SECONDS));
             for (Thread t : clients) {
