@@ -55,7 +55,8 @@ final class PgEventStore implements EventStore {
     private final DataSource ds;
     private final String where;
     private final GroupCommit writer;
-    private volatile long lastProbeNanos;
+    private volatile long lastProbeNanos = System.nanoTime() - 2_000_000_000L;
+    private volatile String probeFailure;
 
     PgEventStore(DataSource ds, String where, Duration writeRetry) {
         this.ds = ds;
@@ -270,28 +271,30 @@ final class PgEventStore implements EventStore {
     }
 
     /**
-     * Not writable while commits fail (with the reason); then, at most once a second, a connection is tried and the
-     * failure forgotten once the database answers again.
+     * Not writable while commits fail, or the database did not answer the last check (with the reason). The
+     * database is asked at most once a second (a connection from the pool, checked), so a replica whose database
+     * is gone turns unready ({@code /readyz} 503) without waiting for a turn to fail; a failure is forgotten once
+     * the database answers again.
      */
     @Override
     public LogHealth health() {
-        String failure = writer.failure();
-        if (failure == null) {
-            return LogHealth.OK;
-        }
         long now = System.nanoTime();
         if (now - lastProbeNanos > 1_000_000_000L) {
             lastProbeNanos = now;
             try (Connection c = ds.getConnection()) {
                 if (c.isValid(1)) {
                     writer.clearFailure();
-                    return LogHealth.OK;
+                    probeFailure = null;
+                } else {
+                    probeFailure = "the connection check timed out";
                 }
-            } catch (SQLException stillDown) {
-                // reported below
+            } catch (SQLException e) {
+                probeFailure = StoreException.reason(e);
             }
         }
-        return new LogHealth(false, "PostgreSQL at " + where + " cannot take appends: " + failure);
+        String failure = writer.failure() != null ? writer.failure() : probeFailure;
+        return failure == null ? LogHealth.OK
+                : new LogHealth(false, "PostgreSQL at " + where + " cannot take appends: " + failure);
     }
 
     @Override

@@ -218,6 +218,36 @@ class PostgresStoreTest {
     }
 
     @Test
+    void aDatabaseThatGoesAwayMakesTheStoreUnhealthyAndAppendsFailClearly() throws Exception {
+        TestDatabase doomed = TestDatabase.create();
+        Store store;
+        try {
+            store = PostgresStore.open(doomed.config(), dir.resolve("agents"), Duration.ofMillis(300));
+        } catch (RuntimeException e) {
+            doomed.close();
+            throw e;
+        }
+        try {
+            assertTrue(store.events().health().writable());
+            store.events().append(user("doomed", "before"));
+            doomed.close(); // DROP DATABASE ... WITH (FORCE): every session of the store ends
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            io.streamingllm.core.log.LogHealth h;
+            while ((h = store.events().health()).writable()) {
+                assertTrue(System.nanoTime() < deadline, "the store never noticed its database was gone");
+                Thread.onSpinWait();
+            }
+            assertTrue(h.detail().startsWith("PostgreSQL at " + TestDatabase.HOST + "/"), h.detail());
+            io.streamingllm.core.log.LogWriteException e = assertThrows(io.streamingllm.core.log.LogWriteException.class,
+                    () -> store.events().append(user("doomed", "after")));
+            assertTrue(e.getMessage().startsWith("cannot append to log of conversation doomed in PostgreSQL at "),
+                    e.getMessage());
+        } finally {
+            store.close();
+        }
+    }
+
+    @Test
     void anUnreachableDatabaseIsOneLineWithoutThePassword() {
         DatabaseConfig unreachable = SidecarConfig.fromEnv(Map.of("STREAMING_LLM_MODEL", "echo",
                 SidecarConfig.DATABASE_URL, "postgresql://app:s3cret-pw@127.0.0.1:1/sidecar")).database().orElseThrow();
