@@ -55,6 +55,8 @@ final class PgEventStore implements EventStore {
     private final DataSource ds;
     private final String where;
     private final GroupCommit writer;
+    /** Sees every read statement and its parameters before it runs (tests check their plans). */
+    private volatile Statements observer = (sql, params) -> { };
     private volatile long lastProbeNanos = System.nanoTime() - 2_000_000_000L;
     private volatile String probeFailure;
 
@@ -357,8 +359,16 @@ final class PgEventStore implements EventStore {
         void bind(PreparedStatement ps, int index) throws SQLException;
     }
 
-    private interface Params {
+    interface Params {
         void set(PreparedStatement ps) throws SQLException;
+    }
+
+    interface Statements {
+        void run(String sql, Params params);
+    }
+
+    void observe(Statements o) {
+        observer = o;
     }
 
     private interface Row {
@@ -366,6 +376,7 @@ final class PgEventStore implements EventStore {
     }
 
     private void query(String sql, Params params, Row row) {
+        observer.run(sql, params);
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             params.set(ps);
             try (ResultSet rs = ps.executeQuery()) {
