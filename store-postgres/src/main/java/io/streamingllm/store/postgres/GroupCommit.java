@@ -17,7 +17,7 @@ import java.util.function.LongConsumer;
 
 /**
  * Group commit over PostgreSQL: appends queue up while a commit is under way, and the next commit takes every waiting
- * writer's rows in one transaction (one WAL flush for all of them); each writer's future completes only after that
+ * writer's rows in one transaction, one statement sent in one round trip (one WAL flush for all of them); each writer's future completes only after that
  * commit returned, so an append is acknowledged only once it is durable ({@code synchronous_commit} on, PostgreSQL's
  * default). A commit that fails is retried for up to {@code writeRetry} (a restarting server, a pool briefly out of
  * connections), then its writers fail and nothing of theirs was committed. One writer thread. Thread-safe.
@@ -125,48 +125,51 @@ final class GroupCommit implements AutoCloseable {
         }
     }
 
-    /** One transaction: the conversations' rows (sorted, so concurrent replicas never deadlock), then the events. */
+    /**
+     * One transaction, one statement, one round trip: the conversations' rows (sorted, so concurrent replicas never
+     * wait on each other in opposite orders), then the events in order (their {@code seq} follows the arrays).
+     */
     private void commit(List<Pending> batch) throws SQLException {
         TreeSet<String> conversations = new TreeSet<>();
         batch.forEach(p -> conversations.add(p.events().getFirst().conversationId()));
-        try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO conversations (id) VALUES (?) ON CONFLICT DO NOTHING")) {
-                    for (String id : conversations) {
-                        ps.setString(1, id);
-                        ps.addBatch();
-                    }
-                    ps.executeBatch();
-                }
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO events (id, conversation_id, type,"
-                        + " visibility, ts_nanos, line) VALUES (?, ?, ?, ?, ?, ?)")) {
-                    for (Pending p : batch) {
-                        for (int i = 0; i < p.events().size(); i++) {
-                            Event e = p.events().get(i);
-                            ps.setString(1, e.id());
-                            ps.setString(2, e.conversationId());
-                            ps.setString(3, e.type().name());
-                            ps.setString(4, e.visibility().wireName());
-                            ps.setLong(5, PgEventStore.nanos(e.timestamp()));
-                            ps.setString(6, p.lines().get(i));
-                            ps.addBatch();
-                        }
-                    }
-                    ps.executeBatch();
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is gone: nothing was committed
-                }
-                throw e;
+        int n = batch.stream().mapToInt(p -> p.events().size()).sum();
+        String[] ids = new String[n];
+        String[] conversationIds = new String[n];
+        String[] types = new String[n];
+        String[] visibilities = new String[n];
+        Long[] nanos = new Long[n];
+        String[] lines = new String[n];
+        int at = 0;
+        for (Pending p : batch) {
+            for (int i = 0; i < p.events().size(); i++, at++) {
+                Event e = p.events().get(i);
+                ids[at] = e.id();
+                conversationIds[at] = e.conversationId();
+                types[at] = e.type().name();
+                visibilities[at] = e.visibility().wireName();
+                nanos[at] = PgEventStore.nanos(e.timestamp());
+                lines[at] = p.lines().get(i);
             }
         }
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(INSERT)) {
+            c.setAutoCommit(true); // the statement is the transaction: committed (WAL flushed) when it returns
+            ps.setArray(1, c.createArrayOf("text", conversations.toArray()));
+            ps.setArray(2, c.createArrayOf("text", ids));
+            ps.setArray(3, c.createArrayOf("text", conversationIds));
+            ps.setArray(4, c.createArrayOf("text", types));
+            ps.setArray(5, c.createArrayOf("text", visibilities));
+            ps.setArray(6, c.createArrayOf("int8", nanos));
+            ps.setArray(7, c.createArrayOf("text", lines));
+            ps.executeUpdate();
+        }
     }
+
+    private static final String INSERT = "WITH c AS (INSERT INTO conversations (id) SELECT unnest(?::text[])"
+            + " ON CONFLICT DO NOTHING)"
+            + " INSERT INTO events (id, conversation_id, type, visibility, ts_nanos, line)"
+            + " SELECT id, conversation_id, type, visibility, ts_nanos, line"
+            + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::int8[], ?::text[])"
+            + " WITH ORDINALITY AS r (id, conversation_id, type, visibility, ts_nanos, line, n) ORDER BY n";
 
     /** Commits what is queued, then stops the writer. */
     @Override

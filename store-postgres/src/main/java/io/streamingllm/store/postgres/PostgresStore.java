@@ -103,7 +103,6 @@ public final class PostgresStore {
     private static Properties driverProperties() {
         Properties p = new Properties();
         p.setProperty("ApplicationName", "streaming-llm");
-        p.setProperty("reWriteBatchedInserts", "true"); // a group commit's rows as one multi-row INSERT
         p.setProperty("tcpKeepAlive", "true");
         p.setProperty("connectTimeout", "5");
         return p;
