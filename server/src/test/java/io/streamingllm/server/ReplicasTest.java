@@ -144,6 +144,54 @@ class ReplicasTest {
         }
     }
 
+    @Test
+    void inLlmModeAnotherReplicaWaitsForTheSummaryRewriteAndPromptsWithIt() throws Exception {
+        TestDatabase db = database();
+        Map<String, String> env = env(db);
+        env.put(SidecarConfig.SUMMARY_MODE, "llm");
+        CountDownLatch rewriteStarted = new CountDownLatch(1);
+        CountDownLatch finishRewrite = new CountDownLatch(1);
+        try (FakeOllama fake = FakeOllama.start();
+             TestSidecar a = TestSidecar.ollama(dir.resolve("a"), fake, "llama3.2:latest", env);
+             TestSidecar b = TestSidecar.ollama(dir.resolve("b"), fake, "llama3.2:latest", env)) {
+            fake.reply(exchange -> {
+                if (isRewrite(exchange.json().getJsonArray("messages"))) {
+                    rewriteStarted.countDown();
+                    return FakeOllama.Reply.tokens("REWRITTEN", " SUMMARY").promptEvalCount(0).gate(i -> {
+                        if (i == 0) {
+                            finishRewrite.await();
+                        }
+                    });
+                }
+                return FakeOllama.Reply.echo().promptEvalCount(0);
+            });
+            // the third turn evicts (window 48 tokens): its rewrite is held at the fake
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, a.post("/conversations/llm-1/messages",
+                        turn("turn " + i + " says something worth keeping about topic " + i)).statusCode());
+            }
+            assertTrue(rewriteStarted.await(30, TimeUnit.SECONDS), "no summary rewrite");
+            HttpResponse<String> during = b.post("/conversations/llm-1/messages", turn("while rewriting"));
+            assertEquals(409, during.statusCode(), during.body());
+            assertEquals("conversation_busy", TestSidecar.json(during.body()).getString("error"));
+
+            finishRewrite.countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            HttpResponse<String> after;
+            while ((after = b.post("/conversations/llm-1/messages", turn("after the rewrite"))).statusCode() == 409) {
+                assertTrue(System.nanoTime() < deadline, "the conversation stayed busy after the rewrite");
+                Thread.onSpinWait();
+            }
+            assertEquals(200, after.statusCode(), after.body());
+            JsonArray prompt = prompts(fake).stream().filter(m -> !isRewrite(m)).toList().getLast();
+            assertTrue(prompt.getJsonObject(0).getString("content").contains("REWRITTEN SUMMARY"), prompt.toString());
+        }
+    }
+
+    private static boolean isRewrite(JsonArray messages) {
+        return messages.getJsonObject(0).getString("content").startsWith("You maintain the running summary");
+    }
+
     /** Ten turns of each conversation, the replicas taking turns: turn i goes to replica i mod n. */
     private static void run(List<TestSidecar> replicas, List<String> conversations) {
         for (int i = 0; i < 10; i++) {

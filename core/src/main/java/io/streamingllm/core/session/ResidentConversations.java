@@ -5,6 +5,7 @@ import io.streamingllm.core.store.TurnLocks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map.Entry;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -79,8 +80,17 @@ final class ResidentConversations {
         }
     }
 
+    /**
+     * Lets go of a conversation after its turn. Other processes get it only once the summary rewrite the turn
+     * scheduled (llm mode) is done, so that their next prompt has it; a next turn here waits for it as before.
+     */
     void release(ConversationState c) {
-        locks.unlock(c.id);
+        CompletableFuture<Void> rewrite = c.pendingSummary;
+        if (rewrite.isDone()) {
+            locks.unlock(c.id);
+        } else {
+            rewrite.whenComplete((done, failed) -> locks.unlock(c.id));
+        }
         c.busy.set(false);
     }
 

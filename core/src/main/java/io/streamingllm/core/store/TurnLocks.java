@@ -23,10 +23,13 @@ public interface TurnLocks extends AutoCloseable {
         }
     };
 
-    /** Holds the conversation for a turn; false, at once, when another process holds it. */
+    /**
+     * Holds the conversation for a turn; false, at once, when another process holds it. A process may hold a
+     * conversation it holds again (the holds are counted: each true needs its {@link #unlock}).
+     */
     boolean tryLock(String conversationId);
 
-    /** Lets go of a conversation this process holds. */
+    /** Lets go of one hold of a conversation this process holds; other processes may take it after the last. */
     void unlock(String conversationId);
 
     @Override

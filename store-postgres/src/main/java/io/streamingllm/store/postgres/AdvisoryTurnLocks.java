@@ -10,8 +10,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -19,14 +19,17 @@ import java.util.function.Supplier;
  * ({@code pg_try_advisory_lock}) per conversation held on one connection of its own, outside the pool (a pool would
  * retire it and its locks with it). The server ends a session's locks with its connection, so a replica that dies
  * mid-turn (SIGKILL, a lost node) frees its conversations as soon as its connection closes. The key is the first
- * 64 bits of SHA-256 of the conversation id, the same on every replica. Thread-safe (calls are serialised: each is
- * one short round trip).
+ * 64 bits of SHA-256 of the conversation id, the same on every replica. Within the process the holds are counted
+ * (a turn's lock may outlive it while its summary rewrite runs, and the next turn here takes it again); the
+ * server's lock is taken by the first and let go by the last. Thread-safe (calls are serialised: each is one
+ * short round trip).
  */
 final class AdvisoryTurnLocks implements TurnLocks {
     private static final System.Logger LOG = System.getLogger(AdvisoryTurnLocks.class.getName());
 
     private final Supplier<Connection> connect;
-    private final Set<String> held = new HashSet<>();
+    /** Conversations this process holds, with how many holds each. */
+    private final Map<String, Integer> held = new HashMap<>();
     private Connection connection;
     private boolean closed;
 
@@ -41,8 +44,10 @@ final class AdvisoryTurnLocks implements TurnLocks {
         if (closed) {
             throw new StoreException("the store is closed");
         }
-        if (held.contains(conversationId)) {
-            return false;
+        Integer holds = held.get(conversationId);
+        if (holds != null) {
+            held.put(conversationId, holds + 1);
+            return true;
         }
         boolean got;
         try {
@@ -63,14 +68,23 @@ final class AdvisoryTurnLocks implements TurnLocks {
             }
         }
         if (got) {
-            held.add(conversationId);
+            held.put(conversationId, 1);
         }
         return got;
     }
 
     @Override
     public synchronized void unlock(String conversationId) {
-        if (!held.remove(conversationId) || connection == null) {
+        Integer holds = held.get(conversationId);
+        if (holds == null) {
+            return;
+        }
+        if (holds > 1) {
+            held.put(conversationId, holds - 1);
+            return;
+        }
+        held.remove(conversationId);
+        if (connection == null) {
             return;
         }
         try (PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
