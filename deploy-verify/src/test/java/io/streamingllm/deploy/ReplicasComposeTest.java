@@ -76,6 +76,18 @@ class ReplicasComposeTest {
     }
 
     @Test
+    void theAgentsDirectoryIsWritableForTheSeedsAReplicaWrites() {
+        ComposeProject p = project(SHELL);
+        for (String name : REPLICAS) {
+            ComposeService s = p.service(name);
+            String agents = s.containerEnvironment().get(SidecarConfig.AGENTS_DIR);
+            assertNotNull(agents, name + " sets no agents directory");
+            Mount m = s.mountOf(Path.of(agents)).orElseThrow(() -> new AssertionError(name + ": agents not mounted"));
+            assertTrue(!m.readOnly(), name + ": the built-in agents are written to " + agents + " when missing");
+        }
+    }
+
+    @Test
     void withoutAPasswordComposeRefusesToStart() {
         ComposeException e = assertThrows(ComposeException.class, () -> project(Map.of()).service("postgres")
                 .containerEnvironment());
