@@ -25,11 +25,14 @@
 #   pool  several upstreams behind one engine: tokens/s and TTFT with 1 and 3 fake Ollamas, the share of turns that
 #         reach the previous turn's upstream (pool placement vs round-robin), failover when one is closed mid-run
 #         (args: [sessions, 300] [turns, 5] [tokens per reply, 16] [ms/token, 20])
+#   store the files next to PostgreSQL in one run: durable appends/s, p50/p99 at 1, 8 and 64 writers, and the
+#         per-turn overhead with each store (args: --seconds N (3) --turns N (300) --server host:port (127.0.0.1:5432)
+#         --user NAME (postgres); a database is made for the run and dropped after it)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws v1 session query upstream pool" >&2
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws v1 session query upstream pool store" >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -43,6 +46,7 @@ case "$scenario" in
   query) main=io.streamingllm.bench.QueryBench ;;
   upstream) main=io.streamingllm.bench.UpstreamBench ;;
   pool) main=io.streamingllm.bench.PoolBench ;;
+  store) main=io.streamingllm.bench.StoreBench ;;
   *) echo "unknown scenario: $scenario" >&2; usage ;;
 esac
 

@@ -205,6 +205,22 @@ public final class ComposeService {
         return out;
     }
 
+    /**
+     * {@code depends_on} as service → condition: the long form's {@code condition}, {@code service_started} for
+     * the short (list) form, as compose reads them.
+     */
+    public Map<String, String> dependsOn() {
+        Map<String, String> out = new LinkedHashMap<>();
+        Object o = def.get("depends_on");
+        if (o instanceof List<?> l) {
+            l.forEach(e -> out.put(e.toString(), "service_started"));
+        } else if (o instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> out.put(k.toString(), v instanceof Map<?, ?> c && c.get("condition") != null
+                    ? c.get("condition").toString() : "service_started"));
+        }
+        return out;
+    }
+
     /** The health check command as compose would run it, or empty when there is none or it is disabled. */
     public Optional<List<String>> healthcheck() {
         if (!(def.get("healthcheck") instanceof Map<?, ?> h)) {

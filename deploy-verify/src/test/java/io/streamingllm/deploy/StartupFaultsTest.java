@@ -64,6 +64,27 @@ class StartupFaultsTest {
         assertEquals(true, r.lines().get(0).contains("STREAMING_LLM_MAX_CONNECTIONS"), r.output());
     }
 
+    @Test
+    void aDatabaseUrlThatIsNotPostgresqlStopsWithOneLineWithoutThePassword() throws Exception {
+        Result r = run(Map.of("STREAMING_LLM_DATABASE_URL", "mysql://app:topsecret-pw@db/sidecar"));
+        assertEquals(2, r.code(), r.output());
+        assertEquals(List.of("streaming-llm: invalid STREAMING_LLM_DATABASE_URL (value not shown: it may hold a password):"
+                + " expected a URL starting with postgresql:// or jdbc:postgresql://"), r.lines(), r.output());
+    }
+
+    @Test
+    void anUnreachableDatabaseStopsWithOneLineNamingItButNotThePassword() throws Exception {
+        int port = freePort(); // nothing listens there
+        Result r = run(Map.of("STREAMING_LLM_DATABASE_URL", "postgresql://app@127.0.0.1:" + port + "/sidecar",
+                "STREAMING_LLM_DATABASE_PASSWORD", "topsecret-pw"));
+        assertEquals(2, r.code(), r.output());
+        assertEquals(1, r.lines().size(), r.output());
+        String line = r.lines().get(0);
+        assertEquals(true, line.startsWith("streaming-llm: cannot start: cannot connect to PostgreSQL at 127.0.0.1:"
+                + port + "/sidecar: "), line);
+        assertEquals(false, r.output().contains("topsecret-pw"), r.output());
+    }
+
     record Result(int code, String output) {
         /** The output without the JVM's own incubator-module notice. */
         List<String> lines() {

@@ -4,7 +4,6 @@ import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsRouting;
 import io.streamingllm.core.DirectoryLockException;
-import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.config.ConfigException;
 import io.streamingllm.core.config.Limits;
 import io.streamingllm.core.config.SidecarConfig;
@@ -13,9 +12,9 @@ import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.core.engine.pool.UpstreamPool;
-import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventStore;
 import io.streamingllm.core.session.ChatService;
-import io.streamingllm.core.summary.SummaryStore;
+import io.streamingllm.core.store.Store;
 import io.streamingllm.server.agent.AgentRoutes;
 import io.streamingllm.server.chat.ConversationRoutes;
 import io.streamingllm.server.chat.EventRoutes;
@@ -106,11 +105,20 @@ public final class Main {
                 + (health.ready() ? "ready" : health.status().wireName() + " - " + health.message()));
     }
 
-    /** The core services over the configured directories, and the edge filters. */
+    /** The core services over the configured store (files, or PostgreSQL), and the edge filters. */
     static Services services(SidecarConfig config, ModelEngine engine, StreamSettings settings) {
-        AgentStore agents = new AgentStore(config.agentsDir());
-        EventLog log = new EventLog(config.logDir(), EventLog.DEFAULT_MAX_OPEN_FILES, config.logRetry());
-        ChatService chat = new ChatService(config, engine, agents, log, new SummaryStore(config.summaryDir()));
+        Store store = Stores.open(config);
+        try {
+            return services(config, engine, settings, store);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private static Services services(SidecarConfig config, ModelEngine engine, StreamSettings settings, Store store) {
+        ChatService chat = new ChatService(config, engine, store);
+        EventStore log = store.events();
         EngineGate gate = new EngineGate(engine, Duration.ofSeconds(2));
         Auth auth = new Auth(config.apiToken(), HEALTHZ, WS_CHAT, PlaygroundRoutes::isPageFile);
         Cors cors = new Cors(config.corsOrigins());
@@ -124,8 +132,8 @@ public final class Main {
         TurnAdmission admission = new TurnAdmission(limits.maxTurnsPerClient());
         WebSockets webSockets = new WebSockets(limits.maxWebSockets(), limits.maxTurnsPerSocket(), admission,
                 connections);
-        return new Services(engine, agents, log, chat, gate, metrics, settings, auth, cors,
-                new PlaygroundRoutes(config), connections, admission, webSockets);
+        return new Services(engine, store.agents(), log, chat, gate, metrics, settings, auth, cors,
+                new PlaygroundRoutes(config), connections, admission, webSockets, store);
     }
 
     /**

@@ -135,12 +135,12 @@ public final class SidecarServer implements AutoCloseable {
         services.engine().close();
     }
 
-    /** Closes the log and lets the data directories go. */
+    /** Closes the store (the log: queued appends committed) and lets the data directories go. */
     private void releaseData() {
         try {
-            services.log().close();
+            services.store().close();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "closing the event log failed: " + e.getMessage());
+            LOG.log(Level.WARNING, "closing the store failed: " + e.getMessage());
         } finally {
             locks.close();
         }

@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  * pass {@link AgentTools}'s checks, is skipped with a warning naming the file and the field. The file name is the agent's id. Files are read once at
  * construction (and on {@link #reload}); the store's own writes keep the cache current.
  */
-public final class AgentStore {
+public final class AgentStore implements AgentRepository {
     private static final System.Logger LOG = System.getLogger(AgentStore.class.getName());
     private static final String SUFFIX = ".md";
 
@@ -110,14 +110,8 @@ public final class AgentStore {
 
     /** Creates or replaces; fields are trimmed; a blank or invalid id throws; a blank name becomes the id. */
     public Agent upsert(Agent agent) {
-        if (agent == null) {
-            throw new IllegalArgumentException("agent is missing");
-        }
-        // strip(), not trim(): trim() would quietly turn "x\0" into "x"
-        String id = Ids.require("agent", agent.id() == null ? "" : agent.id().strip());
-        String name = trim(agent.name());
-        Agent clean = new Agent(id, name.isEmpty() ? id : name, trim(agent.systemPrompt()), trim(agent.markdownContext()),
-                agent.tools());
+        Agent clean = clean(agent);
+        String id = clean.id();
         synchronized (writeLock) {
             AtomicFiles.write(file(id), render(clean).getBytes(StandardCharsets.UTF_8));
             cache.put(id, clean);
@@ -167,6 +161,35 @@ public final class AgentStore {
             LOG.log(System.Logger.Level.WARNING, "agents: skipping {0}: {1}", file, String.valueOf(e.getMessage()).replaceAll("\\s+", " "));
             return Optional.empty();
         }
+    }
+
+    /**
+     * The agent of a whole markdown document (front matter and body) stored under {@code id}: the same parser as
+     * the files, for stores that keep documents elsewhere. Malformed text throws {@link IllegalArgumentException}.
+     */
+    public static Agent fromMarkdown(String text, String id) {
+        try {
+            return parse(text, id, Path.of(id + SUFFIX));
+        } catch (YAMLException e) {
+            throw new IllegalArgumentException(String.valueOf(e.getMessage()).replaceAll("\\s+", " "), e);
+        }
+    }
+
+    /** The whole markdown document of an agent, as its file holds it. */
+    public static String toMarkdown(Agent agent) {
+        return render(agent);
+    }
+
+    /** An agent as {@link #upsert} stores it: fields trimmed, a blank or invalid id refused, a blank name the id. */
+    public static Agent clean(Agent agent) {
+        if (agent == null) {
+            throw new IllegalArgumentException("agent is missing");
+        }
+        // strip(), not trim(): trim() would quietly turn "x\0" into "x"
+        String id = Ids.require("agent", agent.id() == null ? "" : agent.id().strip());
+        String name = trim(agent.name());
+        return new Agent(id, name.isEmpty() ? id : name, trim(agent.systemPrompt()), trim(agent.markdownContext()),
+                agent.tools());
     }
 
     static Agent parse(String text, String id, Path file) {

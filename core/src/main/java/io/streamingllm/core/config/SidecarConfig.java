@@ -39,7 +39,8 @@ public record SidecarConfig(
         Duration logRetry,
         List<URI> openAiUrls,
         Secret openAiApiKey,
-        Limits limits) {
+        Limits limits,
+        Optional<DatabaseConfig> database) {
 
     public enum SummaryMode { EXTRACTIVE, LLM }
 
@@ -74,6 +75,8 @@ public record SidecarConfig(
     public static final String MAX_TURNS_PER_CLIENT = "STREAMING_LLM_MAX_TURNS_PER_CLIENT";
     public static final String READ_TIMEOUT_S = "STREAMING_LLM_READ_TIMEOUT_S";
     public static final String MAX_UPSTREAM_LINE_KB = "STREAMING_LLM_MAX_UPSTREAM_LINE_KB";
+    public static final String DATABASE_URL = "STREAMING_LLM_DATABASE_URL";
+    public static final String DATABASE_PASSWORD = "STREAMING_LLM_DATABASE_PASSWORD";
 
     /**
      * One configuration variable. {@code defaultValue} is what an unset (or empty) variable means;
@@ -114,7 +117,9 @@ public record SidecarConfig(
             new Key(MAX_TURNS_PER_SOCKET, "8", "turns in flight on one WebSocket; beyond, an error frame"),
             new Key(MAX_TURNS_PER_CLIENT, "64", "turns in flight from one client address (HTTP and WebSocket); beyond, 429 with Retry-After or an error frame"),
             new Key(READ_TIMEOUT_S, "30", "seconds of silence while reading a request's headers or body before it is refused (408) and its connection closed; also how long an idle keep-alive connection stays open"),
-            new Key(MAX_UPSTREAM_LINE_KB, "4096", "KiB of one line of an upstream's streamed answer; a longer line fails the turn (memory stays bounded)"));
+            new Key(MAX_UPSTREAM_LINE_KB, "4096", "KiB of one line of an upstream's streamed answer; a longer line fails the turn (memory stays bounded)"),
+            new Key(DATABASE_URL, "", "PostgreSQL shared by several replicas (postgresql://user:pass@host:5432/db or jdbc:postgresql://host:5432/db): events, summaries and agents go there instead of the files; empty = files; never logged with its password"),
+            new Key(DATABASE_PASSWORD, "", "the database password, when not in STREAMING_LLM_DATABASE_URL; never logged"));
 
     /** Variable name → default, in documentation order. */
     public static Map<String, String> defaults() {
@@ -170,7 +175,8 @@ public record SidecarConfig(
                 new Limits(r.intIn(MAX_CONNECTIONS, 1, 1 << 20), r.intIn(MAX_WEBSOCKETS, 1, 1 << 20),
                         r.intIn(MAX_TURNS_PER_SOCKET, 1, 1 << 16), r.intIn(MAX_TURNS_PER_CLIENT, 1, 1 << 20),
                         Duration.ofSeconds(r.intIn(READ_TIMEOUT_S, 1, 3_600)),
-                        r.intIn(MAX_UPSTREAM_LINE_KB, 1, 1 << 20)));
+                        r.intIn(MAX_UPSTREAM_LINE_KB, 1, 1 << 20)),
+                DatabaseConfig.parse(env.get(DATABASE_URL), env.get(DATABASE_PASSWORD)));
     }
 
     /** The first (with one URL, the only) Ollama upstream. */
@@ -197,7 +203,7 @@ public record SidecarConfig(
     public SidecarConfig withModel(ModelSpec spec) {
         return new SidecarConfig(spec, streamingEnabled, startSize, recentSize, maxNewTokens, echoDelayMs, summaryMode,
                 summarySize, ollamaUrls, host, port, dataDir, logDir, summaryDir, agentsDir, apiToken, corsOrigins,
-                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry, openAiUrls, openAiApiKey, limits);
+                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry, openAiUrls, openAiApiKey, limits, database);
     }
 
     private record Reader(Map<String, String> env) {

@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  * <p>Thread-safe: a conversation's writes are serialised by its {@link ConversationFile#lock}; readers take no lock
  * but the one-time tail check.
  */
-public final class EventLog implements AutoCloseable {
+public final class EventLog implements EventStore {
     public static final int DEFAULT_MAX_OPEN_FILES = 256;
     /** How long an append waits for a failing disk by default (a turn's end waits that long at most). */
     public static final Duration DEFAULT_WRITE_RETRY = Duration.ofSeconds(5);

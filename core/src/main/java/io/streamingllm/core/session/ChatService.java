@@ -3,7 +3,7 @@ package io.streamingllm.core.session;
 import io.streamingllm.core.Ids;
 import io.streamingllm.core.InvalidIdException;
 import io.streamingllm.core.agent.Agent;
-import io.streamingllm.core.agent.AgentStore;
+import io.streamingllm.core.agent.AgentRepository;
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.EngineException;
@@ -12,10 +12,12 @@ import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.ToolOptions;
-import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventStore;
 import io.streamingllm.core.log.LogHealth;
+import io.streamingllm.core.store.Store;
+import io.streamingllm.core.store.TurnLocks;
 import io.streamingllm.core.summary.Summary;
-import io.streamingllm.core.summary.SummaryStore;
+import io.streamingllm.core.summary.SummaryRepository;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,22 +44,32 @@ public final class ChatService implements AutoCloseable {
 
     private final SidecarConfig config;
     private final ModelEngine engine;
-    private final AgentStore agents;
-    private final EventLog log;
-    private final SummaryStore summaries;
+    private final AgentRepository agents;
+    private final EventStore log;
+    private final SummaryRepository summaries;
     private final ConversationLoader loader;
     private final ResidentConversations residency;
     private final PromptWindow window;
     private final TurnRunner turns;
 
-    public ChatService(SidecarConfig config, ModelEngine engine, AgentStore agents, EventLog log,
-                       SummaryStore summaries) {
+    public ChatService(SidecarConfig config, ModelEngine engine, AgentRepository agents, EventStore log,
+                       SummaryRepository summaries) {
         this(config, engine, agents, log, summaries, DEFAULT_MAX_RESIDENT);
     }
 
     /** @param maxResident how many idle conversations stay in memory before the least recently used leave */
-    public ChatService(SidecarConfig config, ModelEngine engine, AgentStore agents, EventLog log,
-                       SummaryStore summaries, int maxResident) {
+    public ChatService(SidecarConfig config, ModelEngine engine, AgentRepository agents, EventStore log,
+                       SummaryRepository summaries, int maxResident) {
+        this(config, engine, agents, log, summaries, TurnLocks.LOCAL, maxResident);
+    }
+
+    /** Over a {@link Store}: its events, summaries, agents and cross-process turn locks. */
+    public ChatService(SidecarConfig config, ModelEngine engine, Store store) {
+        this(config, engine, store.agents(), store.events(), store.summaries(), store.locks(), DEFAULT_MAX_RESIDENT);
+    }
+
+    private ChatService(SidecarConfig config, ModelEngine engine, AgentRepository agents, EventStore log,
+                        SummaryRepository summaries, TurnLocks locks, int maxResident) {
         this.config = config;
         this.engine = engine;
         this.agents = agents;
@@ -66,7 +78,7 @@ public final class ChatService implements AutoCloseable {
         TokenEstimator tokens = new TokenEstimator(engine.exactTokenCounter().orElse(null));
         RollingSummary summary = new RollingSummary(config, engine, log, summaries, tokens);
         this.loader = new ConversationLoader(log, summaries, summary);
-        this.residency = new ResidentConversations(loader, maxResident);
+        this.residency = new ResidentConversations(loader, locks, maxResident);
         this.window = new PromptWindow(config, tokens);
         this.turns = new TurnRunner(config, engine, log, tokens, window, summary, residency);
     }
@@ -228,7 +240,8 @@ public final class ChatService implements AutoCloseable {
         List<ConversationInfo> out = new ArrayList<>();
         for (String id : log.conversationIds()) {
             ConversationState c = residency.ifResident(id);
-            ConversationInfo info = c != null ? c.info() : loader.describe(id);
+            // with a shared store another process may have moved the conversation on: describe it from the store
+            ConversationInfo info = c != null && !log.shared() ? c.info() : loader.describe(id);
             if (info != null) {
                 out.add(info);
             }
@@ -263,11 +276,15 @@ public final class ChatService implements AutoCloseable {
         if (c == null) {
             return false;
         }
-        c.pendingSummary.join();
-        engine.endSession(conversationId);
-        boolean moved = log.archive(conversationId, config.archiveDir());
-        summaries.archive(conversationId, config.archiveDir());
-        return moved;
+        try {
+            c.pendingSummary.join();
+            engine.endSession(conversationId);
+            boolean moved = log.archive(conversationId, config.archiveDir());
+            summaries.archive(conversationId, config.archiveDir());
+            return moved;
+        } finally {
+            residency.removed(c);
+        }
     }
 
     /** Turns under way now. */

@@ -1,11 +1,12 @@
 package io.streamingllm.core.session;
 
 import io.streamingllm.core.log.Event;
-import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventStore;
 import io.streamingllm.core.summary.Summary;
-import io.streamingllm.core.summary.SummaryStore;
+import io.streamingllm.core.summary.SummaryRepository;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
@@ -16,11 +17,11 @@ final class ConversationLoader {
     /** Enough for the newest user message and reply, and the refreshes between them. */
     private static final int TAIL_EVENTS = 16;
 
-    private final EventLog log;
-    private final SummaryStore summaries;
+    private final EventStore log;
+    private final SummaryRepository summaries;
     private final RollingSummary rolling;
 
-    ConversationLoader(EventLog log, SummaryStore summaries, RollingSummary rolling) {
+    ConversationLoader(EventStore log, SummaryRepository summaries, RollingSummary rolling) {
         this.log = log;
         this.summaries = summaries;
         this.rolling = rolling;
@@ -33,14 +34,34 @@ final class ConversationLoader {
     /** Rebuilds a conversation's state from its log (and summary file); null when it has no turns. */
     ConversationState load(String conversationId) {
         ConversationReplay replay = new ConversationReplay(conversationId);
+        String[] last = new String[1];
         try (Stream<Event> events = log.read(conversationId)) {
-            events.forEachOrdered(replay::apply);
+            events.forEachOrdered(e -> {
+                replay.apply(e);
+                last[0] = e.id();
+            });
         }
         ConversationState c = replay.state();
-        if (c != null && c.summaryRef != null) {
-            rolling.loadInto(c);
+        if (c != null) {
+            c.lastEventId = last[0];
+            if (c.summaryRef != null) {
+                rolling.loadInto(c);
+            }
         }
         return c;
+    }
+
+    /**
+     * Whether {@code c} may miss events another process appended since it was read: only a shared store can
+     * have them, and then the store's newest event is not the one {@code c} saw last.
+     */
+    boolean stale(ConversationState c) {
+        return log.shared() && !Objects.equals(log.lastEventId(c.id).orElse(null), c.lastEventId);
+    }
+
+    /** Whether other processes may append to the store (listings then describe from the store, not memory). */
+    boolean shared() {
+        return log.shared();
     }
 
     /**

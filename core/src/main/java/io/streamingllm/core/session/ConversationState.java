@@ -32,6 +32,12 @@ final class ConversationState {
      * Empty once a user turn opens (the calls are then left unanswered) or a reply calls nothing.
      */
     List<ToolCall> pendingCalls = List.of();
+
+    /**
+     * The id of the newest event of this conversation this process has read or appended (null: none); with a
+     * store other processes append to, a different newest id in the store means this state is stale.
+     */
+    volatile String lastEventId;
     /** The llm-mode summary rewrite scheduled after a turn; the next turn waits for it. */
     CompletableFuture<Void> pendingSummary = CompletableFuture.completedFuture(null);
 

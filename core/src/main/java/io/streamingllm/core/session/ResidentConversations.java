@@ -1,8 +1,11 @@
 package io.streamingllm.core.session;
 
+import io.streamingllm.core.store.TurnLocks;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map.Entry;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -11,9 +14,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * at a time ({@link #acquire}/{@link #release}); past {@code maxResident}, the least recently used idle ones
  * leave memory and come back from the log unchanged. A conversation that left stays busy for good, so whoever
  * still holds it retries and loads it afresh. Thread-safe.
+ *
+ * <p>With a store other processes share, a turn also holds the conversation's {@link TurnLocks lock} (another
+ * process holding it is BUSY, as a turn under way here is), and a held conversation whose store has events this
+ * process has not seen is loaded afresh before its prompt is built.
  */
 final class ResidentConversations {
     private final ConversationLoader loader;
+    private final TurnLocks locks;
     private final int maxResident;
     private final ConcurrentHashMap<String, ConversationState> resident = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> lastUsed = new ConcurrentHashMap<>();
@@ -21,7 +29,13 @@ final class ResidentConversations {
 
     /** @param maxResident how many idle conversations stay in memory before the least recently used leave */
     ResidentConversations(ConversationLoader loader, int maxResident) {
+        this(loader, TurnLocks.LOCAL, maxResident);
+    }
+
+    /** @param locks one turn at a time per conversation across the processes sharing the store */
+    ResidentConversations(ConversationLoader loader, TurnLocks locks, int maxResident) {
         this.loader = loader;
+        this.locks = locks;
         this.maxResident = Math.max(1, maxResident);
     }
 
@@ -50,14 +64,74 @@ final class ResidentConversations {
             if (resident.get(conversationId) != c) {
                 continue; // left memory (or was archived) between lookup and lock: load afresh
             }
+            if (!tryLock(c)) {
+                throw new SessionException(SessionException.Kind.BUSY, "conversation " + conversationId
+                        + " has a turn under way on another replica; one turn at a time");
+            }
+            if (stale(c)) {
+                // another process appended: this state leaves memory (busy for good) and is loaded afresh
+                locks.unlock(conversationId);
+                resident.remove(conversationId, c);
+                continue;
+            }
             touch(conversationId);
             trim();
             return c;
         }
     }
 
+    /**
+     * Lets go of a conversation after its turn. Other processes get it only once the summary rewrite the turn
+     * scheduled (llm mode) is done, so that their next prompt has it; a next turn here waits for it as before.
+     */
     void release(ConversationState c) {
+        CompletableFuture<Void> rewrite = c.pendingSummary;
+        if (rewrite.isDone()) {
+            locks.unlock(c.id);
+        } else {
+            rewrite.whenComplete((done, failed) -> locks.unlock(c.id));
+        }
         c.busy.set(false);
+    }
+
+    /** Lets other processes have a conversation taken out by {@link #remove} once it is archived. */
+    void removed(ConversationState c) {
+        locks.unlock(c.id);
+    }
+
+    /**
+     * Takes the cross-process lock of {@code c}, held here; false (and {@code c} let go) when another process holds
+     * it. A store that cannot be asked refuses the turn as a log that cannot write does.
+     */
+    private boolean tryLock(ConversationState c) {
+        boolean got;
+        try {
+            got = locks.tryLock(c.id);
+        } catch (RuntimeException e) {
+            c.busy.set(false);
+            throw new SessionException(SessionException.Kind.LOG_UNAVAILABLE, "the store cannot take the turn lock"
+                    + " of conversation " + c.id + ": " + e.getMessage());
+        }
+        if (!got) {
+            c.busy.set(false);
+        }
+        return got;
+    }
+
+    /** Whether {@code c}, held, misses events another process appended (it waits for its own summary rewrite). */
+    private boolean stale(ConversationState c) {
+        try {
+            c.pendingSummary.join();
+        } catch (RuntimeException failedRewrite) {
+            // a rewrite that failed left the extractive summary; the events decide
+        }
+        try {
+            return loader.stale(c);
+        } catch (RuntimeException e) {
+            locks.unlock(c.id);
+            c.busy.set(false);
+            throw e;
+        }
     }
 
     /** Drops a conversation whose turn the log could not take: its state is rebuilt from the log on next use. */
@@ -68,6 +142,19 @@ final class ResidentConversations {
     /** An existing conversation, loaded from the log when needed; null if it has no log. */
     ConversationState find(String conversationId) {
         ConversationState c = resident.get(conversationId);
+        if (c != null && loader.shared() && c.pendingSummary.isDone() && c.busy.compareAndSet(false, true)) {
+            boolean stale = true;
+            try {
+                stale = loader.stale(c);
+            } finally {
+                if (stale) {
+                    resident.remove(conversationId, c); // another process appended: read afresh (this one stays busy)
+                    c = null;
+                } else {
+                    c.busy.set(false);
+                }
+            }
+        }
         if (c != null) {
             touch(conversationId);
             return c;
@@ -99,6 +186,10 @@ final class ResidentConversations {
         }
         if (!c.busy.compareAndSet(false, true)) {
             throw new SessionException(SessionException.Kind.BUSY, "conversation " + conversationId + " has a turn under way");
+        }
+        if (!tryLock(c)) {
+            throw new SessionException(SessionException.Kind.BUSY, "conversation " + conversationId
+                    + " has a turn under way on another replica");
         }
         resident.remove(conversationId, c);
         lastUsed.remove(conversationId);

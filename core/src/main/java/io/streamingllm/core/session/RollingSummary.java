@@ -8,10 +8,11 @@ import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.log.Event;
-import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventStore;
 import io.streamingllm.core.session.ExtractiveSummarizer.EvictedTurn;
 import io.streamingllm.core.session.payload.SummaryRefresh;
 import io.streamingllm.core.summary.Summary;
+import io.streamingllm.core.summary.SummaryRepository;
 import io.streamingllm.core.summary.SummaryStore;
 
 import java.lang.System.Logger.Level;
@@ -32,11 +33,11 @@ final class RollingSummary {
 
     private final SidecarConfig config;
     private final ModelEngine engine;
-    private final EventLog log;
-    private final SummaryStore summaries;
+    private final EventStore log;
+    private final SummaryRepository summaries;
     private final TokenEstimator tokens;
 
-    RollingSummary(SidecarConfig config, ModelEngine engine, EventLog log, SummaryStore summaries, TokenEstimator tokens) {
+    RollingSummary(SidecarConfig config, ModelEngine engine, EventStore log, SummaryRepository summaries, TokenEstimator tokens) {
         this.config = config;
         this.engine = engine;
         this.log = log;
@@ -82,7 +83,9 @@ final class RollingSummary {
             String ref = SummaryStore.sha256Hex(rewritten);
             int summaryTokens = tokens.count(rewritten);
             summaries.write(c.id, rewritten);
-            log.append(new SummaryRefresh(ref, List.of(), c.evictedTurns, summaryTokens, SummaryMode.LLM).toEvent(c.id));
+            Event refresh = log.append(new SummaryRefresh(ref, List.of(), c.evictedTurns, summaryTokens, SummaryMode.LLM)
+                    .toEvent(c.id));
+            c.lastEventId = refresh.id();
             c.summarised(rewritten, ref, summaryTokens);
         } catch (Exception e) {
             LOG.log(Level.WARNING, "llm summary of " + c.id + " failed; keeping the extractive one: " + e);

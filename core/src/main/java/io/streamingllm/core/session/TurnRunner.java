@@ -12,7 +12,7 @@ import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.ToolOptions;
 import io.streamingllm.core.log.Event;
-import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventStore;
 import io.streamingllm.core.session.payload.AssistantMessage;
 import io.streamingllm.core.session.payload.TurnError;
 import io.streamingllm.core.session.payload.UserMessage;
@@ -45,7 +45,7 @@ final class TurnRunner {
 
     private final SidecarConfig config;
     private final ModelEngine engine;
-    private final EventLog log;
+    private final EventStore log;
     private final TokenEstimator tokens;
     private final PromptWindow window;
     private final RollingSummary summary;
@@ -54,7 +54,7 @@ final class TurnRunner {
     private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean shuttingDown;
 
-    TurnRunner(SidecarConfig config, ModelEngine engine, EventLog log, TokenEstimator tokens, PromptWindow window,
+    TurnRunner(SidecarConfig config, ModelEngine engine, EventStore log, TokenEstimator tokens, PromptWindow window,
                RollingSummary summary, ResidentConversations residency) {
         this.config = config;
         this.engine = engine;
@@ -361,6 +361,7 @@ final class TurnRunner {
         }
         turn.opened().join();
         log.appendAll(events);
+        c.lastEventId = events.getLast().id();
 
         c.lastWindow = turn.window();
         if (RecentTurn.entersWindow(reason)) {

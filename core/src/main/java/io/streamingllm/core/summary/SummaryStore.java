@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * (the format is in the package documentation). Thread-safe: it keeps no state, and a write replaces a file
  * atomically.
  */
-public final class SummaryStore {
+public final class SummaryStore implements SummaryRepository {
     private static final String SUFFIX = ".md";
     private static final Pattern HEADER = Pattern.compile("<!-- summary_ref:([0-9a-f]{64}) -->");
 

@@ -6,6 +6,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.Ids;
 import io.streamingllm.core.agent.Agent;
+import io.streamingllm.core.agent.AgentRepository;
 import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.agent.AgentTools;
 import io.streamingllm.core.engine.ToolDefinition;
@@ -30,9 +31,9 @@ import static io.streamingllm.server.json.JsonText.JSON;
  * <p>Shared by every connection; keeps no state between requests.
  */
 public final class AgentRoutes implements HttpService {
-    private final AgentStore agents;
+    private final AgentRepository agents;
 
-    public AgentRoutes(AgentStore agents) {
+    public AgentRoutes(AgentRepository agents) {
         this.agents = agents;
     }
 

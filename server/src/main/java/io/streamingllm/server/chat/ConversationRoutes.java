@@ -6,7 +6,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.streamingllm.core.Ids;
-import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventStore;
 import io.streamingllm.core.log.EventQuery;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.session.ConversationInfo;
@@ -37,12 +37,12 @@ import static io.streamingllm.server.json.JsonText.JSON;
  */
 public final class ConversationRoutes implements HttpService {
     private final ChatService chat;
-    private final EventLog log;
+    private final EventStore log;
     private final EngineGate gate;
     private final Metrics metrics;
     private final StreamSettings settings;
 
-    public ConversationRoutes(ChatService chat, EventLog log, EngineGate gate, Metrics metrics, StreamSettings settings) {
+    public ConversationRoutes(ChatService chat, EventStore log, EngineGate gate, Metrics metrics, StreamSettings settings) {
         this.chat = chat;
         this.log = log;
         this.gate = gate;

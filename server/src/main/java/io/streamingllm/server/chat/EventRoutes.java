@@ -5,7 +5,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.common.uri.UriQuery;
-import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventStore;
 import io.streamingllm.core.log.EventPage;
 import io.streamingllm.core.log.EventQuery;
 import io.streamingllm.core.log.EventType;
@@ -35,9 +35,9 @@ public final class EventRoutes implements HttpService {
     private static final int MAX_EVENTS = 10_000;
     private static final int DEFAULT_EVENTS = 1_000;
 
-    private final EventLog log;
+    private final EventStore log;
 
-    public EventRoutes(EventLog log) {
+    public EventRoutes(EventStore log) {
         this.log = log;
     }
 

@@ -6,7 +6,7 @@ import io.streamingllm.core.engine.EngineHealth;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.pool.UpstreamPool;
 import io.streamingllm.core.engine.pool.UpstreamStatus;
-import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.log.EventStore;
 import io.streamingllm.core.log.LogHealth;
 import io.streamingllm.server.edge.Errors;
 import io.streamingllm.server.http.Responses;
@@ -33,16 +33,16 @@ public final class HealthRoutes {
      * {@code GET}: probes the engine now and asks the log whether it can write; 200 when the engine is reachable
      * and has its model and the log can write, else 503 with the engine's advice and the log's reason.
      */
-    public static HttpService readiness(EngineGate gate, ModelEngine engine, EventLog log) {
+    public static HttpService readiness(EngineGate gate, ModelEngine engine, EventStore log) {
         return readiness(gate, engine, log, Optional.empty());
     }
 
     /**
-     * As {@link #readiness(EngineGate, ModelEngine, EventLog)}; with a pool of upstreams ready while at least one
+     * As {@link #readiness(EngineGate, ModelEngine, EventStore)}; with a pool of upstreams ready while at least one
      * is, and the body lists every upstream ({@code upstreams}: url, state up or down, streams active, failures,
      * time to first token, detail).
      */
-    public static HttpService readiness(EngineGate gate, ModelEngine engine, EventLog log, Optional<UpstreamPool> pool) {
+    public static HttpService readiness(EngineGate gate, ModelEngine engine, EventStore log, Optional<UpstreamPool> pool) {
         return rules -> rules.get("/", (req, res) -> ready(gate.probe(), log.health(), engine, pool, res))
                 .any("/", Errors.methodNotAllowed("GET"));
     }
