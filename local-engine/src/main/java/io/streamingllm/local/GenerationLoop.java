@@ -17,6 +17,7 @@ import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.model.Sampler;
 import io.streamingllm.local.model.Transformer;
 import io.streamingllm.local.tokenizer.StreamingDecoder;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -63,8 +64,9 @@ final class GenerationLoop {
         Session.Turn turn = null;
         try {
             JsonConstraint json = options.format().constrained() ? json(options.format(), max) : null;
-            // stop strings could cut a JSON value short: the constraint decides where it ends
-            StopMatcher text = new StopMatcher(json == null ? options.stop() : List.of());
+            ForcedCall forced = forced(options, tools, max);
+            // stop strings could cut a JSON value (or a forced call) short: the constraint decides where it ends
+            StopMatcher text = new StopMatcher(json == null && forced == null ? options.stop() : List.of());
             session = sessions.sessionFor(g.sessionKey());
             turn = session.begin(g.messages(), model.template(), tools);
             int[] prompt = turn.prompt();
@@ -77,20 +79,28 @@ final class GenerationLoop {
                 complete(g, text.text(), FinishReason.CANCELLED, prompt.length, 0, start, start, turn.wholePrompt());
                 return;
             }
-            float[] logits = transformer.prefill(cache, prompt, true);
-            cache.recordAppended(prompt);
+            // a forced call's opening is prefilled with the prompt: the reply's first tokens, as if the model wrote them
+            int[] opening = forced == null ? new int[0] : forced.opening();
+            int[] fed = concat(prompt, opening);
+            float[] logits = transformer.prefill(cache, fed, true);
+            cache.recordAppended(fed);
             int unfed = -1; // last sampled answer token not yet fed to the cache
             long evalStart = System.nanoTime();
             StreamingDecoder decoder = new StreamingDecoder(model.tokenizer(),
                     prompt.length == 1 && prompt[0] == model.tokenizer().specialTokens().bos());
-            int generated = 0;
+            int generated = opening.length;
+            for (int t : opening) {
+                text.append(decoder.accept(t), listener);
+            }
             FinishReason finish = FinishReason.LENGTH;
             while (generated < max) {
                 if (g.cancelled()) {
                     finish = FinishReason.CANCELLED;
                     break;
                 }
-                int token = json == null ? sampler.sample(logits) : json.choose(logits, sampler, max - generated);
+                JsonConstraint held = forced != null ? forced.constraint() : json;
+                int budget = max - generated - (forced != null ? forced.reserved() : 0);
+                int token = held == null ? sampler.sample(logits) : held.choose(logits, sampler, budget);
                 if (stopTokens.contains(token)) {
                     finish = FinishReason.STOP;
                     break;
@@ -98,13 +108,31 @@ final class GenerationLoop {
                 generated++;
                 unfed = token;
                 boolean complete = false;
-                if (json != null) {
+                int[] then = null; // forced tokens that follow this one
+                if (forced != null && held != null) {
+                    then = forced.accept(token);
+                } else if (json != null) {
                     json.accept(token);
                     complete = json.mustEnd();
                 }
                 if (text.append(decoder.accept(token), listener) || complete) {
                     finish = FinishReason.STOP;
                     break;
+                }
+                if (then != null) { // fed with the token just written, in one batch
+                    for (int t : then) {
+                        text.append(decoder.accept(t), listener);
+                    }
+                    generated += then.length;
+                    int[] batch = concat(new int[] {token}, then);
+                    logits = transformer.prefill(cache, batch, true);
+                    cache.recordAppended(batch);
+                    unfed = -1;
+                    if (forced.endsReply()) {
+                        finish = FinishReason.STOP;
+                        break;
+                    }
+                    continue;
                 }
                 if (generated < max) {
                     logits = transformer.forward(cache, token);
@@ -156,7 +184,7 @@ final class GenerationLoop {
 
     /**
      * The tools the prompt offers: none when tool calling is off; with {@code tool_choice} naming a function, that one
-     * alone (the model is not forced to call it: free text stays possible, as with Ollama).
+     * alone (which {@link ForcedCall} then makes the model call).
      */
     static List<ToolDefinition> offered(ToolOptions tools) {
         if (!tools.enabled()) {
@@ -166,6 +194,28 @@ final class GenerationLoop {
             return tools.definitions().stream().filter(d -> d.name().equals(tools.function())).toList();
         }
         return tools.definitions();
+    }
+
+    /**
+     * The call {@code tool_choice} {@code required} or a named function forces, or null; {@link EngineException}
+     * BAD_REQUEST when it cannot be forced.
+     */
+    ForcedCall forced(GenerationOptions options, List<ToolDefinition> offered, int maxNewTokens) {
+        try {
+            return ForcedCall.plan(jsonMode, model.tokenizer(), model.template().toolFormat(), options.tools(), offered,
+                    maxNewTokens);
+        } catch (IllegalArgumentException e) {
+            throw new EngineException(EngineException.Kind.BAD_REQUEST, e.getMessage(), e);
+        }
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        if (b.length == 0) {
+            return a;
+        }
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     int maxNewTokens(GenerationOptions options) {

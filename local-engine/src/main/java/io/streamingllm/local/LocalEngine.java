@@ -242,7 +242,8 @@ public final class LocalEngine implements ModelEngine {
     /**
      * A JSON format is checked here, before a turn starts: a schema keyword this engine cannot enforce, a
      * vocabulary without the bytes JSON needs, or too few new tokens for the smallest valid value is an
-     * {@link EngineException} BAD_REQUEST naming it.
+     * {@link EngineException} BAD_REQUEST naming it. So is a call {@code tool_choice} forces ({@link ForcedCall})
+     * that cannot fit in the new tokens, and tools for a template without a tool format.
      */
     @Override
     public void requireSupported(GenerationOptions options) {
@@ -260,6 +261,7 @@ public final class LocalEngine implements ModelEngine {
         if (options.format().constrained()) {
             loop.json(options.format(), loop.maxNewTokens(options));
         }
+        loop.forced(options, GenerationLoop.offered(options.tools()), loop.maxNewTokens(options));
     }
 
     @Override

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,6 +78,34 @@ class LocalEngineServedTest {
             JsonObject tags = TestSidecar.json(s.get("/api/tags").body());
             assertEquals(1, tags.getJsonArray("models").size(), tags.toString());
             s.assertNothingOutsideDataDirs();
+        }
+    }
+
+    @Test
+    void toolChoiceNamingAFunctionMakesTheLocalModelCallItOnTheOpenAiApi() throws Exception {
+        Path model = models.resolve("qwen-tools.gguf");
+        RandomModel.writeWithTemplate(model, "qwen2", GgmlType.Q8_0, 5, "{%- if tools %}<|im_start|>system\n# Tools<tools>"
+                + "{{ tool | tojson }}</tools><tool_call></tool_call>{%- endif %}{%- for m in messages %}<|im_start|>"
+                + "{{ m.role }}\n{{ m.content }}<|im_end|>\n{%- endfor %}", List.of("<|im_start|>", "<|im_end|>"));
+        String request = "{\"model\":\"qwen-tools\",\"temperature\":1,\"seed\":3,\"tools\":[{\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":"
+                + "{\"type\":\"string\",\"maxLength\":8}},\"required\":[\"city\"]}}},{\"type\":\"function\",\"function\":"
+                + "{\"name\":\"get_time\"}}],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}},"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"weather in paris?\"}]";
+        try (TestSidecar s = TestSidecar.fromModel(dir, "gguf:" + model, Map.of(SidecarConfig.MAX_NEW_TOKENS, "150"))) {
+            HttpResponse<String> r = s.post("/v1/chat/completions", request + ",\"parallel_tool_calls\":false}");
+            assertEquals(200, r.statusCode(), r.body());
+            JsonObject choice = TestSidecar.json(r.body()).getJsonArray("choices").getJsonObject(0);
+            assertEquals("tool_calls", choice.getString("finish_reason"), r.body());
+            JsonObject call = choice.getJsonObject("message").getJsonArray("tool_calls").getJsonObject(0);
+            assertEquals("get_weather", call.getJsonObject("function").getString("name"), r.body());
+            JsonObject args = TestSidecar.json(call.getJsonObject("function").getString("arguments"));
+            assertTrue(args.containsKey("city") && args.keySet().size() == 1, "arguments within the schema: " + args);
+
+            HttpResponse<String> tooFew = s.post("/v1/chat/completions", request + ",\"max_tokens\":10}");
+            assertEquals(400, tooFew.statusCode(), tooFew.body());
+            assertTrue(OpenAiApiTest.error(tooFew).getString("message").startsWith("max_new_tokens 10 is too small for the "
+                    + "tool call tool_choice requires"), tooFew.body());
         }
     }
 

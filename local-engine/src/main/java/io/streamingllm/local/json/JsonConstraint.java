@@ -73,6 +73,11 @@ public final class JsonConstraint {
         return machine.mustEnd(state);
     }
 
+    /** The fewest tokens that still complete the value (each byte of the shortest completion has its own token). */
+    public int leastTokens() {
+        return machine.cost(state);
+    }
+
     private int best(float[] logits) {
         int best = -1;
         for (int t = 0; t < Math.min(logits.length, vocab.vocabSize); t++) {

@@ -2,7 +2,15 @@ package io.streamingllm.local.json;
 
 import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.local.tokenizer.Tokenizer;
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -39,6 +47,58 @@ public final class JsonMode {
             case JSON_SCHEMA -> SchemaCompiler.schema(format.schema());
             case NONE -> throw new IllegalArgumentException("free text needs no JSON constraint");
         };
+        return start(grammar, maxNewTokens);
+    }
+
+    /**
+     * The constraint of a tool call's arguments: an object valid against the tool's {@code parameters} schema (no
+     * {@code type}: an object), or any object when the schema is not an object's or holds what this engine cannot
+     * enforce (such as {@code format} or {@code anyOf}: the arguments are then JSON, not checked further).
+     */
+    public JsonConstraint arguments(JsonObject parameters, int maxNewTokens) {
+        JsonValue type = parameters.get("type");
+        JsonObject schema = type == null ? Json.createObjectBuilder(parameters).add("type", "object").build() : parameters;
+        JsonGrammar grammar;
+        try {
+            grammar = "object".equals(type == null ? "object" : type instanceof JsonString s ? s.getString() : null)
+                    ? SchemaCompiler.schema(schema) : SchemaCompiler.anyObject();
+        } catch (IllegalArgumentException e) {
+            grammar = SchemaCompiler.anyObject();
+        }
+        return start(grammar, maxNewTokens);
+    }
+
+    /** The constraint of one of {@code names} as a JSON string (a tool call's function name). */
+    public JsonConstraint oneOf(List<String> names, int maxNewTokens) {
+        JsonArrayBuilder values = Json.createArrayBuilder();
+        names.forEach(values::add);
+        return start(SchemaCompiler.schema(Json.createObjectBuilder().add("enum", values).build()), maxNewTokens);
+    }
+
+    /**
+     * Tokens that spell {@code text} exactly when the model writes them: as the tokenizer encodes it when that
+     * reads back as the same bytes, else the longest vocabulary tokens in turn (a SentencePiece vocabulary adds a
+     * space in front, or spells spaces as U+2581 bytes); {@link IllegalArgumentException} when some byte has no
+     * token.
+     */
+    public int[] spell(String text) {
+        byte[] want = text.getBytes(StandardCharsets.UTF_8);
+        int[] encoded = tokenizer.encode(text, false);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        for (int t : encoded) {
+            got.writeBytes(tokenizer.decodeBytes(t));
+        }
+        if (Arrays.equals(want, got.toByteArray())) {
+            return encoded;
+        }
+        int[] spelled = trie().spell(want);
+        if (spelled == null) {
+            throw new IllegalArgumentException("this model's vocabulary cannot spell " + text.strip());
+        }
+        return spelled;
+    }
+
+    private JsonConstraint start(JsonGrammar grammar, int maxNewTokens) {
         TokenTrie vocab = trie();
         List<String> missing = new ArrayList<>();
         for (int x = 0; x < 256; x++) {

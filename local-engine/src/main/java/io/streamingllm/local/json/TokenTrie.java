@@ -77,6 +77,38 @@ final class TokenTrie {
         special = build(specialIds);
     }
 
+    /**
+     * Tokens whose bytes spell {@code text} exactly, each the longest token the text continues with; null when some
+     * byte has no token.
+     */
+    int[] spell(byte[] text) {
+        int[] out = new int[text.length];
+        int n = 0;
+        for (int at = 0; at < text.length; ) {
+            int node = ROOT, best = -1, bestLength = 0;
+            for (int d = at; d < text.length; d++) {
+                int child = all.firstChild[node];
+                while (child >= 0 && all.nodeByte[child] != text[d]) {
+                    child = all.nextSibling[child];
+                }
+                if (child < 0) {
+                    break;
+                }
+                node = child;
+                if (all.tokenEnd[node] > all.tokenStart[node]) {
+                    best = all.tokens[all.tokenStart[node]];
+                    bestLength = d + 1 - at;
+                }
+            }
+            if (best < 0) {
+                return null;
+            }
+            out[n++] = best;
+            at += bestLength;
+        }
+        return Arrays.copyOf(out, n);
+    }
+
     boolean isPlain(int token) {
         return (plain[token >>> 6] & (1L << token)) != 0;
     }

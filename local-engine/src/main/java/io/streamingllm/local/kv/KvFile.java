@@ -1,6 +1,7 @@
 package io.streamingllm.local.kv;
 
 import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.local.model.KvCache;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -23,17 +24,19 @@ import java.util.zip.CRC32C;
  * then recent tokens oldest first).
  *
  * <table>
- * <caption>The KV cache file, format 1</caption>
+ * <caption>The KV cache file, format 2 (format 1, still read, has no calls or tool-message fields)</caption>
  * <tr><th>bytes</th><th>field</th></tr>
  * <tr><td>4</td><td>magic {@code SLKV}</td></tr>
- * <tr><td>4</td><td>u32 format version (1)</td></tr>
+ * <tr><td>4</td><td>u32 format version (2)</td></tr>
  * <tr><td>4</td><td>u32 engine revision ({@link #ENGINE_REVISION}): how the forward pass computes keys and values</td></tr>
  * <tr><td>32</td><td>the model file's {@link ModelFingerprint}</td></tr>
  * <tr><td>4 × 4</td><td>u32 layers, u32 kvDim, u32 startSize, u32 recentSize of the cache</td></tr>
  * <tr><td>4 + 4 + 8</td><td>u32 S sinks held, u32 R recent tokens held, i64 tokens streamed through the cache</td></tr>
  * <tr><td>4</td><td>i32 the last answer token not yet fed, -1 if none</td></tr>
  * <tr><td>2 + k</td><td>u16 k, the conversation id in UTF-8</td></tr>
- * <tr><td>4</td><td>u32 m dialogue messages, then m × (u8 r, role wire name in r ASCII bytes, u32 n, content in n UTF-8 bytes)</td></tr>
+ * <tr><td>4</td><td>u32 m dialogue messages, then m × (u8 r, role wire name in r ASCII bytes, u32 n, content in n UTF-8 bytes,
+ *     u32 c tool calls, c × (id, name, arguments), then the tool message's call id and tool name), each string an
+ *     i32 n (-1: null) and n UTF-8 bytes</td></tr>
  * <tr><td>4 × H</td><td>i32 token ids</td></tr>
  * <tr><td>8 × H</td><td>i64 global positions (sink i at i, recent tokens consecutive up to streamed - 1)</td></tr>
  * <tr><td>layers × 2 × 4 × H × kvDim</td><td>per layer: f32 keys (rotated at their global positions), then f32 values</td></tr>
@@ -48,7 +51,12 @@ public final class KvFile {
      * 2: activations quantised to 8-bit blocks and integer dots for the quantised types (the default kernels).
      */
     public static final int ENGINE_REVISION = 2;
-    static final int FORMAT = 1;
+    /**
+     * 2: a dialogue message carries its tool calls (and a tool result its call id and tool name), so a session restored
+     * after a restart still matches the reply whose calls the next turn answers; format 1 is read as messages without.
+     */
+    static final int FORMAT = 2;
+    private static final int FORMAT_WITHOUT_CALLS = 1;
     private static final byte[] MAGIC = {'S', 'L', 'K', 'V'};
     private static final int FIXED_HEADER = 82;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -90,6 +98,14 @@ public final class KvFile {
                 out.bytes(role);
                 out.i32(content.length);
                 out.bytes(content);
+                out.i32(m.toolCalls().size());
+                for (ToolCall call : m.toolCalls()) {
+                    out.string(call.id());
+                    out.string(call.name());
+                    out.string(call.arguments());
+                }
+                out.string(m.toolCallId());
+                out.string(m.toolName());
             }
             for (int i = 0; i < held; i++) {
                 out.i32(c.tokenAt(i));
@@ -127,8 +143,9 @@ public final class KvFile {
                 throw KvFileException.corrupt("not a KV cache file");
             }
             int format = seg.get(I32, 4);
-            if (format != FORMAT) {
-                throw KvFileException.mismatch("file format " + format + ", this engine reads format " + FORMAT);
+            if (format != FORMAT && format != FORMAT_WITHOUT_CALLS) {
+                throw KvFileException.mismatch("file format " + format + ", this engine reads formats "
+                        + FORMAT_WITHOUT_CALLS + " and " + FORMAT);
             }
             int revision = seg.get(I32, 8);
             if (revision != ENGINE_REVISION) {
@@ -150,11 +167,12 @@ public final class KvFile {
             if (crc(seg, size - 4) != seg.get(I32, size - 4)) {
                 throw KvFileException.corrupt("corrupt: checksum mismatch");
             }
-            return body(seg, size - 4, key, fresh);
+            return body(seg, size - 4, key, fresh, format);
         }
     }
 
-    private static SessionImage body(MemorySegment seg, long end, String key, KvCache cache) throws KvFileException {
+    private static SessionImage body(MemorySegment seg, long end, String key, KvCache cache, int format)
+            throws KvFileException {
         Cursor in = new Cursor(seg, 60, end);
         int sinks = in.i32(), recent = in.i32();
         long streamed = in.i64();
@@ -171,8 +189,22 @@ public final class KvFile {
         for (int i = 0; i < messages; i++) {
             String role = in.utf8(in.u8());
             try {
-                dialogue.add(new ChatMessage(ChatMessage.Role.fromWire(role), in.utf8(in.i32())));
-            } catch (IllegalArgumentException e) {
+                ChatMessage.Role r = ChatMessage.Role.fromWire(role);
+                String content = in.utf8(in.i32());
+                if (format == FORMAT_WITHOUT_CALLS) {
+                    dialogue.add(new ChatMessage(r, content));
+                    continue;
+                }
+                int count = in.i32();
+                if (count < 0 || count > MAX_MESSAGES) {
+                    throw KvFileException.corrupt("corrupt: " + count + " tool calls");
+                }
+                List<ToolCall> calls = new ArrayList<>(count);
+                for (int c = 0; c < count; c++) {
+                    calls.add(new ToolCall(in.string(), in.string(), in.string()));
+                }
+                dialogue.add(new ChatMessage(r, content, calls, in.string(), in.string()));
+            } catch (IllegalArgumentException | NullPointerException e) {
                 throw KvFileException.corrupt("corrupt: " + e.getMessage());
             }
         }
@@ -255,6 +287,12 @@ public final class KvFile {
             return seg.get(ValueLayout.JAVA_BYTE, take(1)) & 0xFF;
         }
 
+        /** An i32 length (-1: null) and that many UTF-8 bytes. */
+        String string() throws KvFileException {
+            int n = i32();
+            return n == -1 ? null : utf8(n);
+        }
+
         String utf8(int n) throws KvFileException {
             long p = take(n);
             return new String(seg.asSlice(p, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
@@ -313,6 +351,17 @@ public final class KvFile {
                 buf.put(b, off, n);
                 off += n;
             }
+        }
+
+        /** An i32 length (-1: null) and the string's UTF-8 bytes. */
+        void string(String s) throws IOException {
+            if (s == null) {
+                i32(-1);
+                return;
+            }
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            i32(b.length);
+            bytes(b);
         }
 
         void floats(float[] a, int off, int count) throws IOException {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamingllm.core.engine.ChatMessage;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.model.ModelConfig;
 import java.io.IOException;
@@ -135,6 +136,53 @@ class KvStoreTest {
         try (Stream<Path> files = Files.list(dir)) {
             assertEquals(4, files.filter(f -> f.toString().endsWith(".kv")).count());
         }
+    }
+
+    @Test
+    void aReplyWithToolCallsAndTheResultsAnsweringThemComeBackWithTheirCallsIdsAndNames() throws IOException {
+        KvStore store = KvStore.open(dir, 1 << 30, MODEL_A);
+        KvCache c = filled(12, 3);
+        List<ChatMessage> dialogue = List.of(ChatMessage.user("weather?"),
+                ChatMessage.toolCalls("checking ✓", List.of(new ToolCall("call_1", "get_weather", "{\"city\":\"Zürich\"}"),
+                        new ToolCall("call_2", "get_time", "{}"))),
+                ChatMessage.toolResult("call_1", "get_weather", "21 °C"), ChatMessage.toolResult("call_2", null, "noon"),
+                ChatMessage.assistant("21 °C at noon"));
+        store.save(new SessionImage("tools", dialogue, 7, c));
+        SessionImage back = store.load("tools", fresh()).orElseThrow();
+        assertEquals(dialogue, back.dialogue(), "calls, call ids and tool names survive (a null name stays null)");
+        assertSameCache(c, back.cache());
+        assertEquals(List.of(), logged);
+    }
+
+    @Test
+    void aFileOfTheFormatBeforeToolCallsIsStillReadAndAnUnknownFormatFallsBackWithOneLogLine() throws IOException {
+        KvStore store = KvStore.open(dir, 1 << 30, MODEL_A);
+        KvCache c = filled(9, 4);
+        store.save(new SessionImage("old", List.of(), -1, c)); // no messages: formats 1 and 2 are the same bytes
+        Path f = dir.resolve("old.kv");
+        rewriteFormat(f, 1);
+        SessionImage back = store.load("old", fresh()).orElseThrow();
+        assertSameCache(c, back.cache());
+        assertEquals(List.of(), logged);
+
+        Path future = dir.resolve("future.kv");
+        store.save(new SessionImage("future", List.of(), -1, c));
+        rewriteFormat(future, 3);
+        assertEquals(Optional.empty(), store.load("future", fresh()));
+        assertEquals(1, logged.size());
+        assertTrue(logged.get(0).getMessage().contains("file format 3"), logged.get(0).getMessage());
+        assertTrue(Files.exists(future), "a file of another format is left alone, not deleted as corrupt");
+    }
+
+    /** Sets the file's format field and recomputes its checksum, as an engine writing that format would. */
+    private static void rewriteFormat(Path f, int format) throws IOException {
+        byte[] b = Files.readAllBytes(f);
+        ByteBuffer buf = ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        buf.putInt(4, format);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b, 0, b.length - 4);
+        buf.putInt(b.length - 4, (int) crc.getValue());
+        Files.write(f, b);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.streamingllm.local.tokenizer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.streamingllm.core.engine.ChatMessage;
 import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.ToolDefinition;
+import io.streamingllm.local.json.JsonMode;
 import io.streamingllm.local.template.ChatTemplate;
 import io.streamingllm.local.template.ChatTemplate.Family;
 import io.streamingllm.local.template.ChatTemplate.ToolFormat;
@@ -15,6 +17,7 @@ import jakarta.json.Json;
 import java.io.StringReader;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -184,5 +187,24 @@ class ToolTemplateTest {
         assertEquals(0, ToolCallText.shown(ToolFormat.LLAMA3_JSON, "  {\"name"), "an answer that starts as JSON is held");
         assertEquals(0, ToolCallText.shown(ToolFormat.LLAMA3_JSON, "<|py"));
         assertEquals(6, ToolCallText.shown(ToolFormat.LLAMA3_JSON, "It is "));
+    }
+
+    @Test
+    void aForcedCallsMarkupIsSpelledAsTheTokenizerEncodesItAndArgumentsFallBackToAnyObject() {
+        SyntheticVocab v = chatml().userDefined("<tool_call>").merge("n", "a").merge("na", "m").merge("nam", "e");
+        Tokenizer tok = v.tokenizer("qwen2");
+        JsonMode json = new JsonMode(tok, Set.of(v.id("<|im_end|>")));
+        String opening = "<tool_call>\n{\"name\":";
+        int[] spelled = json.spell(opening);
+        assertArrayEquals(tok.encode(opening), spelled, "byte-level BPE reads back: its own encoding");
+        assertEquals(v.id("<tool_call>"), spelled[0], "the user-defined marker is one token, as the model writes it");
+        assertEquals(opening, tok.decode(spelled));
+
+        // the fewest tokens of the arguments: the schema's smallest object, or {} when it cannot be enforced
+        assertEquals("{\"city\":\"\"}".length(), json.arguments(WEATHER.parameters(), 100).leastTokens());
+        for (String schema : List.of("{}", "{\"type\":\"string\"}",
+                "{\"type\":\"object\",\"properties\":{\"at\":{\"type\":\"string\",\"format\":\"date-time\"}},\"required\":[\"at\"]}")) {
+            assertEquals(2, json.arguments(Json.createReader(new StringReader(schema)).readObject(), 100).leastTokens(), schema);
+        }
     }
 }
