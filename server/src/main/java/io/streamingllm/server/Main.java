@@ -14,6 +14,7 @@ import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.core.engine.pool.UpstreamPool;
 import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.recall.RecallIndex;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.summary.SummaryStore;
 import io.streamingllm.server.agent.AgentRoutes;
@@ -39,6 +40,7 @@ import io.streamingllm.server.ollama.OllamaModels;
 import io.streamingllm.server.openai.OpenAiChat;
 import io.streamingllm.server.openai.OpenAiModels;
 import io.streamingllm.server.playground.PlaygroundRoutes;
+import io.streamingllm.server.search.SearchRoutes;
 import io.streamingllm.server.stream.ChatRelay;
 import io.streamingllm.server.stream.StreamSettings;
 import sun.misc.Signal;
@@ -110,7 +112,17 @@ public final class Main {
     static Services services(SidecarConfig config, ModelEngine engine, StreamSettings settings) {
         AgentStore agents = new AgentStore(config.agentsDir());
         EventLog log = new EventLog(config.logDir(), EventLog.DEFAULT_MAX_OPEN_FILES, config.logRetry());
-        ChatService chat = new ChatService(config, engine, agents, log, new SummaryStore(config.summaryDir()));
+        RecallIndex index;
+        try {
+            index = new RecallIndex(config.indexDir());
+        } catch (RuntimeException e) {
+            log.close();
+            throw e;
+        }
+        // a missing or stale index is brought level with the log in the background while the sidecar serves
+        index.catchUp(log);
+        ChatService chat = new ChatService(config, engine, agents, log, new SummaryStore(config.summaryDir()),
+                ChatService.DEFAULT_MAX_RESIDENT, index);
         EngineGate gate = new EngineGate(engine, Duration.ofSeconds(2));
         Auth auth = new Auth(config.apiToken(), HEALTHZ, WS_CHAT, PlaygroundRoutes::isPageFile);
         Cors cors = new Cors(config.corsOrigins());
@@ -124,7 +136,7 @@ public final class Main {
         TurnAdmission admission = new TurnAdmission(limits.maxTurnsPerClient());
         WebSockets webSockets = new WebSockets(limits.maxWebSockets(), limits.maxTurnsPerSocket(), admission,
                 connections);
-        return new Services(engine, agents, log, chat, gate, metrics, settings, auth, cors,
+        return new Services(engine, agents, log, index, chat, gate, metrics, settings, auth, cors,
                 new PlaygroundRoutes(config), connections, admission, webSockets);
     }
 
@@ -147,6 +159,7 @@ public final class Main {
                 .register(HEALTHZ, HealthRoutes.liveness())
                 .register("/readyz", HealthRoutes.readiness(s.gate(), s.engine(), s.log(), pool))
                 .register("/agents", new AgentRoutes(s.agents()))
+                .register("/", new SearchRoutes(s.index(), s.log()))
                 .register("/conversations", new ConversationRoutes(s.chat(), s.log(), s.gate(), s.metrics(),
                         s.settings()))
                 .register("/events", new EventRoutes(s.log()))

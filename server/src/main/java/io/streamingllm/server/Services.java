@@ -3,6 +3,7 @@ package io.streamingllm.server;
 import io.streamingllm.core.agent.AgentStore;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.log.EventLog;
+import io.streamingllm.core.recall.RecallIndex;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.server.edge.Auth;
 import io.streamingllm.server.edge.Cors;
@@ -15,7 +16,7 @@ import io.streamingllm.server.playground.PlaygroundRoutes;
 import io.streamingllm.server.stream.StreamSettings;
 
 /** What {@link Main#services} wires and {@link Main#routing} serves; {@link SidecarServer} stops them in order. */
-record Services(ModelEngine engine, AgentStore agents, EventLog log, ChatService chat, EngineGate gate,
+record Services(ModelEngine engine, AgentStore agents, EventLog log, RecallIndex index, ChatService chat, EngineGate gate,
                 Metrics metrics, StreamSettings settings, Auth auth, Cors cors,
                 PlaygroundRoutes playground, ClientConnections connections, TurnAdmission admission,
                 WebSockets webSockets) {

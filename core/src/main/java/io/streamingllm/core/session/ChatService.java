@@ -25,7 +25,8 @@ import java.util.function.Supplier;
 
 /**
  * Endless conversations at constant cost: each turn's prompt is
- * {@code [sink][summary][recent turns][new user turn]} within the configured budget.
+ * {@code [sink][summary][recall][recent turns][new user turn]} within the configured budget (recall: the evicted
+ * turns most relevant to the new message, found by the {@link ConversationIndex}).
  * One turn at a time per conversation. Thread-safe.
  *
  * <p>The log is the source of truth: a conversation's resident state (window and summary) is rebuilt
@@ -35,7 +36,8 @@ import java.util.function.Supplier;
 public final class ChatService implements AutoCloseable {
     /** Agent id recorded for conversations started through the Ollama-compatible API. */
     public static final String RELAY_AGENT = "ollama-api";
-    private static final int DEFAULT_MAX_RESIDENT = 4096;
+    /** Idle conversations kept in memory before the least recently used leave. */
+    public static final int DEFAULT_MAX_RESIDENT = 4096;
 
     private final SidecarConfig config;
     private final ModelEngine engine;
@@ -46,6 +48,7 @@ public final class ChatService implements AutoCloseable {
     private final ResidentConversations residency;
     private final PromptWindow window;
     private final TurnRunner turns;
+    private final ConversationIndex index;
 
     public ChatService(SidecarConfig config, ModelEngine engine, AgentStore agents, EventLog log,
                        SummaryStore summaries) {
@@ -55,7 +58,17 @@ public final class ChatService implements AutoCloseable {
     /** @param maxResident how many idle conversations stay in memory before the least recently used leave */
     public ChatService(SidecarConfig config, ModelEngine engine, AgentStore agents, EventLog log,
                        SummaryStore summaries, int maxResident) {
+        this(config, engine, agents, log, summaries, maxResident, ConversationIndex.NONE);
+    }
+
+    /**
+     * @param index told of every append once it returned and of every archive; asked for the evicted turns a prompt
+     *              recalls ({@code STREAMING_LLM_RECALL_SIZE})
+     */
+    public ChatService(SidecarConfig config, ModelEngine engine, AgentStore agents, EventLog log,
+                       SummaryStore summaries, int maxResident, ConversationIndex index) {
         this.config = config;
+        this.index = index;
         this.engine = engine;
         this.agents = agents;
         this.log = log;
@@ -65,7 +78,7 @@ public final class ChatService implements AutoCloseable {
         this.loader = new ConversationLoader(log, summaries, summary);
         this.residency = new ResidentConversations(loader, maxResident);
         this.window = new PromptWindow(config, tokens);
-        this.turns = new TurnRunner(config, engine, log, tokens, window, summary, residency);
+        this.turns = new TurnRunner(config, engine, log, tokens, window, summary, residency, index);
     }
 
     /**
@@ -184,6 +197,7 @@ public final class ChatService implements AutoCloseable {
         engine.endSession(conversationId);
         boolean moved = log.archive(conversationId, config.archiveDir());
         summaries.archive(conversationId, config.archiveDir());
+        index.removed(conversationId);
         return moved;
     }
 

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The window a prompt is built in: {@code [sink][summary][recent turns][new user turn]} within the configured
+ * The window a prompt is built in: {@code [sink][summary][recall][recent turns][new user turn]} within the configured
  * budgets, for a conversation kept here or over the history a client sends with a relayed call, and the
  * generation options sized to it. Thread-safe: it keeps no state but the shared token estimator.
  */
@@ -59,8 +59,19 @@ final class PromptWindow {
 
     /** The conversation's prompt: its sink and summary as one system message, its recent turns, the new message. */
     List<ChatMessage> prompt(ConversationState c, String sinkText, String userText) {
+        return prompt(c, sinkText, "", userText);
+    }
+
+    /**
+     * As above with the evicted turns recalled for the new message ({@link Recall}): {@code [sink][summary][recall]}
+     * as one system message, then {@code [recent][new]}.
+     */
+    List<ChatMessage> prompt(ConversationState c, String sinkText, String recallBlock, String userText) {
         List<ChatMessage> messages = new ArrayList<>(2 + 2 * c.recent.size() + 1);
         String system = systemMessage(sinkText, c.summary);
+        if (!recallBlock.isEmpty()) {
+            system = system.isEmpty() ? recallBlock : system + "\n\n" + recallBlock;
+        }
         if (!system.isEmpty()) {
             messages.add(ChatMessage.system(system));
         }
@@ -193,7 +204,8 @@ final class PromptWindow {
         int maxNew = o.maxNewTokens() == null ? config.maxNewTokens() : o.maxNewTokens();
         int context;
         if (config.streamingEnabled()) {
-            context = sinkTokens + config.summarySize() + config.recentSize() + maxNew;
+            context = sinkTokens + config.summarySize() + (config.recallEnabled() ? config.recallSize() : 0)
+                    + config.recentSize() + maxNew;
         } else {
             context = prompt.stream().mapToInt(m -> tokens.count(m.content())).sum() + maxNew;
         }

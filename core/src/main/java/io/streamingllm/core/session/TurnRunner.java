@@ -48,12 +48,14 @@ final class TurnRunner {
     private final PromptWindow window;
     private final RollingSummary summary;
     private final ResidentConversations residency;
+    private final ConversationIndex index;
+    private final Recall recall;
     private final Set<RunningTurn> running = ConcurrentHashMap.newKeySet();
     private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean shuttingDown;
 
     TurnRunner(SidecarConfig config, ModelEngine engine, EventLog log, TokenEstimator tokens, PromptWindow window,
-               RollingSummary summary, ResidentConversations residency) {
+               RollingSummary summary, ResidentConversations residency, ConversationIndex index) {
         this.config = config;
         this.engine = engine;
         this.log = log;
@@ -61,6 +63,8 @@ final class TurnRunner {
         this.window = window;
         this.summary = summary;
         this.residency = residency;
+        this.index = index;
+        this.recall = new Recall(index, tokens, config.recallEnabled() ? config.recallSize() : 0);
     }
 
     /** Refuses new turns once shutdown began. */
@@ -188,12 +192,14 @@ final class TurnRunner {
         int userTokens = tokens.count(userText);
         window.requireFits(userTokens);
         int turn = c.turns + 1;
-        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens, PromptWindow.trailingResults(relayedPrompt))
-                .toEvent(c.id);
-        List<Event> opening = new ArrayList<>(2);
-        opening.add(userEvent);
         String summaryBefore = c.summary;
         List<RecentTurn> evicted = window.evictFor(c, userTokens);
+        // a relayed call's prompt is the client's history: recall is for the prompts built here
+        Recall.Recalled recalled = relayedPrompt != null ? Recall.Recalled.NONE : recall.choose(c, userText, turn);
+        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens, PromptWindow.trailingResults(relayedPrompt),
+                recalled.eventIds(), recalled.tokens()).toEvent(c.id);
+        List<Event> opening = new ArrayList<>(2);
+        opening.add(userEvent);
         if (!evicted.isEmpty()) {
             opening.add(summary.fold(c, evicted));
         }
@@ -201,16 +207,19 @@ final class TurnRunner {
         c.turns = turn;
 
         int sinkTokens = tokens.count(sinkText);
-        List<ChatMessage> prompt = relayedPrompt != null ? relayedPrompt : window.prompt(c, sinkText, userText);
-        WindowState promptWindow = c.window(sinkTokens, userTokens);
+        List<ChatMessage> prompt = relayedPrompt != null ? relayedPrompt
+                : window.prompt(c, sinkText, recalled.block(), userText);
+        WindowState promptWindow = c.window(sinkTokens, userTokens).withRecall(recalled.tokens());
         GenerationOptions options = window.options(requested, sinkTokens, prompt);
         CompletableFuture<Void> opened = CompletableFuture.runAsync(() -> {
             if (summaryToWrite != null) {
                 summary.store(c.id, summaryToWrite);
             }
             log.appendAll(opening);
+            index.appended(opening);
         }, background);
-        return new TurnPlan(c, turn, userEvent.id(), userText, userTokens, sinkText, promptWindow, !evicted.isEmpty(),
+        return new TurnPlan(c, turn, userEvent.id(), userText, userTokens, sinkText, recalled.block(), promptWindow,
+                !evicted.isEmpty(),
                 prompt, options, opened);
     }
 
@@ -308,17 +317,19 @@ final class TurnRunner {
             summary.store(c.id, summaryText);
             log.append(refresh);
         }, background);
-        WindowState shrunk = c.window(tokens.count(turn.sinkText()), turn.userTokens());
+        WindowState shrunk = c.window(tokens.count(turn.sinkText()), turn.userTokens())
+                .withRecall(turn.window().recallTokens());
         LOG.log(Level.WARNING, "conversation " + c.id + " turn " + turn.number() + ": the engine's context is smaller than"
                 + " the window (" + why + "); evicted " + evicted.size() + " more turn(s) into the summary (recent "
                 + recentBefore + " -> " + c.recentTokens + " tokens, window " + shrunk.toJson() + ") and retrying once");
-        return withPrompt(turn, window.prompt(c, turn.sinkText(), turn.userText()), shrunk, true, opened);
+        return withPrompt(turn, window.prompt(c, turn.sinkText(), turn.recallBlock(), turn.userText()), shrunk, true,
+                opened);
     }
 
     private static TurnPlan withPrompt(TurnPlan t, List<ChatMessage> prompt, WindowState window, boolean evicted,
                                        CompletableFuture<Void> opened) {
         return new TurnPlan(t.conversation(), t.number(), t.userEventId(), t.userText(), t.userTokens(), t.sinkText(),
-                window, evicted, prompt, t.options(), opened);
+                t.recallBlock(), window, evicted, prompt, t.options(), opened);
     }
 
     private static boolean contextLength(Throwable err) {
@@ -342,6 +353,7 @@ final class TurnRunner {
         }
         turn.opened().join();
         log.appendAll(events);
+        index.appended(events);
 
         c.lastWindow = turn.window();
         if (RecentTurn.entersWindow(reason)) {
