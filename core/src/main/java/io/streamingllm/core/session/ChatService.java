@@ -49,6 +49,7 @@ public final class ChatService implements AutoCloseable {
     private final PromptWindow window;
     private final TurnRunner turns;
     private final ConversationIndex index;
+    private final LoggedPrompt loggedPrompts;
 
     public ChatService(SidecarConfig config, ModelEngine engine, AgentStore agents, EventLog log,
                        SummaryStore summaries) {
@@ -79,6 +80,7 @@ public final class ChatService implements AutoCloseable {
         this.residency = new ResidentConversations(loader, maxResident);
         this.window = new PromptWindow(config, tokens);
         this.turns = new TurnRunner(config, engine, log, tokens, window, summary, residency, index);
+        this.loggedPrompts = new LoggedPrompt(config, log, window, tokens);
     }
 
     /**
@@ -184,6 +186,25 @@ public final class ChatService implements AutoCloseable {
             return Optional.empty();
         }
         return summaries.read(conversationId);
+    }
+
+    /**
+     * The prompt a logged turn of a conversation kept here was sent with, built again from the log: its window and
+     * summary replayed, the turns it recalled read back by the ids logged with it (whatever the search index holds
+     * now), the agent's current sink. Empty for an unknown conversation or turn, for a relayed conversation (its
+     * prompt was the client's history) and in llm summary mode (the model's summary is not in the log).
+     */
+    public Optional<List<ChatMessage>> loggedPrompt(String conversationId, int turn) {
+        Ids.require("conversation", conversationId);
+        if (config.summaryMode() != SidecarConfig.SummaryMode.EXTRACTIVE || !log.exists(conversationId)) {
+            return Optional.empty();
+        }
+        ConversationInfo info = loader.describe(conversationId);
+        if (info == null || RELAY_AGENT.equals(info.agentId())) {
+            return Optional.empty();
+        }
+        return agents.get(info.agentId())
+                .flatMap(agent -> loggedPrompts.rebuild(conversationId, PromptWindow.sinkText(agent), turn));
     }
 
     /** Moves log and summary to the archive; false if unknown; {@link SessionException} BUSY mid-turn. */

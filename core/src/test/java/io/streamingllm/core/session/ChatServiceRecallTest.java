@@ -180,6 +180,45 @@ class ChatServiceRecallTest {
     }
 
     @Test
+    void aRestartBuildsTheSamePromptFromTheLogWhateverTheIndexHolds() throws Exception {
+        String id;
+        List<List<ChatMessage>> sent = new ArrayList<>();
+        Stack s = new Stack(config("60"));
+        id = s.turn("new", "please remember my locker code is 4471");
+        s.turn(id, "my sister Ingrid lives in Oslo");
+        for (int n = 3; n <= 12; n++) {
+            s.turn(id, filler(n));
+        }
+        s.turn(id, "what was my locker code again?");
+        s.turn(id, "and where does Ingrid live?");
+        s.turn(id, filler(15));
+        s.engine.calls.forEach(c -> sent.add(c.messages()));
+        assertTrue(recalledTurns(sent.get(12).get(0).content()).contains(1));
+        assertTrue(recalledTurns(sent.get(13).get(0).content()).contains(2));
+        for (AutoCloseable c : List.copyOf(toClose)) {
+            c.close();
+        }
+        toClose.clear();
+
+        // the index is gone (it would be rebuilt in the background): the logged choice alone rebuilds each prompt
+        deleteTree(config("60").indexDir());
+        Stack restarted = new Stack(config("60"));
+        for (int turn = 1; turn <= 15; turn++) {
+            assertEquals(sent.get(turn - 1), restarted.chat.loggedPrompt(id, turn).orElseThrow(), "turn " + turn);
+        }
+        assertTrue(restarted.chat.loggedPrompt(id, 16).isEmpty());
+        assertTrue(restarted.chat.loggedPrompt("nosuch", 1).isEmpty());
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        try (Stream<Path> paths = java.nio.file.Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+    }
+
+    @Test
     void recallSizeZeroTurnsItOff() {
         Stack s = new Stack(config("0"));
         String id = s.turn("new", "please remember my locker code is 4471");
