@@ -9,6 +9,7 @@ import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.log.Event;
 import io.streamingllm.core.log.EventLog;
 import io.streamingllm.core.session.payload.AssistantMessage;
@@ -92,7 +93,7 @@ final class TurnRunner {
     Turn start(ConversationState c, String sinkText, String userText, PromptWindow.RelayedWindow relayed,
                GenerationOptions requested, TokenListener listener,
                Supplier<PromptWindow.RelayedWindow> smallerRelayed) {
-        TurnPlan plan = open(c, sinkText, userText, relayed == null ? null : relayed.prompt(), requested);
+        TurnPlan plan = open(c, sinkText, userText, relayed == null ? null : relayed.prompt(), requested, true);
         return run(plan, relayed == null ? plan.window() : relayed.window(), listener, smallerRelayed);
     }
 
@@ -187,7 +188,7 @@ final class TurnRunner {
      * builds the prompt, and starts logging the user message in the background.
      */
     private TurnPlan open(ConversationState c, String sinkText, String userText, List<ChatMessage> relayedPrompt,
-                          GenerationOptions requested) {
+                          GenerationOptions requested, boolean offerSearch) {
         c.pendingSummary.join();
         int userTokens = tokens.count(userText);
         window.requireFits(userTokens);
@@ -210,6 +211,9 @@ final class TurnRunner {
         List<ChatMessage> prompt = relayedPrompt != null ? relayedPrompt
                 : window.prompt(c, sinkText, recalled.block(), userText);
         WindowState promptWindow = c.window(sinkTokens, userTokens).withRecall(recalled.tokens());
+        if (offerSearch && requested != null && index != ConversationIndex.NONE) {
+            requested = SearchTool.offer(requested);
+        }
         GenerationOptions options = window.options(requested, sinkTokens, prompt);
         CompletableFuture<Void> opened = CompletableFuture.runAsync(() -> {
             if (summaryToWrite != null) {
@@ -230,7 +234,22 @@ final class TurnRunner {
         RunningTurn rt = new RunningTurn(c.id, reported);
         running.add(rt);
         StringBuilder text = new StringBuilder();
-        TokenListener relay = new ClientListener(listener, text::append, () -> { }, e -> {
+        // the built-in search tool's calls are the sidecar's to run: the client never sees them
+        TokenListener client = !turn.options().tools().definitions().contains(SearchTool.DEFINITION) ? listener
+                : new TokenListener() {
+                    @Override
+                    public void onToken(String delta) {
+                        listener.onToken(delta);
+                    }
+
+                    @Override
+                    public void onToolCall(ToolCall call) {
+                        if (!call.name().equals(SearchTool.NAME)) {
+                            listener.onToolCall(call);
+                        }
+                    }
+                };
+        TokenListener relay = new ClientListener(client, text::append, () -> { }, e -> {
             LOG.log(Level.DEBUG, "client listener failed, cancelling turn of " + c.id, e);
             rt.cancel();
         });
@@ -254,6 +273,11 @@ final class TurnRunner {
             }
             try {
                 TurnResult result = complete(turn, text.toString(), res, err, System.nanoTime() - started);
+                if (err == null && !rt.cancelled() && res.finishReason() == FinishReason.TOOL_CALLS
+                        && SearchTool.ours(turn.options(), res.toolCalls())) {
+                    generate(rt, searched(rt, turn, res), relay, text, started, null, false);
+                    return;
+                }
                 residency.release(c);
                 running.remove(rt);
                 if (err != null) {
@@ -269,6 +293,25 @@ final class TurnRunner {
                 rt.result().completeExceptionally(t);
             }
         }, background);
+    }
+
+    /**
+     * The model called the built-in conversation_search (and only it): the sidecar runs the searches and continues in
+     * a new turn whose user message carries the results (logged as tool results, like a client's), over the same
+     * prompt plus the calls and their results. After {@link SearchTool#MAX_ROUNDS} rounds the tool is withdrawn.
+     */
+    private TurnPlan searched(RunningTurn rt, TurnPlan turn, GenerationResult res) {
+        ConversationState c = turn.conversation();
+        List<ChatMessage> prompt = new ArrayList<>(turn.prompt());
+        prompt.add(ChatMessage.toolCalls(res.text(), res.toolCalls()));
+        for (ToolCall call : res.toolCalls()) {
+            prompt.add(ChatMessage.toolResult(call.id(), SearchTool.NAME,
+                    SearchTool.run(index, c.id, turn.number(), call)));
+        }
+        rt.searchRounds++;
+        GenerationOptions options = rt.searchRounds >= SearchTool.MAX_ROUNDS ? SearchTool.withdraw(turn.options())
+                : turn.options();
+        return open(c, turn.sinkText(), "", prompt, options, false);
     }
 
     /** Runs the turn again in a smaller window; false (the failure stands) when it cannot be smaller or not be retried. */
