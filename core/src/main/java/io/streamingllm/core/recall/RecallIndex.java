@@ -17,11 +17,16 @@ import org.apache.lucene.document.IntField;
 import org.apache.lucene.document.KeywordField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.SortedNumericDocValues;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.MultiTerms;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.TermStates;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
 import org.apache.lucene.queryparser.classic.ParseException;
@@ -38,6 +43,7 @@ import org.apache.lucene.search.SortedSetSelector;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TermRangeQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TopScoreDocCollectorManager;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.BytesRef;
 
@@ -47,6 +53,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -89,9 +96,12 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     private static final int COMPLETED = 1;
     private static final int CALLS_TOOLS = 2;
     private static final int CARRIES_RESULTS = 4;
-    /** Distinct terms of a new message a recall query uses: a long paste is not a thousand-clause query. */
+    /** Distinct terms of a new message looked up: a long paste is not a thousand-clause query. */
     private static final int MAX_RECALL_TERMS = 64;
+    /** Of those, the rarest in the index make the recall query. */
+    static final int RECALL_QUERY_TERMS = 12;
     private static final long COMMIT_EVERY_MS = 5_000;
+    private static final long REFRESH_EVERY_MS = 1_000;
 
     private final Path dir;
     private final Analyzer analyzer = new EnglishAnalyzer();
@@ -99,6 +109,11 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     private final IndexWriter writer;
     private final SearcherManager searchers;
     private final AtomicBoolean dirty = new AtomicBoolean();
+    /** Per conversation, the newest turn whose reply was indexed but may not be visible to searches yet. */
+    private final Map<String, Integer> pendingTurns = new ConcurrentHashMap<>();
+    /** Per conversation, the newest turn whose reply is visible to searches (all before it are too). */
+    private final Map<String, Integer> visibleTurns = new ConcurrentHashMap<>();
+    private final Object refreshLock = new Object();
     private final AtomicLong changes = new AtomicLong();
     private final AtomicBoolean indexing = new AtomicBoolean();
     /** During a catch-up: the first event indexed live per conversation (the catch-up reads the log below it). */
@@ -134,6 +149,8 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
             return t;
         });
         committer.scheduleWithFixedDelay(this::commitIfChanged, COMMIT_EVERY_MS, COMMIT_EVERY_MS, TimeUnit.MILLISECONDS);
+        // turns a chat recalls were indexed seconds before: a background refresh makes them visible off the turn path
+        committer.scheduleWithFixedDelay(this::refreshIfChanged, REFRESH_EVERY_MS, REFRESH_EVERY_MS, TimeUnit.MILLISECONDS);
     }
 
     /** Whether a catch-up from the log is under way: searches answer from what is indexed so far. */
@@ -152,9 +169,11 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
                 }
             }
         }
+        // outside a catch-up an event reaches the index once: a plain add, no delete-by-id to resolve at refresh
+        boolean dedupe = indexing.get();
         try {
             for (Event e : events) {
-                add(e);
+                add(e, dedupe);
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "could not index events of " + (events.isEmpty() ? "?" : events.get(0).conversationId())
@@ -166,6 +185,8 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     public void removed(String conversationId) {
         try {
             writer.deleteDocuments(new Term(CONVERSATION, conversationId));
+            pendingTurns.remove(conversationId);
+            visibleTurns.remove(conversationId);
             changed();
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "could not remove " + conversationId + " from the index: " + e);
@@ -176,7 +197,8 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
         return type == EventType.USER_MESSAGE || type == EventType.ASSISTANT_MESSAGE;
     }
 
-    private void add(Event e) throws IOException {
+    /** Indexes a message event; {@code dedupe} replaces a document of the same event id (a catch-up may meet one). */
+    private void add(Event e, boolean dedupe) throws IOException {
         if (!indexed(e.type())) {
             return;
         }
@@ -214,7 +236,14 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
         d.add(new TextField(TEXT, text, Field.Store.YES));
         d.add(new StoredField(TOKENS, tokens));
         d.add(new StoredField(FLAGS, flags));
-        writer.updateDocument(new Term(EVENT_ID, e.id()), d);
+        if (dedupe) {
+            writer.updateDocument(new Term(EVENT_ID, e.id()), d);
+        } else {
+            writer.addDocument(d);
+        }
+        if (e.type() == EventType.ASSISTANT_MESSAGE) {
+            pendingTurns.merge(e.conversationId(), turn, Math::max);
+        }
         changed();
     }
 
@@ -333,7 +362,7 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
             try (Stream<Event> events = log.read(conversationId)) {
                 for (Event e : (Iterable<Event>) events::iterator) {
                     if (bound == null || e.id().compareTo(bound) < 0) {
-                        add(e);
+                        add(e, true);
                         n++;
                     }
                 }
@@ -341,7 +370,7 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
             return n;
         }
         for (Event e : missing) {
-            add(e);
+            add(e, true);
             n++;
         }
         return n;
@@ -441,21 +470,44 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
         if (terms.isEmpty()) {
             return List.of();
         }
-        BooleanQuery.Builder words = new BooleanQuery.Builder();
-        terms.forEach(t -> words.add(new TermQuery(new Term(TEXT, t)), Occur.SHOULD));
-        Query q = new BooleanQuery.Builder()
-                .add(words.build(), Occur.MUST)
-                .add(new TermQuery(new Term(CONVERSATION, conversationId)), Occur.FILTER)
-                .add(IntField.newRangeQuery(TURN, 1, beforeTurn - 1), Occur.FILTER)
-                .build();
         try {
-            IndexSearcher s = fresh();
+            IndexSearcher s = seeing(conversationId, beforeTurn - 1);
             try {
-                TopDocs top = s.search(q, max * 2);
-                StoredFields stored = s.storedFields();
+                // the rarest words carry nearly all of a message's BM25 weight; querying only those keeps a recall's
+                // cost to their (short) postings instead of every common word's, which grow with the history
+                record Word(TermQuery query, int docFreq) {
+                }
+                List<Word> found = new ArrayList<>();
+                for (String t : terms) {
+                    Term term = new Term(TEXT, t);
+                    TermStates states = TermStates.build(s, term, true);
+                    if (states.docFreq() > 0) {
+                        found.add(new Word(new TermQuery(term, states), states.docFreq()));
+                    }
+                }
+                if (found.isEmpty()) {
+                    return List.of();
+                }
+                found.sort(java.util.Comparator.comparingInt(Word::docFreq));
+                BooleanQuery.Builder words = new BooleanQuery.Builder();
+                found.subList(0, Math.min(RECALL_QUERY_TERMS, found.size()))
+                        .forEach(w -> words.add(w.query(), Occur.SHOULD));
+                Query q = new BooleanQuery.Builder()
+                        .add(words.build(), Occur.MUST)
+                        .add(new TermQuery(new Term(CONVERSATION, conversationId)), Occur.FILTER)
+                        .add(IntField.newRangeQuery(TURN, 1, beforeTurn - 1), Occur.FILTER)
+                        .build();
+                // counting every hit is not needed: top hits only, so whole blocks of postings can be skipped
+                TopDocs top = s.search(q, new TopScoreDocCollectorManager(max * 2, max * 2));
                 LinkedHashSet<Integer> ranked = new LinkedHashSet<>();
+                List<LeafReaderContext> leaves = s.getIndexReader().leaves();
                 for (ScoreDoc sd : top.scoreDocs) {
-                    ranked.add(stored.document(sd.doc, Set.of(TURN)).getField(TURN).numericValue().intValue());
+                    // the turn from doc values: a stored field would decompress a block per hit
+                    LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(sd.doc, leaves));
+                    SortedNumericDocValues turn = DocValues.getSortedNumeric(leaf.reader(), TURN);
+                    if (turn.advanceExact(sd.doc - leaf.docBase)) {
+                        ranked.add((int) turn.nextValue());
+                    }
                     if (ranked.size() == max) {
                         break;
                     }
@@ -484,7 +536,7 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
             return List.of();
         }
         try {
-            IndexSearcher s = fresh();
+            IndexSearcher s = seeing(conversationId, toTurn);
             try {
                 return List.copyOf(turns(s, conversationId, IntField.newRangeQuery(TURN, fromTurn, toTurn),
                         toTurn - fromTurn + 1).values());
@@ -503,15 +555,17 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
                 .add(new TermQuery(new Term(CONVERSATION, conversationId)), Occur.FILTER)
                 .add(turnFilter, Occur.FILTER)
                 .build();
-        TopDocs top = s.search(q, Math.max(1, turns * 4), new Sort(KeywordField.newSortField(EVENT_ID, false,
-                SortedSetSelector.Type.MIN)));
+        TopDocs top = s.search(q, Math.max(1, turns * 4));
         StoredFields stored = s.storedFields();
         Map<Integer, Document[]> sides = new TreeMap<>();
         for (ScoreDoc sd : top.scoreDocs) {
             Document d = stored.document(sd.doc);
             int turn = d.getField(TURN).numericValue().intValue();
             Document[] pair = sides.computeIfAbsent(turn, k -> new Document[2]);
-            pair["user".equals(d.get(ROLE)) ? 0 : 1] = d; // the newest of each side wins (sorted by id)
+            int side = "user".equals(d.get(ROLE)) ? 0 : 1;
+            if (pair[side] == null || pair[side].get(EVENT_ID).compareTo(d.get(EVENT_ID)) < 0) {
+                pair[side] = d; // the newest of each side, should a log ever hold a turn number twice
+            }
         }
         Map<Integer, IndexedTurn> out = new LinkedHashMap<>();
         sides.forEach((turn, pair) -> {
@@ -549,9 +603,45 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     /** A searcher that sees every event indexed so far. */
     private IndexSearcher fresh() throws IOException {
         if (dirty.getAndSet(false)) {
-            searchers.maybeRefreshBlocking();
+            refresh();
         }
         return searchers.acquire();
+    }
+
+    /**
+     * A searcher that sees the conversation's turns up to {@code throughTurn}: refreshed only when one of them is not
+     * visible yet. A turn's recall needs evicted turns only, indexed several turns earlier, so most turns search
+     * without a refresh (which writes a segment and opens its readers: it cost more than the query itself).
+     */
+    private IndexSearcher seeing(String conversationId, int throughTurn) throws IOException {
+        if (visibleTurns.getOrDefault(conversationId, 0) < throughTurn && pendingTurns.containsKey(conversationId)) {
+            refresh();
+        }
+        return searchers.acquire();
+    }
+
+    /** Refreshes the searcher; the turns pending before it are visible after it. */
+    private void refresh() throws IOException {
+        synchronized (refreshLock) {
+            Map<String, Integer> now = new HashMap<>();
+            for (Map.Entry<String, Integer> e : pendingTurns.entrySet()) {
+                now.put(e.getKey(), e.getValue());
+                pendingTurns.remove(e.getKey(), e.getValue()); // a later turn added meanwhile stays pending
+            }
+            searchers.maybeRefreshBlocking();
+            now.forEach((c, t) -> visibleTurns.merge(c, t, Math::max));
+        }
+    }
+
+    private void refreshIfChanged() {
+        if (closed || !dirty.getAndSet(false)) {
+            return;
+        }
+        try {
+            refresh();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "refreshing the search index failed: " + e);
+        }
     }
 
     private IndexSearcher acquire() throws IOException {

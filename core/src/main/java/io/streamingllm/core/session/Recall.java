@@ -19,7 +19,7 @@ import java.util.TreeMap;
 final class Recall {
     private static final System.Logger LOG = System.getLogger(Recall.class.getName());
     /** Candidates asked of the index: the budget rarely holds more than a handful of turns. */
-    private static final int CANDIDATES = 16;
+    private static final int CANDIDATES = 8;
     /** How far a tool loop is followed either side of a recalled turn. */
     private static final int TOOL_REACH = 8;
     static final String HEADER = "Earlier turns of this conversation, recalled because they bear on the new message:";
