@@ -136,6 +136,30 @@ class SearchRoutesTest {
         }
     }
 
+    @Test
+    void aTurnOverHttpRecallsAnEvictedTurnAndReportsItsTokensInTheWindowAndHeaders() {
+        try (TestSidecar s = TestSidecar.echo(dir, java.util.Map.of("STREAMING_LLM_RECENT_SIZE", "60",
+                "STREAMING_LLM_SUMMARY_SIZE", "20", "STREAMING_LLM_RECALL_SIZE", "60"))) {
+            String id = turn(s, "new", "planner", "please remember my locker code is 4471");
+            for (int n = 2; n <= 10; n++) {
+                turn(s, id, "planner", "we talked about the weather and the rivers and the hills today, number " + n);
+            }
+            HttpResponse<String> r = s.post("/conversations/" + id + "/messages",
+                    "{\"agent_id\":\"planner\",\"user_message\":\"what was my locker code again?\"}");
+            assertEquals(200, r.statusCode(), r.body());
+            JsonObject window = TestSidecar.json(s.get("/conversations/" + id).body()).getJsonObject("window");
+            int recall = window.getInt("recall_tokens");
+            assertTrue(recall > 0 && recall <= 60, window.toString());
+            assertEquals(window.getInt("sink_tokens") + window.getInt("summary_tokens") + recall
+                    + window.getInt("recent_tokens"), Integer.parseInt(r.headers().firstValue("X-Context-Tokens")
+                    .orElseThrow()), "the context header counts the recalled turns");
+            JsonArray events = TestSidecar.json(s.get("/conversations/" + id + "/events?type=user_message").body())
+                    .getJsonArray("events");
+            JsonObject asked = events.getJsonObject(events.size() - 1).getJsonObject("payload");
+            assertEquals(events.getJsonObject(0).getString("id"), asked.getJsonArray("recalled_event_ids").getString(0));
+        }
+    }
+
     private static void deleteTree(Path root) throws IOException {
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
