@@ -78,8 +78,10 @@ import java.util.stream.Stream;
  * holds only durable events; it is committed every few seconds and at {@link #close}, so after a crash it may lag
  * the log, and it may be missing or deleted. {@link #catchUp} then brings it level in the background, reading the
  * log through its public API only: per conversation it compares the newest indexed event with the log's newest
- * message and indexes what is missing (documents are keyed by event id, so an event indexed twice is one document).
- * Meanwhile searches answer from what is indexed and say so ({@link #indexing}).
+ * message and indexes what is missing (it replaces documents by event id, so an event it meets twice is one
+ * document; events appended live meanwhile are left to the live path). Meanwhile searches answer from what is
+ * indexed and say so ({@link #indexing}). New documents become visible to searches by a refresh: before a search
+ * route answers, before a recall that needs a turn not visible yet, and otherwise once a second in the background.
  *
  * <p>Thread-safe. A failure to index an event is logged, never thrown at a turn: the next start-up catches up.
  */
