@@ -662,7 +662,14 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        committer.shutdownNow();
+        // never interrupt a thread inside Lucene: an interrupt closes the channel it was using (the index's lock
+        // among them), which fails the writer; a commit or refresh under way finishes first
+        committer.shutdown();
+        try {
+            committer.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         Thread t = catchUpThread;
         if (t != null) {
             try {
