@@ -29,6 +29,7 @@ import org.apache.lucene.index.Term;
 import org.apache.lucene.index.TermStates;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.queryparser.classic.ParseException;
 import org.apache.lucene.queryparser.classic.QueryParser;
 import org.apache.lucene.search.BooleanClause.Occur;
@@ -132,12 +133,12 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
             FSDirectory d = FSDirectory.open(dir);
             IndexWriter w;
             try {
-                w = new IndexWriter(d, new IndexWriterConfig(analyzer).setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
+                w = new IndexWriter(d, config().setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
             } catch (org.apache.lucene.index.CorruptIndexException | org.apache.lucene.index.IndexFormatTooOldException
                      | org.apache.lucene.index.IndexFormatTooNewException e) {
                 LOG.log(Level.WARNING, "the index in " + dir + " cannot be read (" + e.getMessage()
                         + "); starting it afresh, it is rebuilt from the log");
-                w = new IndexWriter(d, new IndexWriterConfig(analyzer).setOpenMode(IndexWriterConfig.OpenMode.CREATE));
+                w = new IndexWriter(d, config().setOpenMode(IndexWriterConfig.OpenMode.CREATE));
             }
             this.directory = d;
             this.writer = w;
@@ -153,6 +154,16 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
         committer.scheduleWithFixedDelay(this::commitIfChanged, COMMIT_EVERY_MS, COMMIT_EVERY_MS, TimeUnit.MILLISECONDS);
         // turns a chat recalls were indexed seconds before: a background refresh makes them visible off the turn path
         committer.scheduleWithFixedDelay(this::refreshIfChanged, REFRESH_EVERY_MS, REFRESH_EVERY_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Fewer, larger segments than Lucene's default (at most 4 a tier instead of 10): a recall looks each word up in
+     * every segment, and the index grows by small segments (one a refresh), so merging early keeps its lookups few.
+     */
+    private IndexWriterConfig config() {
+        TieredMergePolicy merges = new TieredMergePolicy();
+        merges.setSegmentsPerTier(4);
+        return new IndexWriterConfig(analyzer).setMergePolicy(merges);
     }
 
     /** Whether a catch-up from the log is under way: searches answer from what is indexed so far. */
