@@ -20,6 +20,8 @@
 #         --dir PATH to keep and reuse the generated logs); BENCH_JAVA_OPTS=-Xmx64m shows memory stays bounded
 #   session  per-turn overhead of log, window and summary at turns 10, 1,000, 10,000 (echo engine, 0 ms/token)
 #         and heap per resident conversation with a full window (args: [turns, 10000] [conversations, 400])
+#   recall  per-turn cost with recall on (Lucene index, recall search) at turns 10, 1,000, 10,000 of one conversation,
+#         and the recall search alone, then the same with recall off (args: [turns, 10000])
 #   upstream  the engines' own CPU per relayed token: Ollama (NDJSON) vs OpenAI-compatible (SSE) engine, each
 #         streaming from its fake upstream at full speed (args: [sessions, 200] [rounds, 20] [tokens per reply, 32])
 #   pool  several upstreams behind one engine: tokens/s and TTFT with 1 and 3 fake Ollamas, the share of turns that
@@ -32,7 +34,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws v1 session query upstream pool store" >&2
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws v1 session recall query upstream pool store" >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -43,6 +45,7 @@ case "$scenario" in
   ws) main=io.streamingllm.bench.WsBench ;;
   v1) main=io.streamingllm.bench.V1Bench ;;
   session) main=io.streamingllm.bench.SessionBench ;;
+  recall) main=io.streamingllm.bench.RecallBench ;;
   query) main=io.streamingllm.bench.QueryBench ;;
   upstream) main=io.streamingllm.bench.UpstreamBench ;;
   pool) main=io.streamingllm.bench.PoolBench ;;

@@ -13,6 +13,7 @@ import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ollama.OllamaEngine;
 import io.streamingllm.core.engine.pool.UpstreamPool;
 import io.streamingllm.core.log.EventStore;
+import io.streamingllm.core.recall.RecallIndex;
 import io.streamingllm.core.session.ChatService;
 import io.streamingllm.core.store.Store;
 import io.streamingllm.server.agent.AgentRoutes;
@@ -38,6 +39,7 @@ import io.streamingllm.server.ollama.OllamaModels;
 import io.streamingllm.server.openai.OpenAiChat;
 import io.streamingllm.server.openai.OpenAiModels;
 import io.streamingllm.server.playground.PlaygroundRoutes;
+import io.streamingllm.server.search.SearchRoutes;
 import io.streamingllm.server.stream.ChatRelay;
 import io.streamingllm.server.stream.StreamSettings;
 import sun.misc.Signal;
@@ -117,8 +119,17 @@ public final class Main {
     }
 
     private static Services services(SidecarConfig config, ModelEngine engine, StreamSettings settings, Store store) {
-        ChatService chat = new ChatService(config, engine, store);
         EventStore log = store.events();
+        RecallIndex index = new RecallIndex(config.indexDir());
+        // a missing or stale index is brought level with the log in the background while the sidecar serves
+        index.catchUp(log);
+        ChatService chat;
+        try {
+            chat = new ChatService(config, engine, store, index);
+        } catch (RuntimeException e) {
+            index.close();
+            throw e;
+        }
         EngineGate gate = new EngineGate(engine, Duration.ofSeconds(2));
         Auth auth = new Auth(config.apiToken(), HEALTHZ, WS_CHAT, PlaygroundRoutes::isPageFile);
         Cors cors = new Cors(config.corsOrigins());
@@ -132,7 +143,7 @@ public final class Main {
         TurnAdmission admission = new TurnAdmission(limits.maxTurnsPerClient());
         WebSockets webSockets = new WebSockets(limits.maxWebSockets(), limits.maxTurnsPerSocket(), admission,
                 connections);
-        return new Services(engine, store.agents(), log, chat, gate, metrics, settings, auth, cors,
+        return new Services(engine, store.agents(), log, index, chat, gate, metrics, settings, auth, cors,
                 new PlaygroundRoutes(config), connections, admission, webSockets, store);
     }
 
@@ -155,6 +166,7 @@ public final class Main {
                 .register(HEALTHZ, HealthRoutes.liveness())
                 .register("/readyz", HealthRoutes.readiness(s.gate(), s.engine(), s.log(), pool))
                 .register("/agents", new AgentRoutes(s.agents()))
+                .register("/", new SearchRoutes(s.index(), s.log()))
                 .register("/conversations", new ConversationRoutes(s.chat(), s.log(), s.gate(), s.metrics(),
                         s.settings()))
                 .register("/events", new EventRoutes(s.log()))

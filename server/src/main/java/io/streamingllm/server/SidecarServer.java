@@ -135,8 +135,13 @@ public final class SidecarServer implements AutoCloseable {
         services.engine().close();
     }
 
-    /** Closes the store (the log: queued appends committed) and lets the data directories go. */
+    /** Closes the index (committing it) and the store (the log: queued appends committed), and lets the data directories go. */
     private void releaseData() {
+        try {
+            services.index().close();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "closing the search index failed: " + e.getMessage());
+        }
         try {
             services.store().close();
         } catch (RuntimeException e) {

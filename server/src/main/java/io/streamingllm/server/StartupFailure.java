@@ -21,6 +21,8 @@ final class StartupFailure extends RuntimeException {
     private static final Logger[] QUIETED = {
             Logger.getLogger("io.helidon.webserver.LoomServer"),
             Logger.getLogger("io.helidon.common.features.HelidonFeatures"),
+            // the search index: Lucene says at INFO which vector implementation it picked when it first opens one
+            Logger.getLogger("org.apache.lucene.internal.vectorization"),
     };
 
     StartupFailure(String message) {
@@ -34,6 +36,7 @@ final class StartupFailure extends RuntimeException {
     static void quietHelidonStartup() {
         QUIETED[0].setLevel(Level.OFF);
         QUIETED[1].setLevel(Level.WARNING);
+        QUIETED[2].setLevel(Level.WARNING);
     }
 
     /** Once started, Helidon's web server logs as configured again (its start-up chatter stays quiet). */

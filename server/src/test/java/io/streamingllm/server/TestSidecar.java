@@ -133,7 +133,7 @@ final class TestSidecar implements AutoCloseable {
 
     /**
      * Asserts every file under the test root lies in the data or agents directory, and in the data directory in
-     * logs, summaries, archive, or is its lock file.
+     * logs, summaries, archive, kv, index, or is its lock file.
      */
     void assertNothingOutsideDataDirs() throws IOException {
         Path data = config.dataDir();
@@ -149,6 +149,7 @@ final class TestSidecar implements AutoCloseable {
             List<Path> stray = files.filter(Files::isRegularFile)
                     .filter(p -> !p.startsWith(config.logDir()) && !p.startsWith(config.summaryDir())
                             && !p.startsWith(config.archiveDir()) && !p.startsWith(config.kvDir())
+                            && !p.startsWith(config.indexDir())
                             && !p.equals(data.resolve(DirectoryLock.FILE_NAME)))
                     .toList();
             assertTrue(stray.isEmpty(), "files outside logs/summaries/archive/kv: " + stray);

@@ -40,7 +40,9 @@ public record SidecarConfig(
         List<URI> openAiUrls,
         Secret openAiApiKey,
         Limits limits,
-        Optional<DatabaseConfig> database) {
+        Optional<DatabaseConfig> database,
+        int recallSize,
+        Path indexDir) {
 
     public enum SummaryMode { EXTRACTIVE, LLM }
 
@@ -77,6 +79,8 @@ public record SidecarConfig(
     public static final String MAX_UPSTREAM_LINE_KB = "STREAMING_LLM_MAX_UPSTREAM_LINE_KB";
     public static final String DATABASE_URL = "STREAMING_LLM_DATABASE_URL";
     public static final String DATABASE_PASSWORD = "STREAMING_LLM_DATABASE_PASSWORD";
+    public static final String RECALL_SIZE = "STREAMING_LLM_RECALL_SIZE";
+    public static final String INDEX_DIR = "STREAMING_LLM_INDEX_DIR";
 
     /**
      * One configuration variable. {@code defaultValue} is what an unset (or empty) variable means;
@@ -95,12 +99,14 @@ public record SidecarConfig(
             new Key(ECHO_DELAY_MS, "0", "per-token delay of the echo engine, for load tests"),
             new Key(SUMMARY_MODE, "extractive", "extractive, or llm (the model rewrites the summary after a turn)"),
             new Key(SUMMARY_SIZE, "", "summary budget in tokens; empty = a quarter of RECENT_SIZE"),
+            new Key(RECALL_SIZE, "", "recall budget in tokens: evicted turns most relevant to the new message, found in the full-text index of the log, put back into the prompt; empty = a quarter of RECENT_SIZE; 0 = off"),
             new Key(OLLAMA_URL, "http://127.0.0.1:11434", "Ollama base URL; several, comma-separated, make a pool: each conversation sticks to one, load is bounded, a failing one is taken out"),
             new Key(HOST, "0.0.0.0", "bind address"),
             new Key(PORT, "8000", "listen port"),
             new Key(DATA_DIR, "./data", "root of the data layout (logs, summaries, archive)"),
             new Key(LOG_DIR, "", "JSONL event logs; empty = $STREAMING_LLM_DATA_DIR/logs"),
             new Key(SUMMARY_DIR, "", "markdown summaries; empty = $STREAMING_LLM_DATA_DIR/summaries"),
+            new Key(INDEX_DIR, "", "full-text index of the logs (rebuilt from them when missing or behind); empty = $STREAMING_LLM_DATA_DIR/index"),
             new Key(AGENTS_DIR, ".agents", "markdown agents"),
             new Key(API_TOKEN, "", "when set, every route but /healthz needs Authorization: Bearer <token>"),
             new Key(CORS_ORIGINS, "", "allowed CORS origins, comma-separated, * for any; empty = pages on localhost and 127.0.0.1 (any port) only: other origins cannot write or open the WebSocket (403)"),
@@ -147,6 +153,8 @@ public record SidecarConfig(
         String logRaw = r.rawOrNull(LOG_DIR);
         String sumRaw = r.rawOrNull(SUMMARY_DIR);
         String token = r.rawOrNull(API_TOKEN);
+        String recallRaw = r.rawOrNull(RECALL_SIZE);
+        String indexRaw = r.rawOrNull(INDEX_DIR);
         return new SidecarConfig(
                 model,
                 r.bool(ENABLE),
@@ -176,7 +184,9 @@ public record SidecarConfig(
                         r.intIn(MAX_TURNS_PER_SOCKET, 1, 1 << 16), r.intIn(MAX_TURNS_PER_CLIENT, 1, 1 << 20),
                         Duration.ofSeconds(r.intIn(READ_TIMEOUT_S, 1, 3_600)),
                         r.intIn(MAX_UPSTREAM_LINE_KB, 1, 1 << 20)),
-                DatabaseConfig.parse(env.get(DATABASE_URL), env.get(DATABASE_PASSWORD)));
+                DatabaseConfig.parse(env.get(DATABASE_URL), env.get(DATABASE_PASSWORD)),
+                recallRaw == null ? Math.max(1, recent / 4) : r.intIn(RECALL_SIZE, 0, 1 << 24),
+                indexRaw == null ? dataDir.resolve("index") : r.path(INDEX_DIR));
     }
 
     /** The first (with one URL, the only) Ollama upstream. */
@@ -194,6 +204,11 @@ public record SidecarConfig(
         return dataDir.resolve("kv");
     }
 
+    /** Whether evicted turns are recalled into prompts ({@code STREAMING_LLM_RECALL_SIZE} > 0, window on). */
+    public boolean recallEnabled() {
+        return streamingEnabled && recallSize > 0;
+    }
+
     /** Where {@code DELETE /conversations/{id}} moves a conversation's files. */
     public Path archiveDir() {
         return dataDir.resolve("archive");
@@ -203,7 +218,8 @@ public record SidecarConfig(
     public SidecarConfig withModel(ModelSpec spec) {
         return new SidecarConfig(spec, streamingEnabled, startSize, recentSize, maxNewTokens, echoDelayMs, summaryMode,
                 summarySize, ollamaUrls, host, port, dataDir, logDir, summaryDir, agentsDir, apiToken, corsOrigins,
-                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry, openAiUrls, openAiApiKey, limits, database);
+                bootstrapDeps, tokenTimeout, shutdownGrace, kvDiskMb, logRetry, openAiUrls, openAiApiKey, limits, database,
+                recallSize, indexDir);
     }
 
     private record Reader(Map<String, String> env) {

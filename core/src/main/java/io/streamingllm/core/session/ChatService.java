@@ -30,7 +30,8 @@ import java.util.function.Supplier;
 
 /**
  * Endless conversations at constant cost: each turn's prompt is
- * {@code [sink][summary][recent turns][new user turn]} within the configured budget.
+ * {@code [sink][summary][recall][recent turns][new user turn]} within the configured budget (recall: the evicted
+ * turns most relevant to the new message, found by the {@link ConversationIndex}).
  * One turn at a time per conversation. Thread-safe.
  *
  * <p>The log is the source of truth: a conversation's resident state (window and summary) is rebuilt
@@ -40,7 +41,8 @@ import java.util.function.Supplier;
 public final class ChatService implements AutoCloseable {
     /** Agent id recorded for conversations started through the Ollama-compatible API. */
     public static final String RELAY_AGENT = "ollama-api";
-    private static final int DEFAULT_MAX_RESIDENT = 4096;
+    /** Idle conversations kept in memory before the least recently used leave. */
+    public static final int DEFAULT_MAX_RESIDENT = 4096;
 
     private final SidecarConfig config;
     private final ModelEngine engine;
@@ -51,6 +53,8 @@ public final class ChatService implements AutoCloseable {
     private final ResidentConversations residency;
     private final PromptWindow window;
     private final TurnRunner turns;
+    private final ConversationIndex index;
+    private final LoggedPrompt loggedPrompts;
 
     public ChatService(SidecarConfig config, ModelEngine engine, AgentRepository agents, EventStore log,
                        SummaryRepository summaries) {
@@ -60,17 +64,32 @@ public final class ChatService implements AutoCloseable {
     /** @param maxResident how many idle conversations stay in memory before the least recently used leave */
     public ChatService(SidecarConfig config, ModelEngine engine, AgentRepository agents, EventStore log,
                        SummaryRepository summaries, int maxResident) {
-        this(config, engine, agents, log, summaries, TurnLocks.LOCAL, maxResident);
+        this(config, engine, agents, log, summaries, maxResident, ConversationIndex.NONE);
+    }
+
+    /**
+     * @param index told of every append once it returned and of every archive; asked for the evicted turns a prompt
+     *              recalls ({@code STREAMING_LLM_RECALL_SIZE})
+     */
+    public ChatService(SidecarConfig config, ModelEngine engine, AgentRepository agents, EventStore log,
+                       SummaryRepository summaries, int maxResident, ConversationIndex index) {
+        this(config, engine, agents, log, summaries, TurnLocks.LOCAL, maxResident, index);
     }
 
     /** Over a {@link Store}: its events, summaries, agents and cross-process turn locks. */
     public ChatService(SidecarConfig config, ModelEngine engine, Store store) {
-        this(config, engine, store.agents(), store.events(), store.summaries(), store.locks(), DEFAULT_MAX_RESIDENT);
+        this(config, engine, store, ConversationIndex.NONE);
+    }
+
+    /** Over a {@link Store}, with the index recall and search use. */
+    public ChatService(SidecarConfig config, ModelEngine engine, Store store, ConversationIndex index) {
+        this(config, engine, store.agents(), store.events(), store.summaries(), store.locks(), DEFAULT_MAX_RESIDENT, index);
     }
 
     private ChatService(SidecarConfig config, ModelEngine engine, AgentRepository agents, EventStore log,
-                        SummaryRepository summaries, TurnLocks locks, int maxResident) {
+                        SummaryRepository summaries, TurnLocks locks, int maxResident, ConversationIndex index) {
         this.config = config;
+        this.index = index;
         this.engine = engine;
         this.agents = agents;
         this.log = log;
@@ -80,7 +99,8 @@ public final class ChatService implements AutoCloseable {
         this.loader = new ConversationLoader(log, summaries, summary);
         this.residency = new ResidentConversations(loader, locks, maxResident);
         this.window = new PromptWindow(config, tokens);
-        this.turns = new TurnRunner(config, engine, log, tokens, window, summary, residency);
+        this.turns = new TurnRunner(config, engine, log, tokens, window, summary, residency, index);
+        this.loggedPrompts = new LoggedPrompt(config, log, window, tokens);
     }
 
     /**
@@ -269,6 +289,25 @@ public final class ChatService implements AutoCloseable {
         return summaries.read(conversationId);
     }
 
+    /**
+     * The prompt a logged turn of a conversation kept here was sent with, built again from the log: its window and
+     * summary replayed, the turns it recalled read back by the ids logged with it (whatever the search index holds
+     * now), the agent's current sink. Empty for an unknown conversation or turn, for a relayed conversation (its
+     * prompt was the client's history) and in llm summary mode (the model's summary is not in the log).
+     */
+    public Optional<List<ChatMessage>> loggedPrompt(String conversationId, int turn) {
+        Ids.require("conversation", conversationId);
+        if (config.summaryMode() != SidecarConfig.SummaryMode.EXTRACTIVE || !log.exists(conversationId)) {
+            return Optional.empty();
+        }
+        ConversationInfo info = loader.describe(conversationId);
+        if (info == null || RELAY_AGENT.equals(info.agentId())) {
+            return Optional.empty();
+        }
+        return agents.get(info.agentId())
+                .flatMap(agent -> loggedPrompts.rebuild(conversationId, PromptWindow.sinkText(agent), turn));
+    }
+
     /** Moves log and summary to the archive; false if unknown; {@link SessionException} BUSY mid-turn. */
     public boolean archive(String conversationId) {
         Ids.require("conversation", conversationId);
@@ -281,6 +320,7 @@ public final class ChatService implements AutoCloseable {
             engine.endSession(conversationId);
             boolean moved = log.archive(conversationId, config.archiveDir());
             summaries.archive(conversationId, config.archiveDir());
+            index.removed(conversationId);
             return moved;
         } finally {
             residency.removed(c);

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The window a prompt is built in: {@code [sink][summary][recent turns][new user turn]} within the configured
+ * The window a prompt is built in: {@code [sink][summary][recall][recent turns][new user turn]} within the configured
  * budgets, for a conversation kept here or over the history a client sends with a relayed call, and the
  * generation options sized to it. Thread-safe: it keeps no state but the shared token estimator.
  */
@@ -78,17 +78,23 @@ final class PromptWindow {
 
     /** The conversation's prompt: its sink and summary as one system message, its recent turns, the new message. */
     List<ChatMessage> prompt(ConversationState c, String sinkText, String userText) {
-        return prompt(c, sinkText, userText, List.of());
+        return prompt(c, sinkText, "", userText, List.of());
     }
 
     /**
-     * As above, the new message being {@code results} when the turn continues the newest one's tool calls. A reply's
-     * calls go into the prompt only with the results that answer them (the next turn's), never alone; results whose
-     * call left the window go in as a user message noting them ({@link ToolNotes}).
+     * As above, with the evicted turns recalled for the new message ({@link Recall}) after the sink and summary in the
+     * one system message ({@code [sink][summary][recall]}, then {@code [recent][new]}), and the new message being
+     * {@code results} when the turn continues the newest one's tool calls. A reply's calls go into the prompt only
+     * with the results that answer them (the next turn's), never alone; results whose call left the window go in as a
+     * user message noting them ({@link ToolNotes}).
      */
-    List<ChatMessage> prompt(ConversationState c, String sinkText, String userText, List<ChatMessage> results) {
+    List<ChatMessage> prompt(ConversationState c, String sinkText, String recallBlock, String userText,
+                             List<ChatMessage> results) {
         List<ChatMessage> messages = new ArrayList<>(2 + 2 * c.recent.size() + Math.max(1, results.size()));
         String system = systemMessage(sinkText, c.summary);
+        if (!recallBlock.isEmpty()) {
+            system = system.isEmpty() ? recallBlock : system + "\n\n" + recallBlock;
+        }
         if (!system.isEmpty()) {
             messages.add(ChatMessage.system(system));
         }
@@ -249,7 +255,8 @@ final class PromptWindow {
         int maxNew = o.maxNewTokens() == null ? config.maxNewTokens() : o.maxNewTokens();
         int context;
         if (config.streamingEnabled()) {
-            context = sinkTokens + config.summarySize() + config.recentSize() + maxNew;
+            context = sinkTokens + config.summarySize() + (config.recallEnabled() ? config.recallSize() : 0)
+                    + config.recentSize() + maxNew;
         } else {
             context = prompt.stream().mapToInt(m -> tokens.count(m.content())).sum() + maxNew;
         }

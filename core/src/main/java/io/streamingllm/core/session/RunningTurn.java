@@ -16,6 +16,8 @@ final class RunningTurn implements Turn {
     private final CompletableFuture<TurnResult> result = new CompletableFuture<>();
     private volatile Generation generation;
     private volatile boolean cancelled;
+    /** Rounds of the built-in conversation_search the sidecar ran for this turn (completing thread only). */
+    int searchRounds;
 
     /**
      * @param conversationId null for a relayed call that names no conversation
@@ -47,6 +49,10 @@ final class RunningTurn implements Turn {
     /** The prompt was built again in {@code smaller} (a retry before the first token): the turn reports that one. */
     void window(WindowState smaller) {
         window = smaller;
+    }
+
+    boolean cancelled() {
+        return cancelled;
     }
 
     @Override

@@ -16,12 +16,13 @@ import java.util.concurrent.CompletableFuture;
  * @param userEventId  the id of the turn's USER_MESSAGE (a later refresh names it when the turn leaves the window)
  * @param userTokens   the user message's tokens as logged
  * @param sinkText     the sink the prompt starts with (a retry in a smaller window keeps it)
+ * @param recallBlock  the evicted turns recalled into the prompt (a retry keeps them: the log names them); "" for none
  * @param window       the window the prompt was built in, logged with the reply
  * @param evicted      whether opening the turn evicted older turns (llm mode then rewrites the summary)
  * @param opened       completes once the USER_MESSAGE (and the refresh of any eviction) is durable
  * @param results      the tool results the turn opened with (logged with its USER_MESSAGE); empty for a user turn
  */
 record TurnPlan(ConversationState conversation, int number, String userEventId, String userText, int userTokens,
-                String sinkText, WindowState window, boolean evicted, List<ChatMessage> prompt, GenerationOptions options,
-                CompletableFuture<Void> opened, List<ChatMessage> results) {
+                String sinkText, String recallBlock, WindowState window, boolean evicted, List<ChatMessage> prompt,
+                GenerationOptions options, CompletableFuture<Void> opened, List<ChatMessage> results) {
 }

@@ -50,12 +50,14 @@ final class TurnRunner {
     private final PromptWindow window;
     private final RollingSummary summary;
     private final ResidentConversations residency;
+    private final ConversationIndex index;
+    private final Recall recall;
     private final Set<RunningTurn> running = ConcurrentHashMap.newKeySet();
     private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
     private volatile boolean shuttingDown;
 
     TurnRunner(SidecarConfig config, ModelEngine engine, EventStore log, TokenEstimator tokens, PromptWindow window,
-               RollingSummary summary, ResidentConversations residency) {
+               RollingSummary summary, ResidentConversations residency, ConversationIndex index) {
         this.config = config;
         this.engine = engine;
         this.log = log;
@@ -63,6 +65,8 @@ final class TurnRunner {
         this.window = window;
         this.summary = summary;
         this.residency = residency;
+        this.index = index;
+        this.recall = new Recall(index, tokens, config.recallEnabled() ? config.recallSize() : 0);
     }
 
     /** Refuses new turns once shutdown began. */
@@ -91,7 +95,7 @@ final class TurnRunner {
                GenerationOptions requested, TokenListener listener,
                Supplier<PromptWindow.RelayedWindow> smallerRelayed) {
         List<ChatMessage> results = relayed == null ? List.of() : PromptWindow.trailingResults(relayed.prompt());
-        TurnPlan plan = open(c, sinkText, userText, results, relayed == null ? null : relayed.prompt(), requested);
+        TurnPlan plan = open(c, sinkText, userText, results, relayed == null ? null : relayed.prompt(), requested, true);
         return run(plan, relayed == null ? plan.window() : relayed.window(), listener, smallerRelayed);
     }
 
@@ -102,7 +106,7 @@ final class TurnRunner {
      */
     Turn startOwn(ConversationState c, String sinkText, String userText, List<ChatMessage> results,
                   GenerationOptions requested, TokenListener listener) {
-        TurnPlan plan = open(c, sinkText, userText, results, null, requested);
+        TurnPlan plan = open(c, sinkText, userText, results, null, requested, true);
         return run(plan, plan.window(), listener, null);
     }
 
@@ -197,38 +201,46 @@ final class TurnRunner {
      * builds the prompt, and starts logging the user message in the background.
      */
     private TurnPlan open(ConversationState c, String sinkText, String userText, List<ChatMessage> results,
-                          List<ChatMessage> relayedPrompt, GenerationOptions requested) {
+                          List<ChatMessage> relayedPrompt, GenerationOptions requested, boolean offerSearch) {
         c.pendingSummary.join();
         int userTokens = window.openingTokens(userText, results);
         window.requireFits(userTokens);
         int turn = c.turns + 1;
-        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens, results).toEvent(c.id);
-        List<Event> opening = new ArrayList<>(2);
-        opening.add(userEvent);
         String summaryBefore = c.summary;
         boolean continuation = !results.isEmpty();
         if (!continuation) {
             c.pendingCalls = List.of(); // a user turn leaves the calls before it unanswered
         }
         List<RecentTurn> evicted = window.evictFor(c, userTokens, continuation && relayedPrompt == null);
+        // a relayed call's prompt is the client's history: recall is for the prompts built here
+        Recall.Recalled recalled = relayedPrompt != null ? Recall.Recalled.NONE : recall.choose(c, userText, turn);
+        Event userEvent = new UserMessage(userText, c.agentId, turn, userTokens, results, recalled.eventIds(),
+                recalled.tokens()).toEvent(c.id);
+        List<Event> opening = new ArrayList<>(2);
+        opening.add(userEvent);
         if (!evicted.isEmpty()) {
             opening.add(summary.fold(c, evicted));
         }
         String summaryToWrite = c.summary != null && !c.summary.equals(summaryBefore) ? c.summary : null;
         c.turns = turn;
 
+        if (offerSearch && requested != null && index != ConversationIndex.NONE) {
+            requested = SearchTool.offer(requested);
+        }
         int sinkTokens = tokens.count(sinkText) + window.toolTokens(requested == null ? ToolOptions.NONE : requested.tools());
-        List<ChatMessage> prompt = relayedPrompt != null ? relayedPrompt : window.prompt(c, sinkText, userText, results);
-        WindowState promptWindow = c.window(sinkTokens, userTokens);
+        List<ChatMessage> prompt = relayedPrompt != null ? relayedPrompt
+                : window.prompt(c, sinkText, recalled.block(), userText, results);
+        WindowState promptWindow = c.window(sinkTokens, userTokens).withRecall(recalled.tokens());
         GenerationOptions options = window.options(requested, tokens.count(sinkText), prompt);
         CompletableFuture<Void> opened = CompletableFuture.runAsync(() -> {
             if (summaryToWrite != null) {
                 summary.store(c.id, summaryToWrite);
             }
             log.appendAll(opening);
+            index.appended(opening);
         }, background);
-        return new TurnPlan(c, turn, userEvent.id(), userText, userTokens, sinkText, promptWindow, !evicted.isEmpty(),
-                prompt, options, opened, results);
+        return new TurnPlan(c, turn, userEvent.id(), userText, userTokens, sinkText, recalled.block(), promptWindow,
+                !evicted.isEmpty(), prompt, options, opened, results);
     }
 
     /** @param reported the window the turn reports to its client */
@@ -238,7 +250,22 @@ final class TurnRunner {
         RunningTurn rt = new RunningTurn(c.id, reported);
         running.add(rt);
         StringBuilder text = new StringBuilder();
-        TokenListener relay = new ClientListener(listener, text::append, () -> { }, e -> {
+        // the built-in search tool's calls are the sidecar's to run: the client never sees them
+        TokenListener client = !turn.options().tools().definitions().contains(SearchTool.DEFINITION) ? listener
+                : new TokenListener() {
+                    @Override
+                    public void onToken(String delta) {
+                        listener.onToken(delta);
+                    }
+
+                    @Override
+                    public void onToolCall(ToolCall call) {
+                        if (!call.name().equals(SearchTool.NAME)) {
+                            listener.onToolCall(call);
+                        }
+                    }
+                };
+        TokenListener relay = new ClientListener(client, text::append, () -> { }, e -> {
             LOG.log(Level.DEBUG, "client listener failed, cancelling turn of " + c.id, e);
             rt.cancel();
         });
@@ -262,6 +289,11 @@ final class TurnRunner {
             }
             try {
                 TurnResult result = complete(turn, text.toString(), res, err, System.nanoTime() - started);
+                if (err == null && !rt.cancelled() && res.finishReason() == FinishReason.TOOL_CALLS
+                        && SearchTool.ours(turn.options(), res.toolCalls())) {
+                    generate(rt, searched(rt, turn, res), relay, text, started, null, false);
+                    return;
+                }
                 residency.release(c);
                 running.remove(rt);
                 if (err != null) {
@@ -277,6 +309,25 @@ final class TurnRunner {
                 rt.result().completeExceptionally(t);
             }
         }, background);
+    }
+
+    /**
+     * The model called the built-in conversation_search (and only it): the sidecar runs the searches and continues in
+     * a new turn whose user message carries the results (logged as tool results, like a client's), over the same
+     * prompt plus the calls and their results. After {@link SearchTool#MAX_ROUNDS} rounds the tool is withdrawn.
+     */
+    private TurnPlan searched(RunningTurn rt, TurnPlan turn, GenerationResult res) {
+        ConversationState c = turn.conversation();
+        List<ChatMessage> prompt = new ArrayList<>(turn.prompt());
+        prompt.add(ChatMessage.toolCalls(res.text(), res.toolCalls()));
+        for (ToolCall call : res.toolCalls()) {
+            prompt.add(ChatMessage.toolResult(call.id(), SearchTool.NAME,
+                    SearchTool.run(index, c.id, turn.number(), call)));
+        }
+        rt.searchRounds++;
+        GenerationOptions options = rt.searchRounds >= SearchTool.MAX_ROUNDS ? SearchTool.withdraw(turn.options())
+                : turn.options();
+        return open(c, turn.sinkText(), "", PromptWindow.trailingResults(prompt), prompt, options, false);
     }
 
     /** Runs the turn again in a smaller window; false (the failure stands) when it cannot be smaller or not be retried. */
@@ -326,17 +377,19 @@ final class TurnRunner {
             summary.store(c.id, summaryText);
             log.append(refresh);
         }, background);
-        WindowState shrunk = c.window(turn.window().sinkTokens(), turn.userTokens());
+        WindowState shrunk = c.window(turn.window().sinkTokens(), turn.userTokens())
+                .withRecall(turn.window().recallTokens());
         LOG.log(Level.WARNING, "conversation " + c.id + " turn " + turn.number() + ": the engine's context is smaller than"
                 + " the window (" + why + "); evicted " + evicted.size() + " more turn(s) into the summary (recent "
                 + recentBefore + " -> " + c.recentTokens + " tokens, window " + shrunk.toJson() + ") and retrying once");
-        return withPrompt(turn, window.prompt(c, turn.sinkText(), turn.userText(), turn.results()), shrunk, true, opened);
+        return withPrompt(turn, window.prompt(c, turn.sinkText(), turn.recallBlock(), turn.userText(), turn.results()),
+                shrunk, true, opened);
     }
 
     private static TurnPlan withPrompt(TurnPlan t, List<ChatMessage> prompt, WindowState window, boolean evicted,
                                        CompletableFuture<Void> opened) {
         return new TurnPlan(t.conversation(), t.number(), t.userEventId(), t.userText(), t.userTokens(), t.sinkText(),
-                window, evicted, prompt, t.options(), opened, t.results());
+                t.recallBlock(), window, evicted, prompt, t.options(), opened, t.results());
     }
 
     private static boolean contextLength(Throwable err) {
@@ -362,6 +415,7 @@ final class TurnRunner {
         turn.opened().join();
         log.appendAll(events);
         c.lastEventId = events.getLast().id();
+        index.appended(events);
 
         c.lastWindow = turn.window();
         if (RecentTurn.entersWindow(reason)) {

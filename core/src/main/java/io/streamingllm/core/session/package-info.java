@@ -10,7 +10,8 @@
  *   <li>A <b>turn</b> is a user message and the reply to it, numbered from 1; one turn at a time per
  *       conversation. A turn ends completed ({@code stop}), truncated ({@code length}), cancelled or failed; all
  *       four are logged, only the first two go into later prompts. Turns enter and leave the window whole.</li>
- *   <li>The <b>window</b> is what a prompt is built from: {@code [sink][summary][recent turns][new user turn]}.
+ *   <li>The <b>window</b> is what a prompt is built from: {@code [sink][summary][recall][recent turns][new user turn]}
+ *       (recall: the evicted turns most relevant to the new message, from the {@link io.streamingllm.core.session.ConversationIndex}).
  *       The sink is the agent's system prompt and context (the attention sink, never evicted); the recent turns
  *       are the newest that fit {@code STREAMING_LLM_RECENT_SIZE}; when a new message would overflow it, the
  *       oldest turns leave down to 75 % of it (hysteresis, so the prompt prefix stays stable for several turns)
@@ -30,6 +31,9 @@
  *       relayed calls that log nothing; shutdown.</li>
  *   <li>{@code PromptWindow}: eviction, the prompt, the window over a relayed history, generation options.</li>
  *   <li>{@code RollingSummary}, {@code ExtractiveSummarizer}: the summary of the turns that left the window.</li>
+ *   <li>{@code Recall}, {@link io.streamingllm.core.session.ConversationIndex}: which evicted turns a prompt
+ *       recalls, from the search index the service is told each append (after it returned) and each archive;
+ *       {@code LoggedPrompt}: a logged turn's prompt built again from the log alone.</li>
  *   <li>{@code ConversationReplay}: the one reading of a log into a conversation's state, used by
  *       {@code ConversationLoader} to load a conversation and to describe an idle one from its last events, and
  *       by the summary rebuild. It applies events one at a time, so a state can also be brought up to date with
@@ -46,14 +50,14 @@
  *       {@link io.streamingllm.core.session.Turn} at once; refusals ({@code SessionException}) are thrown
  *       before anything is logged.</li>
  *   <li>A background virtual thread of the service writes the summary file and appends the USER_MESSAGE (with
- *       the SUMMARY_REFRESH of any eviction) while the reply streams.</li>
+ *       the SUMMARY_REFRESH of any eviction) while the reply streams, then hands them to the index.</li>
  *   <li>The {@link io.streamingllm.core.engine.TokenListener} runs on the engine's thread (for the HTTP engines, the
- *       virtual thread reading that call's response) and should not block: hand tokens to a queue if their consumer can be
- *       slow. A listener that throws cancels the turn.</li>
+ *       virtual thread reading that call's response) and should not block: hand tokens to a queue if their consumer
+ *       can be slow. A listener that throws cancels the turn.</li>
  *   <li>Another background virtual thread completes the turn: it waits for the user message to be durable,
- *       appends the ASSISTANT_MESSAGE (and ERROR for a failed turn), moves the conversation's state on, lets the
- *       conversation go and completes {@code Turn.result()}. In llm mode a turn that evicted then schedules the
- *       summary rewrite on a further background thread; the conversation's next turn waits for it.</li>
+ *       appends the ASSISTANT_MESSAGE (and ERROR for a failed turn) and hands them to the index, moves the
+ *       conversation's state on, lets the conversation go and completes {@code Turn.result()}. In llm mode a turn
+ *       that evicted then schedules the summary rewrite on a further background thread; the conversation's next turn waits for it.</li>
  * </ol>
  * When {@code Turn.result()} completes, normally or with the engine's failure, every event of the turn is
  * durable in the log (and the summary file its refresh names is written); what a client was told is done

@@ -65,6 +65,15 @@ class SidecarConfigTest {
         assertEquals(tmp.resolve("l"), explicit.logDir());
         assertEquals(tmp.resolve("summaries"), explicit.summaryDir(), "blank means derived");
         assertEquals(7, explicit.summarySize());
+        assertEquals(25, explicit.recallSize(), "recall defaults to a quarter of the recent window, like the summary");
+        assertTrue(explicit.recallEnabled());
+        assertEquals(tmp.resolve("index"), explicit.indexDir(), "the index lives under the data directory");
+        SidecarConfig noRecall = SidecarConfig.fromEnv(Map.of(SidecarConfig.RECALL_SIZE, "0",
+                SidecarConfig.INDEX_DIR, tmp.resolve("idx").toString()));
+        assertFalse(noRecall.recallEnabled(), "0 turns recall off");
+        assertEquals(tmp.resolve("idx"), noRecall.indexDir());
+        assertFalse(SidecarConfig.fromEnv(Map.of(SidecarConfig.ENABLE, "0")).recallEnabled(),
+                "no window, nothing evicted to recall");
         assertEquals(Optional.of("t0k"), explicit.apiToken());
         assertEquals(List.of("http://a", "http://b"), explicit.corsOrigins());
         assertEquals(URI.create("http://ollama:11434"), explicit.ollamaUrl());
@@ -101,6 +110,8 @@ class SidecarConfigTest {
             "STREAMING_LLM_RECENT_SIZE|0",
             "STREAMING_LLM_MAX_NEW_TOKENS|-1",
             "STREAMING_LLM_SUMMARY_SIZE|-5",
+            "STREAMING_LLM_RECALL_SIZE|-1",
+            "STREAMING_LLM_RECALL_SIZE|lots",
             "STREAMING_LLM_ECHO_DELAY_MS|-1",
             "STREAMING_LLM_TOKEN_TIMEOUT_S|soon",
             "STREAMING_LLM_SHUTDOWN_GRACE_S|-3",

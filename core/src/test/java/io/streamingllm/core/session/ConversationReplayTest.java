@@ -131,7 +131,8 @@ class ConversationReplayTest {
             RollingSummary summary = new RollingSummary(config, engine, log, summaries, tokens);
             loader = new ConversationLoader(log, summaries, summary);
             residency = new ResidentConversations(loader, 16);
-            turns = new TurnRunner(config, engine, log, tokens, new PromptWindow(config, tokens), summary, residency);
+            turns = new TurnRunner(config, engine, log, tokens, new PromptWindow(config, tokens), summary, residency,
+                    ConversationIndex.NONE);
             toClose.add(log);
             toClose.add(() -> turns.shutdown(Duration.ZERO));
         }

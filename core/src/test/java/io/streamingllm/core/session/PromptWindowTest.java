@@ -150,14 +150,17 @@ class PromptWindowTest {
     void theGenerationIsSizedToTheWindow() {
         List<ChatMessage> prompt = List.of(system("a b c d e f"), user("g h"));
         GenerationOptions requested = new GenerationOptions(0.2, null, 7L, List.of("STOP"), 999, 999);
-        // sink 6 + summary 60 + recent 10 + 50 new; keep covers the sink (more than START_SIZE 4)
-        assertEquals(new GenerationOptions(0.2, 50, 7L, List.of("STOP"), 126, 6), window().options(requested, 6, prompt));
-        assertEquals(new GenerationOptions(null, 5, null, List.of(), 76, 4),
+        // sink 6 + summary 60 + recall 2 (a quarter of recent by default) + recent 10 + 50 new; keep covers the sink
+        // (more than START_SIZE 4)
+        assertEquals(new GenerationOptions(0.2, 50, 7L, List.of("STOP"), 128, 6), window().options(requested, 6, prompt));
+        assertEquals(new GenerationOptions(null, 5, null, List.of(), 78, 4),
                 window().options(new GenerationOptions(null, 5, null, null, null, null), 1, prompt));
         // streaming off: the whole prompt as it is, plus the new tokens
         assertEquals(new GenerationOptions(null, 50, null, List.of(), 58, 6),
                 window(SidecarConfig.ENABLE, "0").options(null, 6, prompt));
         assertTrue(window().options(null, 0, prompt).keepTokens() >= 4, "never below START_SIZE");
+        assertEquals(126, window(SidecarConfig.RECALL_SIZE, "0").options(requested, 6, prompt).contextTokens(),
+                "no room for recall when it is off");
         assertEquals(ResponseFormat.JSON, window().options(requested.withFormat(ResponseFormat.JSON), 6, prompt).format(),
                 "the requested response format reaches the engine");
     }

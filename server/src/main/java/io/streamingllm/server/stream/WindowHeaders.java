@@ -6,7 +6,7 @@ import io.streamingllm.core.session.payload.WindowState;
 
 /**
  * The response headers that say what the window did to a turn's prompt, so that context is never dropped
- * silently: {@code X-Context-Tokens} (sink, summary and recent tokens the prompt was built from, as estimated),
+ * silently: {@code X-Context-Tokens} (sink, summary, recalled and recent tokens the prompt was built from, as estimated),
  * {@code X-Context-Evicted-Turns} (turns that left the window for the summary), and {@code X-Conversation-Id}
  * for a logged turn. Sent on every chat response, streamed or not, of every chat API.
  */
@@ -27,8 +27,8 @@ public final class WindowHeaders {
         res.header(EVICTED_TURNS, Integer.toString(w.evictedTurns()));
     }
 
-    /** The tokens of the window's parts together. */
+    /** The tokens of the window's parts together (recalled turns included). */
     public static int contextTokens(WindowState w) {
-        return w.sinkTokens() + w.summaryTokens() + w.recentTokens();
+        return w.sinkTokens() + w.summaryTokens() + w.recallTokens() + w.recentTokens();
     }
 }

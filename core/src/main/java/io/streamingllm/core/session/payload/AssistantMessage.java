@@ -63,6 +63,16 @@ public record AssistantMessage(String content, String agentId, String model, int
                 loadDuration, promptEvalDuration, evalDuration, window, error, List.of());
     }
 
+    /** The reply as text: its words, then each tool call it made written out in full. */
+    public String fullText() {
+        StringBuilder sb = new StringBuilder(content);
+        for (ToolCall c : toolCalls) {
+            sb.append(sb.isEmpty() ? "" : "\n").append("[called ").append(c.name()).append('(').append(c.arguments())
+                    .append(")]");
+        }
+        return sb.toString();
+    }
+
     public JsonObject toJson() {
         JsonObjectBuilder b = JSON.createObjectBuilder()
                 .add(CONTENT, content)

@@ -32,6 +32,8 @@ public final class PayloadKeys {
     public static final String ARGUMENTS = "arguments";
     public static final String TOOL_CALL_ID = "tool_call_id";
     public static final String TOOL_NAME = "tool_name";
+    public static final String RECALL_TOKENS = "recall_tokens";
+    public static final String RECALLED_EVENT_IDS = "recalled_event_ids";
 
     private PayloadKeys() {
     }

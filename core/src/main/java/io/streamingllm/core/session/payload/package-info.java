@@ -8,13 +8,18 @@
  * <table>
  *   <caption>Event payloads</caption>
  *   <tr><th>event (visibility)</th><th>key</th><th>JSON</th><th>meaning</th><th>absent</th></tr>
- *   <tr><td rowspan="5">USER_MESSAGE (user)<br>{@link io.streamingllm.core.session.payload.UserMessage}</td>
+ *   <tr><td rowspan="7">USER_MESSAGE (user)<br>{@link io.streamingllm.core.session.payload.UserMessage}</td>
  *       <td>{@code content}</td><td>string</td><td>the user's message</td><td>""</td></tr>
  *   <tr><td>{@code agent_id}</td><td>string</td><td>the agent owning the conversation</td><td>null</td></tr>
  *   <tr><td>{@code turn}</td><td>int</td><td>the turn's number, from 1</td><td>0</td></tr>
  *   <tr><td>{@code tokens}</td><td>int</td><td>the message's tokens as counted for the window</td><td>0</td></tr>
  *   <tr><td>{@code tool_results}</td><td>array of object</td><td>present only when the client handed back tool
  *       results: {@code {tool_call_id, tool_name, content}} each, in order</td><td>[]</td></tr>
+ *   <tr><td>{@code recalled_event_ids}</td><td>array of string</td><td>present only when evicted turns were
+ *       recalled into this turn's prompt: their USER_MESSAGE ids, in conversation order (the choice, so the prompt
+ *       can be built again from the log whatever the index holds)</td><td>[]</td></tr>
+ *   <tr><td>{@code recall_tokens}</td><td>int</td><td>with {@code recalled_event_ids}: the tokens the recalled
+ *       turns took</td><td>0</td></tr>
  *   <tr><td rowspan="15">ASSISTANT_MESSAGE (user)<br>{@link io.streamingllm.core.session.payload.AssistantMessage}</td>
  *       <td>{@code content}</td><td>string</td><td>the reply (the partial text of a cancelled or failed turn)</td><td>""</td></tr>
  *   <tr><td>{@code agent_id}</td><td>string</td><td>the agent owning the conversation</td><td>null</td></tr>
@@ -46,9 +51,10 @@
  *       <td>{@code message}</td><td>string</td><td>what went wrong and what to do</td><td>""</td></tr>
  *   <tr><td>{@code kind}</td><td>string</td><td>the engine failure's kind in lower case, e.g. {@code unreachable}</td><td>null</td></tr>
  *   <tr><td>{@code turn}</td><td>int</td><td>the failed turn's number</td><td>0</td></tr>
- *   <tr><td rowspan="4">{@code window} object<br>{@link io.streamingllm.core.session.payload.WindowState}</td>
+ *   <tr><td rowspan="5">{@code window} object<br>{@link io.streamingllm.core.session.payload.WindowState}</td>
  *       <td>{@code sink_tokens}</td><td>int</td><td>the agent's system prompt and context</td><td>0</td></tr>
  *   <tr><td>{@code summary_tokens}</td><td>int</td><td>the summary in the prompt</td><td>0</td></tr>
+ *   <tr><td>{@code recall_tokens}</td><td>int</td><td>present only when turns were recalled: their tokens</td><td>0</td></tr>
  *   <tr><td>{@code recent_tokens}</td><td>int</td><td>the recent turns and the new message</td><td>0</td></tr>
  *   <tr><td>{@code evicted_turns}</td><td>int</td><td>turns out of the window so far</td><td>0</td></tr>
  * </table>
