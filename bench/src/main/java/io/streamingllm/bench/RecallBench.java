@@ -14,6 +14,7 @@ import io.streamingllm.core.summary.SummaryStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,7 +26,10 @@ import java.util.Random;
  * matches hundreds of earlier ones) through the real ChatService with the Lucene index, echo engine at 0 ms/token;
  * median and p90 wall time of a turn (log fsyncs, window, summary, index update, recall search) over turns 1–10,
  * 991–1,000 and 9,991–10,000, and of the recall search alone; then the same with recall off. Run by
- * {@code scripts/bench.sh recall [turns, 10000]}.
+ * {@code scripts/bench.sh recall [turns, 10000] [recent size, default] [recall size, default]}. With the default
+ * window (2,048 tokens, about 18 of these turns) turns 1–10 evict nothing, so they recall nothing and the ratio is
+ * the price of recall itself; a window of 512 tokens (about 4 turns) evicts and recalls from turn 6 on, so turn 10
+ * and turn 10,000 do the same work over 5 and 9,995 evicted turns: the ratio is the growth with the history.
  */
 public final class RecallBench {
     private static final int WORDS_PER_MESSAGE = 40;
@@ -33,15 +37,24 @@ public final class RecallBench {
 
     public static void main(String[] args) throws Exception {
         int turns = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+        Map<String, String> window = new HashMap<>();
+        if (args.length > 1) {
+            window.put(SidecarConfig.RECENT_SIZE, args[1]);
+        }
+        if (args.length > 2) {
+            window.put(SidecarConfig.RECALL_SIZE, args[2]);
+        }
         Path dir = Files.createTempDirectory("recall-bench");
         try {
             System.out.println("## Per-turn cost with recall (echo engine, 0 ms/token, " + WORDS_PER_MESSAGE
-                    + "-word messages, fsync on)");
+                    + "-word messages, fsync on" + (window.isEmpty() ? "" : ", " + window) + ")");
             System.out.println();
             System.out.println("| recall | turns | median µs | p90 µs | median vs turns 1–10 | recall search median µs |");
             System.out.println("|---|---|---|---|---|---|");
-            run(dir.resolve("on"), turns, null);
-            run(dir.resolve("off"), turns, "0");
+            run(dir.resolve("on"), turns, window);
+            Map<String, String> off = new HashMap<>(window);
+            off.put(SidecarConfig.RECALL_SIZE, "0");
+            run(dir.resolve("off"), turns, off);
         } finally {
             try (var walk = Files.walk(dir)) {
                 walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -57,12 +70,12 @@ public final class RecallBench {
         return sb.toString();
     }
 
-    private static void run(Path dir, int turns, String recallSize) throws Exception {
-        SidecarConfig cfg = SidecarConfig.fromEnv(recallSize == null
-                ? Map.of(SidecarConfig.MODEL, "echo", SidecarConfig.DATA_DIR, dir.toString(),
-                        SidecarConfig.AGENTS_DIR, dir.resolve("agents").toString())
-                : Map.of(SidecarConfig.MODEL, "echo", SidecarConfig.DATA_DIR, dir.toString(),
-                        SidecarConfig.AGENTS_DIR, dir.resolve("agents").toString(), SidecarConfig.RECALL_SIZE, recallSize));
+    private static void run(Path dir, int turns, Map<String, String> settings) throws Exception {
+        Map<String, String> env = new HashMap<>(settings);
+        env.put(SidecarConfig.MODEL, "echo");
+        env.put(SidecarConfig.DATA_DIR, dir.toString());
+        env.put(SidecarConfig.AGENTS_DIR, dir.resolve("agents").toString());
+        SidecarConfig cfg = SidecarConfig.fromEnv(env);
         Random rnd = new Random(42);
         try (EventLog log = new EventLog(cfg.logDir());
              RecallIndex index = new RecallIndex(cfg.indexDir())) {

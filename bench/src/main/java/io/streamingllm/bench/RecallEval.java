@@ -151,6 +151,9 @@ public final class RecallEval {
              ChatService chat = new ChatService(cfg, engine, new AgentStore(cfg.agentsDir()), log,
                      new SummaryStore(cfg.summaryDir()), ChatService.DEFAULT_MAX_RESIDENT, index)) {
             for (LongConversation.Line line : lines) {
+                // turns here follow each other in microseconds; with people and models a second or more passes, in
+                // which the index's background refresh makes the turns indexed so far recallable
+                index.refreshNow();
                 chat.startTurn(new TurnRequest("eval", "planner", line.text(), null), d -> { }).result().join();
                 if (line.question()) {
                     prompts.add(Prompt.of(engine.last));

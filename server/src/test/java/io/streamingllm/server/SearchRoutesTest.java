@@ -144,6 +144,9 @@ class SearchRoutesTest {
             for (int n = 2; n <= 10; n++) {
                 turn(s, id, "planner", "we talked about the weather and the rivers and the hills today, number " + n);
             }
+            // a recall searches what the index's refresh made visible, once a second in the background; these turns
+            // came within milliseconds, so a search (which refreshes first) stands in for the second that would pass
+            assertEquals(200, s.get("/conversations/" + id + "/search?q=locker").statusCode());
             HttpResponse<String> r = s.post("/conversations/" + id + "/messages",
                     "{\"agent_id\":\"planner\",\"user_message\":\"what was my locker code again?\"}");
             assertEquals(200, r.statusCode(), r.body());

@@ -82,7 +82,8 @@ import java.util.stream.Stream;
  * message and indexes what is missing (it replaces documents by event id, so an event it meets twice is one
  * document; events appended live meanwhile are left to the live path). Meanwhile searches answer from what is
  * indexed and say so ({@link #indexing}). New documents become visible to searches by a refresh: before a search
- * route answers, before a recall that needs a turn not visible yet, and otherwise once a second in the background.
+ * route answers, before turns are read back by number, and otherwise once a second in the background; a recall
+ * searches what is visible, so a turn becomes recallable within a second of its indexing, never on the turn's path.
  *
  * <p>Thread-safe. A failure to index an event is logged, never thrown at a turn: the next start-up catches up.
  */
@@ -322,6 +323,18 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
         });
     }
 
+    /**
+     * Makes every message indexed so far visible to searches and recall now, as the background refresh does within a
+     * second (tests and evaluations that run turns faster than people and models do).
+     */
+    public void refreshNow() {
+        try {
+            refresh();
+        } catch (IOException e) {
+            throw new UncheckedIOException("refreshing the search index failed: " + e.getMessage(), e);
+        }
+    }
+
     /** Waits for a catch-up under way (tests, benchmarks). */
     public void awaitCaughtUp() throws InterruptedException {
         Thread t = catchUpThread;
@@ -476,6 +489,15 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
 
     @Override
     public List<IndexedTurn> relevantTurns(String conversationId, String text, int beforeTurn, int max) {
+        return relevant(conversationId, text, beforeTurn, max, false);
+    }
+
+    @Override
+    public List<IndexedTurn> searchTurns(String conversationId, String text, int beforeTurn, int max) {
+        return relevant(conversationId, text, beforeTurn, max, true);
+    }
+
+    private List<IndexedTurn> relevant(String conversationId, String text, int beforeTurn, int max, boolean upToDate) {
         if (beforeTurn <= 1) {
             return List.of();
         }
@@ -484,7 +506,11 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
             return List.of();
         }
         try {
-            IndexSearcher s = seeing(conversationId, beforeTurn - 1);
+            // a recall searches what the last refresh made visible (at most a second old): a refresh on the turn's path
+            // writes a segment and opens its readers, which cost several times the query once every turn needed one
+            // (a window of a turn or two evicts the turn just indexed); a turn evicted within the second is in the
+            // summary meanwhile
+            IndexSearcher s = upToDate ? seeing(conversationId, beforeTurn - 1) : searchers.acquire();
             try {
                 // the rarest words carry nearly all of a message's BM25 weight; querying only those keeps a recall's
                 // cost to their (short) postings instead of every common word's, which grow with the history

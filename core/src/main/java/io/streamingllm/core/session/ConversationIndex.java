@@ -41,9 +41,17 @@ public interface ConversationIndex {
 
     /**
      * Up to {@code max} whole turns of the conversation numbered below {@code beforeTurn} that match {@code text},
-     * most relevant first (BM25 over both sides of each turn).
+     * most relevant first (BM25 over both sides of each turn); turns indexed moments ago may not be searched yet.
      */
     List<IndexedTurn> relevantTurns(String conversationId, String text, int beforeTurn, int max);
+
+    /**
+     * As {@link #relevantTurns}, but over every turn indexed so far even where a recall would not wait for it: the
+     * model's own search ({@code conversation_search}), which is worth a refresh.
+     */
+    default List<IndexedTurn> searchTurns(String conversationId, String text, int beforeTurn, int max) {
+        return relevantTurns(conversationId, text, beforeTurn, max);
+    }
 
     /** The conversation's indexed turns numbered {@code fromTurn} to {@code toTurn}, in order. */
     List<IndexedTurn> turns(String conversationId, int fromTurn, int toTurn);

@@ -98,7 +98,7 @@ final class SearchTool {
         }
         List<IndexedTurn> turns;
         try {
-            turns = new ArrayList<>(index.relevantTurns(conversationId, args.getString("query"), beforeTurn, limit));
+            turns = new ArrayList<>(index.searchTurns(conversationId, args.getString("query"), beforeTurn, limit));
         } catch (RuntimeException e) {
             return error("the search failed: " + e.getMessage());
         }

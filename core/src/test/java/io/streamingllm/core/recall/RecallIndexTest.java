@@ -120,6 +120,7 @@ class RecallIndexTest {
             };
             index.appended(turn(log, "c", "planner", n, user, "reply " + n));
         }
+        index.refreshNow(); // a recall searches what the last refresh made visible; the background one runs each second
         List<IndexedTurn> turns = index.relevantTurns("c", "when was Ingrid born?", 25, 5);
         assertEquals(List.of(3, 9), turns.stream().map(IndexedTurn::turn).toList(),
                 "the turn with both words first, then the other; never turn 28 (in the window)");

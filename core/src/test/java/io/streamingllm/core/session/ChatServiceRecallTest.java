@@ -65,12 +65,13 @@ class ChatServiceRecallTest {
         final RecordingEngine engine;
         final EventLog log;
         final ChatService chat;
+        final RecallIndex index;
 
         Stack(SidecarConfig config) {
             this.config = config;
             this.engine = new RecordingEngine(new EchoEngine(0));
             this.log = new EventLog(config.logDir());
-            RecallIndex index = new RecallIndex(config.indexDir());
+            this.index = new RecallIndex(config.indexDir());
             this.chat = new ChatService(config, engine, new AgentStore(config.agentsDir()), log,
                     new SummaryStore(config.summaryDir()), ChatService.DEFAULT_MAX_RESIDENT, index);
             toClose.add(log);
@@ -78,7 +79,9 @@ class ChatServiceRecallTest {
             toClose.add(chat);
         }
 
+        /** A turn, a second or more after the one before as with people and models: what was indexed is visible. */
         String turn(String conversationId, String text) {
+            index.refreshNow();
             return chat.startTurn(new TurnRequest(conversationId, "planner", text, null), d -> { }).result().join()
                     .conversationId();
         }
