@@ -64,6 +64,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -106,6 +109,7 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     static final int RECALL_QUERY_TERMS = 12;
     private static final long COMMIT_EVERY_MS = 5_000;
     private static final long REFRESH_EVERY_MS = 1_000;
+    private static final int ADD_QUEUE = 4096;
 
     private final Path dir;
     private final Analyzer analyzer = new EnglishAnalyzer();
@@ -123,6 +127,11 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     /** During a catch-up: the first event indexed live per conversation (the catch-up reads the log below it). */
     private final Map<String, String> liveSince = new ConcurrentHashMap<>();
     private final ScheduledExecutorService committer;
+    /**
+     * Adds appended messages off the turn's path, in order: analysing and adding two documents cost a turn more than
+     * its log append, and nothing needs them before the next refresh. Bounded: a full queue adds on the caller.
+     */
+    private final ThreadPoolExecutor adder;
     private volatile Thread catchUpThread;
     private volatile boolean closed;
 
@@ -152,6 +161,12 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.adder = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(ADD_QUEUE),
+                r -> {
+                    Thread t = new Thread(r, "recall-index-add");
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.CallerRunsPolicy());
         committer.scheduleWithFixedDelay(this::commitIfChanged, COMMIT_EVERY_MS, COMMIT_EVERY_MS, TimeUnit.MILLISECONDS);
         // turns a chat recalls were indexed seconds before: a background refresh makes them visible off the turn path
         committer.scheduleWithFixedDelay(this::refreshIfChanged, REFRESH_EVERY_MS, REFRESH_EVERY_MS, TimeUnit.MILLISECONDS);
@@ -185,25 +200,53 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
         }
         // outside a catch-up an event reaches the index once: a plain add, no delete-by-id to resolve at refresh
         boolean dedupe = indexing.get();
-        try {
-            for (Event e : events) {
-                add(e, dedupe);
+        Runnable add = () -> {
+            try {
+                for (Event e : events) {
+                    add(e, dedupe);
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "could not index events of " + (events.isEmpty() ? "?" : events.get(0).conversationId())
+                        + " (" + e + "); the next start-up indexes them from the log");
             }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "could not index events of " + (events.isEmpty() ? "?" : events.get(0).conversationId())
-                    + " (" + e + "); the next start-up indexes them from the log");
+        };
+        try {
+            adder.execute(add);
+        } catch (RejectedExecutionException closing) {
+            add.run();
+        }
+    }
+
+    /** Waits until the messages appended so far are added (not yet visible: a refresh makes them so). */
+    private void drainAdds() {
+        try {
+            adder.submit(() -> { }).get();
+        } catch (RejectedExecutionException closing) {
+            // closing: close() waits for the queue itself
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
         }
     }
 
     @Override
     public void removed(String conversationId) {
+        // after the adds queued before it, so none of them brings the conversation back
+        Runnable remove = () -> {
+            try {
+                writer.deleteDocuments(new Term(CONVERSATION, conversationId));
+                pendingTurns.remove(conversationId);
+                visibleTurns.remove(conversationId);
+                changed();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "could not remove " + conversationId + " from the index: " + e);
+            }
+        };
         try {
-            writer.deleteDocuments(new Term(CONVERSATION, conversationId));
-            pendingTurns.remove(conversationId);
-            visibleTurns.remove(conversationId);
-            changed();
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "could not remove " + conversationId + " from the index: " + e);
+            adder.execute(remove);
+        } catch (RejectedExecutionException closing) {
+            remove.run();
         }
     }
 
@@ -328,6 +371,7 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
      * second (tests and evaluations that run turns faster than people and models do).
      */
     public void refreshNow() {
+        drainAdds();
         try {
             refresh();
         } catch (IOException e) {
@@ -641,6 +685,7 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
 
     /** A searcher that sees every event indexed so far. */
     private IndexSearcher fresh() throws IOException {
+        drainAdds();
         if (dirty.getAndSet(false)) {
             refresh();
         }
@@ -653,6 +698,7 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
      * without a refresh (which writes a segment and opens its readers: it cost more than the query itself).
      */
     private IndexSearcher seeing(String conversationId, int throughTurn) throws IOException {
+        drainAdds();
         if (visibleTurns.getOrDefault(conversationId, 0) < throughTurn && pendingTurns.containsKey(conversationId)) {
             refresh();
         }
@@ -700,7 +746,13 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     public void close() {
         closed = true;
         // never interrupt a thread inside Lucene: an interrupt closes the channel it was using (the index's lock
-        // among them), which fails the writer; a commit or refresh under way finishes first
+        // among them), which fails the writer; a commit or refresh under way finishes first, queued adds too
+        adder.shutdown();
+        try {
+            adder.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         committer.shutdown();
         try {
             committer.awaitTermination(30, TimeUnit.SECONDS);
