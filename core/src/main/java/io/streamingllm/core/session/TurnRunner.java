@@ -227,11 +227,12 @@ final class TurnRunner {
         if (offerSearch && requested != null && index != ConversationIndex.NONE) {
             requested = SearchTool.offer(requested);
         }
-        int sinkTokens = tokens.count(sinkText) + window.toolTokens(requested == null ? ToolOptions.NONE : requested.tools());
+        int sinkTextTokens = tokens.count(sinkText);
+        int sinkTokens = sinkTextTokens + window.toolTokens(requested == null ? ToolOptions.NONE : requested.tools());
         List<ChatMessage> prompt = relayedPrompt != null ? relayedPrompt
                 : window.prompt(c, sinkText, recalled.block(), userText, results);
         WindowState promptWindow = c.window(sinkTokens, userTokens).withRecall(recalled.tokens());
-        GenerationOptions options = window.options(requested, tokens.count(sinkText), prompt);
+        GenerationOptions options = window.options(requested, sinkTextTokens, prompt);
         CompletableFuture<Void> opened = CompletableFuture.runAsync(() -> {
             if (summaryToWrite != null) {
                 summary.store(c.id, summaryToWrite);

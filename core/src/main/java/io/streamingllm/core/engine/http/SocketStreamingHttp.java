@@ -2,25 +2,19 @@ package io.streamingllm.core.engine.http;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,8 +43,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class SocketStreamingHttp implements StreamingHttp {
     static final int MAX_IDLE_PER_HOST = 1024;
-    private static final int MAX_HEAD_BYTES = 64 * 1024;
-    private static final int BUFFER_BYTES = 16 * 1024;
+    static final int MAX_HEAD_BYTES = 64 * 1024;
+    static final int BUFFER_BYTES = 16 * 1024;
 
     private final int connectTimeoutMillis;
     private final Map<String, Idle> idle = new ConcurrentHashMap<>();
@@ -88,7 +82,7 @@ public final class SocketStreamingHttp implements StreamingHttp {
             c.cancel(true);
         }
         for (Idle i : idle.values()) {
-            for (Connection c; (c = i.connections.pollFirst()) != null; ) {
+            for (SocketConnection c; (c = i.connections.pollFirst()) != null; ) {
                 c.close();
             }
         }
@@ -102,19 +96,19 @@ public final class SocketStreamingHttp implements StreamingHttp {
         return uri.getPort() == -1 ? 80 : uri.getPort();
     }
 
-    private Connection takeIdle(String key) {
+    private SocketConnection takeIdle(String key) {
         Idle i = idle.get(key);
         if (i == null) {
             return null;
         }
-        Connection c = i.connections.pollFirst();
+        SocketConnection c = i.connections.pollFirst();
         if (c != null) {
             i.count.decrementAndGet();
         }
         return c;
     }
 
-    private void keep(String key, Connection c) {
+    private void keep(String key, SocketConnection c) {
         Idle i = idle.computeIfAbsent(key, k -> new Idle());
         if (closed || i.count.incrementAndGet() > MAX_IDLE_PER_HOST) {
             i.count.decrementAndGet();
@@ -128,7 +122,7 @@ public final class SocketStreamingHttp implements StreamingHttp {
         }
     }
 
-    private Connection connect(URI uri) throws IOException {
+    private SocketConnection connect(URI uri) throws IOException {
         String host = uri.getHost();
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
@@ -137,7 +131,7 @@ public final class SocketStreamingHttp implements StreamingHttp {
         try {
             s.setTcpNoDelay(true); // token-sized writes and reads: no waiting for a full segment
             s.connect(new InetSocketAddress(host, port(uri)), connectTimeoutMillis);
-            return new Connection(s);
+            return new SocketConnection(s);
         } catch (SocketTimeoutException e) {
             s.close();
             HttpConnectTimeoutException t = new HttpConnectTimeoutException("connect timed out after "
@@ -180,133 +174,8 @@ public final class SocketStreamingHttp implements StreamingHttp {
 
     /** Idle connections to one host and port, with their count (a deque's size is not constant-time). */
     private static final class Idle {
-        final ConcurrentLinkedDeque<Connection> connections = new ConcurrentLinkedDeque<>();
+        final ConcurrentLinkedDeque<SocketConnection> connections = new ConcurrentLinkedDeque<>();
         final AtomicInteger count = new AtomicInteger();
-    }
-
-    /** A socket with its read buffer; {@code buf[pos, limit)} is read but not yet consumed. */
-    private static final class Connection {
-        final Socket socket;
-        final InputStream in;
-        final OutputStream out;
-        final byte[] buf = new byte[BUFFER_BYTES];
-        int pos;
-        int limit;
-        /** Bytes read since the current request was written. */
-        long readSinceRequest;
-
-        Connection(Socket socket) throws IOException {
-            this.socket = socket;
-            this.in = socket.getInputStream();
-            this.out = socket.getOutputStream();
-        }
-
-        /** Reads more when everything read is consumed; false at the end of the stream. */
-        boolean fill() throws IOException {
-            if (pos < limit) {
-                return true;
-            }
-            int n = in.read(buf, 0, buf.length);
-            if (n < 0) {
-                return false;
-            }
-            pos = 0;
-            limit = n;
-            readSinceRequest += n;
-            return true;
-        }
-
-        /** A line ending in LF (a CR before it dropped), as ISO-8859-1; {@code max} bounds what one head may take. */
-        String line(int[] budget) throws IOException {
-            StringBuilder sb = new StringBuilder(64);
-            while (true) {
-                if (!fill()) {
-                    throw new EOFException(readSinceRequest == 0 ? "connection closed before the response"
-                            : "connection closed in the response head");
-                }
-                while (pos < limit) {
-                    byte b = buf[pos++];
-                    if (--budget[0] < 0) {
-                        throw new IOException("response head longer than " + MAX_HEAD_BYTES + " bytes");
-                    }
-                    if (b == '\n') {
-                        int n = sb.length();
-                        if (n > 0 && sb.charAt(n - 1) == '\r') {
-                            sb.setLength(n - 1);
-                        }
-                        return sb.toString();
-                    }
-                    sb.append((char) (b & 0xff));
-                }
-            }
-        }
-
-        void close() {
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // nothing to keep
-            }
-        }
-    }
-
-    /** A response's status line and headers, with what they say about the body and the connection. */
-    private record Head(int statusCode, HttpHeaders headers, boolean chunked, long contentLength, boolean keepAlive)
-            implements HttpResponse.ResponseInfo {
-        @Override
-        public HttpClient.Version version() {
-            return HttpClient.Version.HTTP_1_1;
-        }
-
-        static Head read(Connection c) throws IOException {
-            int[] budget = {MAX_HEAD_BYTES};
-            while (true) {
-                String status = c.line(budget);
-                boolean http11 = status.startsWith("HTTP/1.1 ");
-                if (!http11 && !status.startsWith("HTTP/1.0 ") || status.length() < 12) {
-                    throw new IOException("not an HTTP/1.x status line: " + clip(status));
-                }
-                int code;
-                try {
-                    code = Integer.parseInt(status.substring(9, 12));
-                } catch (NumberFormatException e) {
-                    throw new IOException("not an HTTP/1.x status line: " + clip(status));
-                }
-                Map<String, List<String>> fields = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-                for (String line = c.line(budget); !line.isEmpty(); line = c.line(budget)) {
-                    int colon = line.indexOf(':');
-                    if (colon <= 0) {
-                        throw new IOException("malformed response header: " + clip(line));
-                    }
-                    fields.computeIfAbsent(line.substring(0, colon).trim(), k -> new ArrayList<>(1))
-                            .add(line.substring(colon + 1).trim());
-                }
-                if (code >= 100 && code < 200) {
-                    continue; // interim (100 Continue, 103): the real response follows
-                }
-                HttpHeaders headers = HttpHeaders.of(fields, (a, b) -> true);
-                boolean chunked = headers.allValues("Transfer-Encoding").stream()
-                        .anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("chunked"));
-                long length = -1;
-                if (!chunked && headers.firstValue("Content-Length").isPresent()) {
-                    try {
-                        length = Long.parseLong(headers.firstValue("Content-Length").get());
-                    } catch (NumberFormatException e) {
-                        throw new IOException("malformed Content-Length: " + clip(headers.firstValue("Content-Length").get()));
-                    }
-                }
-                if (code == 204 || code == 304) {
-                    length = 0;
-                }
-                boolean close = headers.allValues("Connection").stream()
-                        .anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("close"));
-                return new Head(code, headers, chunked, length, http11 && !close && (chunked || length >= 0));
-            }
-        }
-
-        private static String clip(String s) {
-            return s.length() <= 80 ? s : s.substring(0, 80) + "…";
-        }
     }
 
     /** The subscriber's demand; its cancel aborts the call, so a read blocked on the socket returns at once. */
@@ -368,7 +237,7 @@ public final class SocketStreamingHttp implements StreamingHttp {
     private final class Call extends CompletableFuture<Void> {
         private final UpstreamRequest request;
         private final HttpResponse.BodyHandler<Void> handler;
-        private volatile Connection connection;
+        private volatile SocketConnection connection;
         private volatile boolean aborted;
 
         Call(UpstreamRequest request, HttpResponse.BodyHandler<Void> handler) {
@@ -386,7 +255,7 @@ public final class SocketStreamingHttp implements StreamingHttp {
         }
 
         void closeConnection() {
-            Connection c = connection;
+            SocketConnection c = connection;
             if (c != null) {
                 c.close();
             }
@@ -397,8 +266,8 @@ public final class SocketStreamingHttp implements StreamingHttp {
             Demand demand = new Demand(this);
             try {
                 String key = hostKey(request.uri());
-                Connection c = exchange(key);
-                Head head = Head.read(c);
+                SocketConnection c = exchange(key);
+                ResponseHead head = ResponseHead.read(c);
                 HttpResponse.BodySubscriber<Void> body = handler.apply(head);
                 subscriber = body;
                 body.onSubscribe(demand);
@@ -434,9 +303,9 @@ public final class SocketStreamingHttp implements StreamingHttp {
         }
 
         /** Writes the request on a kept-alive connection or a new one; once more on a new one if the kept one was closed. */
-        private Connection exchange(String key) throws IOException {
+        private SocketConnection exchange(String key) throws IOException {
             byte[] bytes = head(request);
-            Connection c = takeIdle(key);
+            SocketConnection c = takeIdle(key);
             while (true) {
                 boolean reused = c != null;
                 if (c == null) {
@@ -466,7 +335,7 @@ public final class SocketStreamingHttp implements StreamingHttp {
         }
 
         /** Feeds the body to {@code sub}; true when it ended by its framing (the connection may be kept). */
-        private boolean body(Connection c, Head head, HttpResponse.BodySubscriber<Void> sub, Demand demand)
+        private boolean body(SocketConnection c, ResponseHead head, HttpResponse.BodySubscriber<Void> sub, Demand demand)
                 throws IOException, InterruptedException {
             if (head.chunked()) {
                 int[] budget = {MAX_HEAD_BYTES};
@@ -505,7 +374,7 @@ public final class SocketStreamingHttp implements StreamingHttp {
         }
 
         /** Feeds up to {@code n} bytes (to the end of the stream for MAX_VALUE); false when stopped early. */
-        private boolean feed(Connection c, long n, HttpResponse.BodySubscriber<Void> sub, Demand demand)
+        private boolean feed(SocketConnection c, long n, HttpResponse.BodySubscriber<Void> sub, Demand demand)
                 throws IOException, InterruptedException {
             long left = n;
             while (left > 0) {

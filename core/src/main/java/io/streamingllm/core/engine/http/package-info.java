@@ -3,5 +3,8 @@
  * {@link io.streamingllm.core.engine.http.NdjsonBody} splits a streamed body into lines where the bytes arrive,
  * {@link io.streamingllm.core.engine.http.ErrorBody} reads a bounded error body, and
  * {@link io.streamingllm.core.engine.http.TransportFailures} tells "never reached" from "lost on the way".
+ * Streamed calls go through {@link io.streamingllm.core.engine.http.StreamingHttp}: for {@code http} upstreams
+ * {@link io.streamingllm.core.engine.http.SocketStreamingHttp} (a virtual thread per call, over a
+ * {@code SocketConnection} whose response starts with a {@code ResponseHead}), for {@code https} the JDK's client.
  */
 package io.streamingllm.core.engine.http;
