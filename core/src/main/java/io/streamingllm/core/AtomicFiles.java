@@ -25,6 +25,17 @@ public final class AtomicFiles {
      * fsync of the directory. Readers see the old or the new file, never a mix.
      */
     public static void write(Path target, byte[] bytes) {
+        try {
+            OffCarrier.run(() -> {
+                writeHere(target, bytes);
+                return null;
+            });
+        } catch (IOException e) { // only an interrupt while waiting: writeHere's own failures are unchecked
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeHere(Path target, byte[] bytes) {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = null;
         try {

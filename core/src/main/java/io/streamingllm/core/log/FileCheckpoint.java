@@ -1,5 +1,7 @@
 package io.streamingllm.core.log;
 
+import io.streamingllm.core.OffCarrier;
+
 import io.streamingllm.core.AtomicFiles;
 
 import java.io.IOException;
@@ -45,7 +47,11 @@ final class FileCheckpoint implements Journal.Checkpoint {
         AtomicInteger next = new AtomicInteger();
         Callable<Void> lane = () -> {
             for (int i; (i = next.getAndIncrement()) < files.size(); ) {
-                forceFile(files.get(i));
+                String id = files.get(i);
+                OffCarrier.run(() -> {
+                    forceFile(id);
+                    return null;
+                });
             }
             return null;
         };

@@ -1,5 +1,7 @@
 package io.streamingllm.core.log;
 
+import io.streamingllm.core.OffCarrier;
+
 import io.streamingllm.core.AtomicFiles;
 
 import java.io.IOException;
@@ -30,8 +32,15 @@ final class TailRepair {
     void repair(String id) throws IOException {
         Path file = layout.file(id);
         if (!Files.isRegularFile(file)) {
-            return;
+            return; // a new conversation: nothing to hand to another thread
         }
+        OffCarrier.run(() -> {
+            repairExisting(id, file);
+            return null;
+        });
+    }
+
+    private void repairExisting(String id, Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = ch.size();
             if (size == 0) {

@@ -1,5 +1,7 @@
 package io.streamingllm.core.log;
 
+import io.streamingllm.core.OffCarrier;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
@@ -47,7 +49,8 @@ final class WriteChannels {
         }
         admit(c);
         try {
-            ch = FileChannel.open(layout.file(c.id), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            ch = OffCarrier.call(() -> FileChannel.open(layout.file(c.id), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE), ChannelIo::closeQuietly);
             long size = ch.size();
             if (c.end >= 0 && size > c.end) {
                 ch.truncate(c.end); // what a failed attempt wrote past the end
