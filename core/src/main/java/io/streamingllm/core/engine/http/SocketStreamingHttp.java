@@ -34,6 +34,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * 200 turns start in the same millisecond their requests and first tokens queue on one core. Here a call costs a
  * virtual thread and the calls spread over the cores.
  *
+ * <p>A request of up to {@value #CALLER_WRITE_BYTES} bytes with a kept-alive connection at hand is written on the
+ * caller's thread before the call's thread starts: in a burst of turn starts a new virtual thread waits behind
+ * every other runnable one (measured with 200 turns started together on 2 cores: 1 ms at the median, 10-16 ms at
+ * p99), and the upstream's work should not wait for that: its first token takes longer than the wait. A larger request, or one that needs a new connection, is written by the
+ * call's thread, so that the caller never waits on a connect or on an upstream that reads slowly.
+ *
  * <p>Connections: kept alive per host and port after a body that ended by its framing (chunked or
  * {@code Content-Length}) unless the server said {@code Connection: close}; at most {@value #MAX_IDLE_PER_HOST}
  * idle per host, the most recently used first. A call on a kept-alive connection that the server has closed
@@ -45,6 +51,8 @@ public final class SocketStreamingHttp implements StreamingHttp {
     static final int MAX_IDLE_PER_HOST = 1024;
     static final int MAX_HEAD_BYTES = 64 * 1024;
     static final int BUFFER_BYTES = 16 * 1024;
+    /** Below a loopback or LAN socket's send buffer, so that writing it does not wait for the upstream to read. */
+    static final int CALLER_WRITE_BYTES = 32 * 1024;
 
     private final int connectTimeoutMillis;
     private final Map<String, Idle> idle = new ConcurrentHashMap<>();
@@ -66,6 +74,7 @@ public final class SocketStreamingHttp implements StreamingHttp {
             call.cancel(true);
             return call;
         }
+        call.writeEarly();
         Thread.ofVirtual().name("upstream-call").start(call::run);
         return call;
     }
@@ -239,10 +248,41 @@ public final class SocketStreamingHttp implements StreamingHttp {
         private final HttpResponse.BodyHandler<Void> handler;
         private volatile SocketConnection connection;
         private volatile boolean aborted;
+        private final String key;
+        private final byte[] requestBytes;
+        /** The kept-alive connection the caller's thread wrote the request on, if it did. */
+        private SocketConnection written;
 
         Call(UpstreamRequest request, HttpResponse.BodyHandler<Void> handler) {
             this.request = request;
             this.handler = handler;
+            this.key = hostKey(request.uri());
+            this.requestBytes = head(request);
+        }
+
+        /** On the caller's thread: a small request goes out at once on a kept-alive connection, if one is idle. */
+        void writeEarly() {
+            if (requestBytes.length > CALLER_WRITE_BYTES) {
+                return;
+            }
+            SocketConnection c = takeIdle(key);
+            if (c == null) {
+                return;
+            }
+            connection = c;
+            if (aborted) {
+                c.close();
+                return;
+            }
+            c.readSinceRequest = 0;
+            try {
+                c.out.write(requestBytes);
+                c.out.flush();
+                written = c;
+            } catch (IOException e) {
+                c.close(); // closed by the server while idle: the call's thread sends it on a new connection
+                connection = null;
+            }
         }
 
         @Override
@@ -265,8 +305,7 @@ public final class SocketStreamingHttp implements StreamingHttp {
             Flow.Subscriber<?> subscriber = null;
             Demand demand = new Demand(this);
             try {
-                String key = hostKey(request.uri());
-                SocketConnection c = exchange(key);
+                SocketConnection c = exchange();
                 ResponseHead head = ResponseHead.read(c);
                 HttpResponse.BodySubscriber<Void> body = handler.apply(head);
                 subscriber = body;
@@ -303,9 +342,9 @@ public final class SocketStreamingHttp implements StreamingHttp {
         }
 
         /** Writes the request on a kept-alive connection or a new one; once more on a new one if the kept one was closed. */
-        private SocketConnection exchange(String key) throws IOException {
-            byte[] bytes = head(request);
-            SocketConnection c = takeIdle(key);
+        private SocketConnection exchange() throws IOException {
+            SocketConnection c = written != null ? written : takeIdle(key);
+            boolean sent = written != null;
             while (true) {
                 boolean reused = c != null;
                 if (c == null) {
@@ -316,10 +355,13 @@ public final class SocketStreamingHttp implements StreamingHttp {
                     c.close();
                     throw new CancellationException("call cancelled");
                 }
-                c.readSinceRequest = 0;
                 try {
-                    c.out.write(bytes);
-                    c.out.flush();
+                    if (!sent) {
+                        c.readSinceRequest = 0;
+                        c.out.write(requestBytes);
+                        c.out.flush();
+                    }
+                    sent = false;
                     if (c.fill()) {
                         return c;
                     }
