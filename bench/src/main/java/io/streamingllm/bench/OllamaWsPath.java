@@ -43,16 +43,17 @@ final class OllamaWsPath implements RelayPath {
     @Override
     public Outcome direct(Scenario s) throws Exception {
         Tally tally = new Tally();
-        LoadRun.runSessions(s, session -> {
+        LoadRun.runSessions(s, (session, gate) -> {
             try (LeanChatClient client = LeanChatClient.connect(upstream.baseUri(), 30_000)) {
                 for (int t = 0; t < s.turns(); t++) {
                     String body = "{\"model\":\"" + MODEL + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello "
                             + session + "\"}]}";
+                    gate.beforeTurn();
                     long t0 = System.nanoTime();
                     LeanChatClient.Reply reply = client.chat(body);
                     tally.tokens.addAndGet(reply.tokens());
                     if (reply.tokens() > 0) {
-                        tally.ttft.add(reply.firstTokenNanos() - t0);
+                        tally.turn(session, t, t0, reply.firstTokenNanos() - t0);
                     }
                 }
             } catch (IOException e) {
@@ -66,9 +67,10 @@ final class OllamaWsPath implements RelayPath {
     @Override
     public Outcome via(int port, Scenario s) throws Exception {
         Tally tally = new Tally();
-        LoadRun.runSessions(s, session -> {
+        LoadRun.runSessions(s, (session, gate) -> {
             try (LeanWebSocket ws = LeanWebSocket.connect("127.0.0.1", port, "/ws/chat", 60_000)) {
                 for (int t = 0; t < s.turns(); t++) {
+                    gate.beforeTurn();
                     long t0 = System.nanoTime();
                     ws.sendText("{\"agent_id\":\"planner\",\"conversation_id\":\"" + s.conversationPrefix() + session
                             + "\",\"user_message\":\"hello " + t + "\"}");
@@ -94,7 +96,7 @@ final class OllamaWsPath implements RelayPath {
                         tally.errors.incrementAndGet();
                         return;
                     }
-                    tally.ttft.add(first - t0);
+                    tally.turn(session, t, t0, first - t0);
                 }
             } catch (IOException e) {
                 System.err.println("  session " + session + ": " + e);

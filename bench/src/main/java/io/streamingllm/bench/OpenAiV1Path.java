@@ -53,7 +53,7 @@ final class OpenAiV1Path implements RelayPath {
     private Outcome run(int port, Scenario s, boolean logged) throws Exception {
         Tally tally = new Tally();
         String assistant = replyJson;
-        LoadRun.runSessions(s, session -> {
+        LoadRun.runSessions(s, (session, gate) -> {
             String conversation = logged ? s.conversationPrefix() + session : null;
             StringBuilder history = new StringBuilder();
             try (LeanSse client = LeanSse.connect("127.0.0.1", port, 60_000)) {
@@ -61,6 +61,7 @@ final class OpenAiV1Path implements RelayPath {
                     history.append(t == 0 ? "" : ",{\"role\":\"assistant\",\"content\":" + assistant + "},")
                             .append("{\"role\":\"user\",\"content\":\"hello ").append(t).append("\"}");
                     String body = "{\"model\":\"" + MODEL + "\",\"stream\":true,\"messages\":[" + history + "]}";
+                    gate.beforeTurn();
                     long t0 = System.nanoTime();
                     LeanSse.Reply reply = client.post(CHAT, conversation, body);
                     tally.tokens.addAndGet(reply.tokens());
@@ -70,7 +71,7 @@ final class OpenAiV1Path implements RelayPath {
                         tally.errors.incrementAndGet();
                         return;
                     }
-                    tally.ttft.add(reply.firstTokenNanos() - t0);
+                    tally.turn(session, t, t0, reply.firstTokenNanos() - t0);
                 }
             } catch (IOException e) {
                 System.err.println("  session " + session + ": " + e);

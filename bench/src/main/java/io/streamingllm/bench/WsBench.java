@@ -4,6 +4,7 @@ import io.streamingllm.bench.LoadRun.Outcome;
 import io.streamingllm.bench.LoadRun.Scenario;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -66,6 +67,22 @@ public final class WsBench {
         threadsAfter.forEach((kind, after) -> split.append(String.format(" %s %.2f", kind,
                 perMillionTokens(after - threadsBefore.getOrDefault(kind, 0L), via))));
         System.err.println(split);
+        System.err.println("  " + worstTurns(via, 10));
+    }
+
+    /** Where a run's slowest first tokens were: which turn of its session, and when in the run it was sent. */
+    static String worstTurns(Outcome via, int n) {
+        StringBuilder b = new StringBuilder("slowest first tokens (session/turn sent-at-ms: ttft-ms):");
+        via.turns().stream().sorted(Comparator.comparingLong(LoadRun.TurnTime::ttftNanos).reversed()).limit(n)
+                .forEach(t -> b.append(String.format(" %d/%d %.1f: %.1f", t.session(), t.turn(), t.sentNanos() / 1e6,
+                        t.ttftNanos() / 1e6)));
+        long[] perTurn = new long[via.turns().stream().mapToInt(LoadRun.TurnTime::turn).max().orElse(-1) + 1];
+        via.turns().forEach(t -> perTurn[t.turn()] = Math.max(perTurn[t.turn()], t.ttftNanos()));
+        b.append("; slowest per turn index, ms:");
+        for (long m : perTurn) {
+            b.append(String.format(" %.1f", m / 1e6));
+        }
+        return b.toString();
     }
 
     /** A reply of {@code tokens} tokens, " tok0", " tok1", …. */
