@@ -5,24 +5,33 @@ import io.streamingllm.bench.LoadRun.Scenario;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The /v1 path against the WebSocket path in one run: the same sessions, turns and replies through the sidecar
  * jar, once as {@code /v1/chat/completions} SSE in front of the fake OpenAI-compatible server ({@code openai:NAME}),
- * once as {@code /ws/chat} in front of the fake Ollama; each sidecar warmed up first and each figure next to its
- * own upstream's direct baseline. Run by {@code scripts/bench.sh v1 [sessions] [delays-ms] [turns] [tokens]}.
+ * once as {@code /ws/chat} in front of the fake Ollama; each figure next to its own upstream's direct baseline. Run
+ * by {@code scripts/bench.sh v1 [sessions] [delays-ms] [turns] [tokens] [repeats]}.
+ *
+ * <p>Both sidecars are started and warmed up (for each upstream speed) before anything is measured, and every cell is measured
+ * {@code repeats} times with the two paths alternating (WS, /v1, WS, /v1, …), so that a slow patch of the machine
+ * falls on both; the table gives each figure's median over the repeats and, below it, the spread (min–max) of each
+ * path's own repeats, the yardstick for whether a difference between the paths is one. At 0 ms/token a cell relays
+ * at least {@value #MIN_TOKENS_AT_FULL_SPEED} tokens (more turns where the sessions are few): at full speed a
+ * cell of 10 short turns lasts milliseconds and measures the scheduler, not the relay.
  */
 public final class V1Bench {
+    static final int MIN_TOKENS_AT_FULL_SPEED = 100_000;
 
-    /** One cell: a path's figures for a session count, with the sidecar's CPU spent on them. */
+    /** One measurement of a path's cell: its figures, with the sidecar's CPU spent on them. */
     record Cell(Outcome direct, Outcome via, long sidecarCpuNanos) {
         double addedP(double q) {
             return via.p(q) - direct.p(q);
         }
 
-        /** "—" under 20 ticks of /proc's CPU accounting (10 ms each), too few to divide. */
-        String cpuPerMillionTokens() {
-            return sidecarCpuNanos < 200_000_000L ? "—" : String.format("%.1f", WsBench.perMillionTokens(sidecarCpuNanos, via));
+        /** NaN under 20 ticks of /proc's CPU accounting (10 ms each), too few to divide. */
+        double cpuPerMillionTokens() {
+            return sidecarCpuNanos < 200_000_000L ? Double.NaN : WsBench.perMillionTokens(sidecarCpuNanos, via);
         }
     }
 
@@ -31,46 +40,85 @@ public final class V1Bench {
         int[] delays = LoadRun.ints(args.length > 1 ? args[1] : "0,20");
         int turns = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 3;
+        if (repeats < 1) {
+            throw new IllegalArgumentException("repeats must be at least 1, not " + repeats);
+        }
         BenchSidecar.requireJar();
-        System.out.printf("%d turns of %d tokens per session; added TTFT = through the sidecar minus straight to the fake upstream%n",
-                turns, tokens);
-        System.out.println("| sessions | ms/token | WS tok/s | /v1 tok/s | /v1 ÷ WS | WS added TTFT p50/p99 ms | /v1 added TTFT p50/p99 ms | sidecar CPU s per M tokens WS / /v1 | errors WS / /v1 |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        System.out.printf("%d turns of %d tokens per session (at 0 ms/token at least %d tokens a cell), %d repeats per "
+                        + "cell, paths alternating; added TTFT = through the sidecar minus straight to the fake upstream; "
+                        + "medians of the repeats%n", turns, tokens, MIN_TOKENS_AT_FULL_SPEED, repeats);
+        System.out.println("| sessions | ms/token | turns | WS tok/s | /v1 tok/s | /v1 ÷ WS | WS added TTFT p50/p99 ms | /v1 added TTFT p50/p99 ms | sidecar CPU s per M tokens WS / /v1 | errors WS / /v1 |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        List<String> spreads = new ArrayList<>();
         try (RelayPath ws = new OllamaWsPath(); RelayPath v1 = new OpenAiV1Path()) {
-            int[] scenarioCount = {0}; // every scenario starts its own conversations
-            for (int delay : delays) {
-                List<Cell> wsCells = measure(ws, delay, sessions, turns, tokens, scenarioCount);
-                List<Cell> v1Cells = measure(v1, delay, sessions, turns, tokens, scenarioCount);
-                for (int i = 0; i < sessions.length; i++) {
-                    Cell w = wsCells.get(i);
-                    Cell v = v1Cells.get(i);
-                    System.out.printf("| %d | %d | %.0f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | %s / %s | %d / %d |%n",
-                            sessions[i], delay, w.via.tokensPerSecond(), v.via.tokensPerSecond(),
-                            v.via.tokensPerSecond() / w.via.tokensPerSecond(), w.addedP(0.5), w.addedP(0.99),
-                            v.addedP(0.5), v.addedP(0.99), w.cpuPerMillionTokens(), v.cpuPerMillionTokens(),
-                            w.via.errors(), v.via.errors());
+            int scenarioCount = 0; // every scenario starts its own conversations
+            try (BenchSidecar wsSidecar = BenchSidecar.start(ws.sidecarEnv());
+                 BenchSidecar v1Sidecar = BenchSidecar.start(v1.sidecarEnv())) {
+                for (int delay : delays) {
+                    // a second upstream speed warms up again: its paced phase takes paths full speed never took
+                    WarmUp.run(ws, wsSidecar, WsBench.reply(tokens), delay);
+                    WarmUp.run(v1, v1Sidecar, WsBench.reply(tokens), delay);
+                    for (int n : sessions) {
+                        int cellTurns = delay > 0 ? turns
+                                : Math.max(turns, (MIN_TOKENS_AT_FULL_SPEED + n * tokens - 1) / (n * tokens));
+                        List<Cell> w = new ArrayList<>();
+                        List<Cell> v = new ArrayList<>();
+                        for (int r = 0; r < repeats; r++) {
+                            w.add(measure(ws, wsSidecar, new Scenario(n, delay, cellTurns, tokens, false, "bench-" + (++scenarioCount) + "-")));
+                            v.add(measure(v1, v1Sidecar, new Scenario(n, delay, cellTurns, tokens, false, "bench-" + (++scenarioCount) + "-")));
+                        }
+                        double wTps = median(w, c -> c.via().tokensPerSecond());
+                        double vTps = median(v, c -> c.via().tokensPerSecond());
+                        System.out.printf("| %d | %d | %d | %.0f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | %s / %s | %d / %d |%n",
+                                n, delay, cellTurns, wTps, vTps, vTps / wTps,
+                                median(w, c -> c.addedP(0.5)), median(w, c -> c.addedP(0.99)),
+                                median(v, c -> c.addedP(0.5)), median(v, c -> c.addedP(0.99)),
+                                cpu(median(w, Cell::cpuPerMillionTokens)), cpu(median(v, Cell::cpuPerMillionTokens)),
+                                w.stream().mapToInt(c -> c.via().errors()).sum(), v.stream().mapToInt(c -> c.via().errors()).sum());
+                        spreads.add(String.format("| %d | %d | %s | %s | %s / %s | %s / %s |", n, delay,
+                                range(w, c -> c.via().tokensPerSecond(), "%.0f"), range(v, c -> c.via().tokensPerSecond(), "%.0f"),
+                                range(w, c -> c.addedP(0.5), "%.2f"), range(w, c -> c.addedP(0.99), "%.2f"),
+                                range(v, c -> c.addedP(0.5), "%.2f"), range(v, c -> c.addedP(0.99), "%.2f")));
+                    }
                 }
             }
         }
+        System.out.println();
+        System.out.println("Spread of each path's own repeats (min–max):");
+        System.out.println();
+        System.out.println("| sessions | ms/token | WS tok/s | /v1 tok/s | WS added p50 / p99 ms | /v1 added p50 / p99 ms |");
+        System.out.println("|---|---|---|---|---|---|");
+        spreads.forEach(System.out::println);
     }
 
-    /** Every session count on one path at one upstream speed, with a sidecar of its own, warmed up first. */
-    private static List<Cell> measure(RelayPath path, int delay, int[] sessions, int turns, int tokens, int[] scenarioCount)
-            throws Exception {
-        List<Cell> cells = new ArrayList<>();
-        try (BenchSidecar sidecar = BenchSidecar.start(path.sidecarEnv())) {
-            WarmUp.run(path, sidecar, WsBench.reply(tokens), delay);
-            for (int n : sessions) {
-                Scenario s = new Scenario(n, delay, turns, tokens, false, "bench-" + (++scenarioCount[0]) + "-");
-                Outcome direct = path.direct(s);
-                long cpuBefore = sidecar.cpuNanos();
-                Outcome via = path.via(sidecar.port, s);
-                cells.add(new Cell(direct, via, sidecar.cpuNanos() - cpuBefore));
-                System.err.printf("  %s, %d sessions at %d ms/token: %.0f tok/s, TTFT direct %.2f / %.2f ms, via %.2f / %.2f ms%n",
-                        path.name(), n, delay, via.tokensPerSecond(), direct.p(0.5), direct.p(0.99), via.p(0.5), via.p(0.99));
-            }
+    /** One path's cell: its direct baseline, then the same sessions through its sidecar. */
+    private static Cell measure(RelayPath path, BenchSidecar sidecar, Scenario s) throws Exception {
+        Outcome direct = path.direct(s);
+        long cpuBefore = sidecar.cpuNanos();
+        Outcome via = path.via(sidecar.port, s);
+        Cell cell = new Cell(direct, via, sidecar.cpuNanos() - cpuBefore);
+        System.err.printf("  %s, %d sessions x %d turns at %d ms/token: %.0f tok/s, TTFT direct %.2f / %.2f ms, via %.2f / %.2f ms%n",
+                path.name(), s.sessions(), s.turns(), s.delayMs(), via.tokensPerSecond(), direct.p(0.5), direct.p(0.99),
+                via.p(0.5), via.p(0.99));
+        return cell;
+    }
+
+    static double median(List<Cell> cells, ToDoubleFunction<Cell> f) {
+        double[] v = cells.stream().mapToDouble(f).filter(d -> !Double.isNaN(d)).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
         }
-        return cells;
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static String range(List<Cell> cells, ToDoubleFunction<Cell> f, String format) {
+        double[] v = cells.stream().mapToDouble(f).sorted().toArray();
+        return String.format(format, v[0]) + "–" + String.format(format, v[v.length - 1]);
+    }
+
+    private static String cpu(double perMillion) {
+        return Double.isNaN(perMillion) ? "—" : String.format("%.1f", perMillion);
     }
 
     private V1Bench() {
