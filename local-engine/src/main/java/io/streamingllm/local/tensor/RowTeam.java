@@ -128,7 +128,7 @@ final class RowTeam implements AutoCloseable {
     }
 
     private void helperLoop(int index) {
-        Job seen = current;
+        Job seen = null; // not current: a range published before this thread started is still to be worked on
         while (!closed) {
             long start = System.nanoTime();
             while (current == seen && !closed) {
