@@ -140,13 +140,12 @@ public final class MatMul implements AutoCloseable {
                 throw new IllegalArgumentException("activation vector of " + x[b].length() + " values for " + cols + " columns");
             }
             x[b].prepare(format);
+            w.prepareBatch(x[b]);
         }
         forRows(rows, (long) rows * cols * batch, (from, to) -> {
             for (int r = from; r < to; r += ROW_TILE) {
                 int end = Math.min(to, r + ROW_TILE);
-                for (int b = 0; b < batch; b++) {
-                    w.dotsQuantized(r, end, cols, x[b], out[b]);
-                }
+                w.dotsQuantizedBatch(r, end, cols, x, batch, out);
             }
         });
     }
