@@ -130,4 +130,37 @@ final class Q4_0Tensor extends FloatTensor {
         }
         Prefetch.consume(touched);
     }
+
+    /**
+     * The batch form, bit for bit what {@link #dotsQuantized} computes ({@link LaneTiles}: its int lanes hold the
+     * same values of a block as Q8_0's): the tile's nibbles decoded to {@code q - 8} and converted to lane-ordered
+     * floats once, not once per vector.
+     */
+    @Override
+    void dotsQuantizedBatch(int from, int to, int cols, QuantizedActivations[] x, int batch, float[][] out) {
+        int rows = to - from;
+        int blocks = cols / BLOCK;
+        float[] w = LaneTiles.scratch(rows * (cols + blocks));
+        int scales = rows * cols;
+        short[] values = new short[BLOCK];
+        long rowBytes = (long) blocks * BYTES;
+        for (int r = 0; r < rows; r++) {
+            long b = (from + r) * rowBytes;
+            for (int k = 0; k < blocks; k++, b += BYTES) {
+                for (int j = 0; j < 16; j++) {
+                    int q = Byte.toUnsignedInt(data.get(ValueLayout.JAVA_BYTE, b + 2 + j));
+                    values[j] = (short) ((q & 0xF) - 8);
+                    values[j + 16] = (short) ((q >>> 4) - 8);
+                }
+                LaneTiles.toLaneFloats(values, 0, BLOCK, w, r * cols + k * BLOCK);
+                w[scales + r * blocks + k] = f16(data, b);
+            }
+        }
+        LaneTiles.multiply(w, rows, cols, from, x, batch, out);
+    }
+
+    @Override
+    void prepareBatch(QuantizedActivations x) {
+        x.q80Lanes();
+    }
 }

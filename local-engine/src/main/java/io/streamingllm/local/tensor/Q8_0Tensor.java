@@ -111,24 +111,15 @@ final class Q8_0Tensor extends FloatTensor {
     }
 
     /**
-     * The batch form: weights shared by the batch, bit for bit what {@link #dotsQuantized} computes. Every int
-     * lane there sums a fixed set of a block's products (lane k: values {@code i + 2k} and {@code i + 2k + 1} of
-     * each vector {@code i}), and those integer sums are exact in float too (below 2^24). So the tile's weight
-     * quants are converted to floats once, into lane order ({@link #toLaneFloats}: each vector's even values,
-     * then its odd ones), as are each vector's activation quants ({@link QuantizedActivations#q80Lanes}), and
-     * plain float FMAs give each lane's exact block sum, then the same {@code fma(d_w * d_x)} per block: two rows
-     * times two vectors at a time, the weights widened once per tile instead of once per vector.
+     * The batch form, bit for bit what {@link #dotsQuantized} computes, with the weights shared by the batch
+     * ({@link LaneTiles}): the tile's quants widened and converted to lane-ordered floats once.
      */
     @Override
     void dotsQuantizedBatch(int from, int to, int cols, QuantizedActivations[] x, int batch, float[][] out) {
         int rows = to - from;
         int blocks = cols / BLOCK;
-        int scales = rows * cols; // the tile's lane floats, then its block scales
-        float[] w = LANE_SCRATCH.get();
-        if (w.length < scales + rows * blocks) {
-            w = new float[scales + rows * blocks];
-            LANE_SCRATCH.set(w);
-        }
+        float[] w = LaneTiles.scratch(rows * (cols + blocks));
+        int scales = rows * cols;
         long rowBytes = (long) blocks * BYTES;
         for (int r = 0; r < rows; r++) {
             long b = (from + r) * rowBytes;
@@ -137,49 +128,7 @@ final class Q8_0Tensor extends FloatTensor {
                 w[scales + r * blocks + k] = f16(data, b);
             }
         }
-        int lanes = F_SPECIES.length();
-        for (int r = 0; r < rows; r += 2) {
-            int r1 = Math.min(r + 1, rows - 1); // an odd last row is paired with itself
-            int w0 = r * cols;
-            int w1 = r1 * cols;
-            for (int t = 0; t < batch; t += 2) {
-                int t1 = Math.min(t + 1, batch - 1);
-                float[] x0 = x[t].q80Lanes();
-                float[] x1 = x[t1].q80Lanes();
-                float[] d0 = x[t].d80;
-                float[] d1 = x[t1].d80;
-                FloatVector a00 = FloatVector.zero(F_SPECIES);
-                FloatVector a01 = a00;
-                FloatVector a10 = a00;
-                FloatVector a11 = a00;
-                for (int j = 0, k = 0; j < cols; j += BLOCK, k++) {
-                    FloatVector s00 = FloatVector.zero(F_SPECIES);
-                    FloatVector s01 = s00;
-                    FloatVector s10 = s00;
-                    FloatVector s11 = s00;
-                    for (int q = 0; q < BLOCK; q += lanes) {
-                        FloatVector wa = FloatVector.fromArray(F_SPECIES, w, w0 + j + q);
-                        FloatVector wb = FloatVector.fromArray(F_SPECIES, w, w1 + j + q);
-                        FloatVector xa = FloatVector.fromArray(F_SPECIES, x0, j + q);
-                        FloatVector xb = FloatVector.fromArray(F_SPECIES, x1, j + q);
-                        s00 = wa.fma(xa, s00);
-                        s01 = wa.fma(xb, s01);
-                        s10 = wb.fma(xa, s10);
-                        s11 = wb.fma(xb, s11);
-                    }
-                    float dw0 = w[scales + r * blocks + k];
-                    float dw1 = w[scales + r1 * blocks + k];
-                    a00 = s00.fma(FloatVector.broadcast(F_SPECIES, dw0 * d0[k]), a00);
-                    a01 = s01.fma(FloatVector.broadcast(F_SPECIES, dw0 * d1[k]), a01);
-                    a10 = s10.fma(FloatVector.broadcast(F_SPECIES, dw1 * d0[k]), a10);
-                    a11 = s11.fma(FloatVector.broadcast(F_SPECIES, dw1 * d1[k]), a11);
-                }
-                out[t][from + r] = VectorMath.sum(a00);
-                out[t1][from + r] = VectorMath.sum(a01);
-                out[t][from + r1] = VectorMath.sum(a10);
-                out[t1][from + r1] = VectorMath.sum(a11);
-            }
-        }
+        LaneTiles.multiply(w, rows, cols, from, x, batch, out);
     }
 
     @Override
@@ -187,10 +136,7 @@ final class Q8_0Tensor extends FloatTensor {
         x.q80Lanes();
     }
 
-    /** Per thread: a tile's weights as lane-ordered floats (16 rows of 768 values: 48 KB). */
-    private static final ThreadLocal<float[]> LANE_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
-
-    /** The block's 32 quants at byte {@code at} as floats in lane order (see {@link #toLaneFloats}). */
+    /** The block's 32 quants at byte {@code at} as floats in lane order (see {@link LaneTiles#toLaneFloats}). */
     private void weightLaneFloats(long at, float[] out, int offset) {
         int step = WIDE_S_SPECIES.length();
         int lanes = step / 2;
@@ -200,25 +146,6 @@ final class Q8_0Tensor extends FloatTensor {
                     .intoArray(out, offset + slot * lanes);
             ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
                     .intoArray(out, offset + (slot + 1) * lanes);
-        }
-    }
-
-    /**
-     * {@code q[0..length)} (blocks of 32 quants) as floats in lane order: for each short vector of a block
-     * (32 / lanes of them), its even values, then its odd ones, each a float vector: lane k of the pair holds the
-     * two values that the int lane k of {@link #dotsQuantized} adds.
-     */
-    static void toLaneFloats(short[] q, int length, float[] out) {
-        int step = WIDE_S_SPECIES.length();
-        int lanes = step / 2;
-        for (int j = 0; j < length; j += BLOCK) {
-            for (int i = 0, slot = 0; i < BLOCK; i += step, slot += 2) {
-                IntVector p = ShortVector.fromArray(WIDE_S_SPECIES, q, j + i).reinterpretAsInts();
-                ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .intoArray(out, j + slot * lanes);
-                ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .intoArray(out, j + (slot + 1) * lanes);
-            }
         }
     }
 

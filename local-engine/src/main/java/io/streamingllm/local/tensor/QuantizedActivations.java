@@ -137,7 +137,7 @@ public final class QuantizedActivations {
     }
 
     /**
-     * The Q8_0 quants as floats, each block's 32 in the order of {@link Q8_0Tensor#toLaneFloats} (the Q8_0 form
+     * The Q8_0 quants as floats, each block's 32 in the order of {@link LaneTiles#toLaneFloats} (the Q8_0 form
      * must be made); filled once per vector, for the batched Q8_0 product.
      */
     float[] q80Lanes() {
@@ -145,7 +145,7 @@ public final class QuantizedActivations {
             if (q80Lanes == null) {
                 q80Lanes = new float[capacity];
             }
-            Q8_0Tensor.toLaneFloats(q80, length, q80Lanes);
+            LaneTiles.toLaneFloats(q80, length, q80Lanes);
             q80LanesReady = true;
         }
         return q80Lanes;
