@@ -27,10 +27,11 @@
  *     one at a time in the order they were queued, and every session request ({@code endSession},
  *     {@code session}). The model's scratch buffers, the sessions and their KV caches are confined to
  *     it, so nothing there is locked.</li>
- * <li>The forward pass hands its matrix products and attention heads to the model's
- *     {@link io.streamingllm.local.tensor.MatMul} pool ({@code threads} threads, none for 1) and waits
- *     for them; an {@link io.streamingllm.local.model.Transformer.AttentionProbe} is called on those
- *     pool threads (on the worker when a product is too small to split).</li>
+ * <li>The forward pass splits its matrix products and attention heads between the worker and the model's
+ *     {@link io.streamingllm.local.tensor.MatMul} helper threads ({@code threads - 1} of them, daemons
+ *     {@code matmul-N-I} that spin briefly between products, then park) and waits for them; an
+ *     {@link io.streamingllm.local.model.Transformer.AttentionProbe} is called on the worker and on those
+ *     helpers (on the worker alone when a product is too small to split).</li>
  * <li>{@code generate} never blocks: it queues the generation and returns its handle (a closed engine
  *     fails it at once).</li>
  * <li><b>The {@link io.streamingllm.core.engine.TokenListener} is called on the worker thread</b>,

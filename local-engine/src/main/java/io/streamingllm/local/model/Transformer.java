@@ -1,5 +1,6 @@
 package io.streamingllm.local.model;
 
+import io.streamingllm.local.tensor.FloatTensor;
 import io.streamingllm.local.tensor.MatMul;
 import io.streamingllm.local.tensor.QuantizedActivations;
 import io.streamingllm.local.tensor.VectorMath;
@@ -25,6 +26,8 @@ public final class Transformer {
 
     // single-token scratch
     private final float[] x, xb, xb2, q, k, v, hb, hb2, logits, qSink;
+    private final float[][] qkv, gateUp; // the outputs of the products that share an activation vector
+    private final FloatTensor[][] qkvWeights, gateUpWeights; // [layer]: their matrices, one parallel range each
     private final float[] lastHidden; // normalised hidden state after the last prefill chunk
     private final QuantizedActivations xbq, hbq, xq; // xb, hb and x as the integer kernels take them
     private float[][] att; // [head][cache position]
@@ -56,6 +59,14 @@ public final class Transformer {
         hb2 = new float[c.hiddenDim()];
         logits = new float[c.vocabSize()];
         lastHidden = new float[c.dim()];
+        qkv = new float[][] {q, k, v};
+        gateUp = new float[][] {hb, hb2};
+        qkvWeights = new FloatTensor[c.layers()][];
+        gateUpWeights = new FloatTensor[c.layers()][];
+        for (int l = 0; l < c.layers(); l++) {
+            qkvWeights[l] = new FloatTensor[] {w.wq()[l], w.wk()[l], w.wv()[l]};
+            gateUpWeights[l] = new FloatTensor[] {w.wGate()[l], w.wUp()[l]};
+        }
         xbq = new QuantizedActivations(xb.length);
         hbq = new QuantizedActivations(hb.length);
         xq = new QuantizedActivations(c.dim());
@@ -85,9 +96,7 @@ public final class Transformer {
         for (int l = 0; l < c.layers(); l++) {
             rmsnorm(xb, x, w.attnNorm()[l], c.dim());
             xbq.set(xb, c.dim());
-            mm.matmul(w.wq()[l], xbq, q, c.qDim(), c.dim());
-            mm.matmul(w.wk()[l], xbq, k, c.kvDim(), c.dim());
-            mm.matmul(w.wv()[l], xbq, v, c.kvDim(), c.dim());
+            mm.matmul(qkvWeights[l], xbq, qkv, c.dim());
             addBias(q, w.qBias()[l]);
             addBias(k, w.kBias()[l]);
             addBias(v, w.vBias()[l]);
@@ -235,8 +244,7 @@ public final class Transformer {
     private void ffn(int l, float[] x) {
         rmsnorm(xb, x, w.ffnNorm()[l], c.dim());
         xbq.set(xb, c.dim());
-        mm.matmul(w.wGate()[l], xbq, hb, c.hiddenDim(), c.dim());
-        mm.matmul(w.wUp()[l], xbq, hb2, c.hiddenDim(), c.dim());
+        mm.matmul(gateUpWeights[l], xbq, gateUp, c.dim());
         gatedActivation(hb, hb2);
         mm.matmul(w.wDown()[l], hbq.set(hb, c.hiddenDim()), xb2, c.dim(), c.hiddenDim());
         postNorm(xb2, w.ffnPostNorm()[l]);

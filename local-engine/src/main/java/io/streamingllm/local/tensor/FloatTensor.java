@@ -110,6 +110,21 @@ public abstract sealed class FloatTensor
         throw new UnsupportedOperationException(type() + " has no integer product");
     }
 
+    /**
+     * {@code out[b][r] = row r · x[b]} for rows {@code [from, to)} and every vector of the batch, each exactly as
+     * {@link #dotsQuantized} computes it (a batched prefill equals token-by-token decoding bit for bit). This
+     * default runs {@link #dotsQuantized} per vector; a type may share the work on its weights across the batch.
+     */
+    void dotsQuantizedBatch(int from, int to, int cols, QuantizedActivations[] x, int batch, float[][] out) {
+        for (int b = 0; b < batch; b++) {
+            dotsQuantized(from, to, cols, x[b], out[b]);
+        }
+    }
+
+    /** Makes what {@link #dotsQuantizedBatch} reads from {@code x} beyond its activation form, before the threads start. */
+    void prepareBatch(QuantizedActivations x) {
+    }
+
     /** Decodes {@code n} values from {@code offset} into {@code out} (an embedding row, a norm weight). */
     public void copyTo(long offset, float[] out, int outOffset, int n) {
         for (int i = 0; i < n; i++) {

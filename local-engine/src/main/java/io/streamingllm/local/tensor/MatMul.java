@@ -1,17 +1,19 @@
 package io.streamingllm.local.tensor;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Matrix × vector products split over a fixed number of threads, parallel over output rows. Small
- * products run on the calling thread: forking costs more than a 64×64 matmul.
+ * Matrix × vector products split over a fixed number of threads ({@link RowTeam}: the caller and
+ * {@code threads - 1} helpers), parallel over output rows. Small products run on the calling thread alone:
+ * handing off costs more than a 64×64 matmul. Products that share their activation vector (q, k and v;
+ * gate and up) run as one range ({@link #matmul(FloatTensor[], QuantizedActivations, float[][], int)}).
  *
  * <p>{@link Kernels#INTEGER} (the default) multiplies quantised weights with 8-bit activations in integer
  * lanes, as llama.cpp does; {@link Kernels#FLOAT} keeps float activations everywhere: the reference the
  * integer kernels are tested against.
  *
- * <p>Thread-safe: callers on several threads share the pool.
+ * <p>Thread-safe: callers on several threads share the team (one range at a time; a caller that finds it
+ * busy computes alone).
  */
 public final class MatMul implements AutoCloseable {
     private static final long PARALLEL_THRESHOLD = 1 << 14; // multiply-adds
@@ -26,7 +28,8 @@ public final class MatMul implements AutoCloseable {
 
     private final int threads;
     private final Kernels kernels;
-    private final ForkJoinPool pool;
+    private final RowTeam team;
+    private static final AtomicInteger TEAMS = new AtomicInteger();
 
     public MatMul(int threads) {
         this(threads, Kernels.INTEGER);
@@ -38,7 +41,7 @@ public final class MatMul implements AutoCloseable {
         }
         this.threads = threads;
         this.kernels = kernels;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads);
+        this.team = threads == 1 ? null : new RowTeam(threads, "matmul-" + TEAMS.incrementAndGet());
     }
 
     public int threads() {
@@ -76,6 +79,43 @@ public final class MatMul implements AutoCloseable {
     }
 
     /**
+     * {@code outs[m][r] = dot(ws[m] row r, x)} for each matrix {@code m} (its rows are {@code outs[m].length}),
+     * all as one parallel range over their rows together: one hand-off instead of one per matrix. Each product
+     * is computed exactly as {@link #matmul(FloatTensor, QuantizedActivations, float[], int, int)} computes it.
+     */
+    public void matmul(FloatTensor[] ws, QuantizedActivations x, float[][] outs, int cols) {
+        if (x.length() != cols) {
+            throw new IllegalArgumentException("activation vector of " + x.length() + " values for " + cols + " columns");
+        }
+        int[] starts = new int[ws.length + 1]; // matrix m's rows are [starts[m], starts[m+1]) of the range
+        ActivationFormat[] formats = new ActivationFormat[ws.length];
+        for (int m = 0; m < ws.length; m++) {
+            formats[m] = kernels == Kernels.INTEGER ? ws[m].activationFormat() : ActivationFormat.FLOAT;
+            x.prepare(formats[m]);
+            // even starts keep every chunk's pairs of rows within one matrix
+            starts[m + 1] = starts[m] + ((outs[m].length + 1) & ~1);
+        }
+        int total = starts[ws.length];
+        forRows(total, (long) total * cols, (from, to) -> {
+            for (int m = 0; m < ws.length; m++) {
+                int lo = Math.max(from, starts[m]) - starts[m];
+                int hi = Math.min(to, starts[m + 1]) - starts[m];
+                hi = Math.min(hi, outs[m].length);
+                if (lo >= hi) {
+                    continue;
+                }
+                if (formats[m] == ActivationFormat.FLOAT) {
+                    for (int r = lo; r < hi; r++) {
+                        outs[m][r] = ws[m].dot((long) r * cols, x.values(), 0, cols);
+                    }
+                } else {
+                    ws[m].dotsQuantized(lo, hi, cols, x, outs[m]);
+                }
+            }
+        });
+    }
+
+    /**
      * The batch form of {@link #matmul(FloatTensor, QuantizedActivations, float[], int, int)}:
      * {@code out[b][r] = dot(w row r, x[b])}. Rows go in tiles of {@value #ROW_TILE}, each tile against every
      * vector of the batch before the next, so a tile's weights are read from memory once per batch and stay in
@@ -100,13 +140,12 @@ public final class MatMul implements AutoCloseable {
                 throw new IllegalArgumentException("activation vector of " + x[b].length() + " values for " + cols + " columns");
             }
             x[b].prepare(format);
+            w.prepareBatch(x[b]);
         }
         forRows(rows, (long) rows * cols * batch, (from, to) -> {
             for (int r = from; r < to; r += ROW_TILE) {
                 int end = Math.min(to, r + ROW_TILE);
-                for (int b = 0; b < batch; b++) {
-                    w.dotsQuantized(r, end, cols, x[b], out[b]);
-                }
+                w.dotsQuantizedBatch(r, end, cols, x, batch, out);
             }
         });
     }
@@ -116,12 +155,12 @@ public final class MatMul implements AutoCloseable {
 
     /** Runs {@code body} over row ranges covering {@code [0, rows)}, in parallel when worth it. */
     public void forRows(int rows, long work, RowRange body) {
-        if (pool == null || work < PARALLEL_THRESHOLD || rows < 4) {
+        if (team == null || work < PARALLEL_THRESHOLD || rows < 4) {
             body.run(0, rows);
             return;
         }
-        int chunks = Math.min(rows / 2, threads * 4); // even bounds: the integer kernels take rows in pairs
-        pool.invoke(new Split(body, rows, 0, chunks));
+        // several chunks a thread: a thread that another process holds up takes fewer
+        team.run(rows, Math.min(rows / 2, threads * 4), body);
     }
 
     @FunctionalInterface
@@ -129,45 +168,10 @@ public final class MatMul implements AutoCloseable {
         void run(int from, int to);
     }
 
-    private static final class Split extends RecursiveAction {
-        private final RowRange body;
-        private final int rows;
-        private final int lo;
-        private final int hi;
-        private final int chunks;
-
-        Split(RowRange body, int rows, int lo, int chunks) {
-            this(body, rows, lo, lo + chunks, chunks);
-        }
-
-        private Split(RowRange body, int rows, int lo, int hi, int chunks) {
-            this.body = body;
-            this.rows = rows;
-            this.lo = lo;
-            this.hi = hi;
-            this.chunks = chunks;
-        }
-
-        @Override
-        protected void compute() {
-            if (hi - lo == 1) {
-                body.run(bound(lo), bound(hi));
-                return;
-            }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new Split(body, rows, lo, mid, chunks), new Split(body, rows, mid, hi, chunks));
-        }
-
-        /** Start of chunk {@code c}: even, except the end of the last chunk. */
-        private int bound(int c) {
-            return c == chunks ? rows : (int) ((long) rows * c / chunks) & ~1;
-        }
-    }
-
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdown();
+        if (team != null) {
+            team.close();
         }
     }
 }

