@@ -314,13 +314,15 @@ public final class SocketStreamingHttp implements StreamingHttp {
                 if (demand.cancelled || aborted) {
                     c.close();
                 } else {
-                    body.onComplete();
+                    // idle again before the subscriber hears of the end: a caller that starts its next call as soon
+                    // as this one's result is complete finds the connection kept
+                    connection = null;
                     if (framed && head.keepAlive() && c.pos == c.limit) {
-                        connection = null;
                         keep(key, c);
                     } else {
                         c.close();
                     }
+                    body.onComplete();
                 }
                 complete(null);
             } catch (Throwable e) {
