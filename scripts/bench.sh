@@ -15,7 +15,7 @@
 #         server, and /ws/chat in front of the fake Ollama; relayed tokens/s, their ratio, TTFT added (p50/p99) and
 #         sidecar CPU per M tokens, medians of alternating repeats and their spread (args: [sessions csv, default
 #         1,50,200] [ms/token csv, default 0,20] [turns, 10] [tokens per reply, 32] [repeats, 3]; at 0 ms/token a cell
-#         relays at least 100,000 tokens); BENCH_SIDECAR_JAVA_OPTS and warm-up as for ws
+#         relays at least 100,000 tokens or runs 200 turns); BENCH_SIDECAR_JAVA_OPTS and warm-up as for ws
 #   query event-log queries (the /events pages) over a large log directory: ms and MB allocated per query, and
 #         paging back through a long conversation (args: --mb N (800), --conversations N (200), --runs N (5),
 #         --dir PATH to keep and reuse the generated logs); BENCH_JAVA_OPTS=-Xmx64m shows memory stays bounded

@@ -17,11 +17,14 @@ import java.util.function.ToDoubleFunction;
  * {@code repeats} times with the two paths alternating (WS, /v1, WS, /v1, …), so that a slow patch of the machine
  * falls on both; the table gives each figure's median over the repeats and, below it, the spread (min–max) of each
  * path's own repeats, the yardstick for whether a difference between the paths is one. At 0 ms/token a cell relays
- * at least {@value #MIN_TOKENS_AT_FULL_SPEED} tokens (more turns where the sessions are few): at full speed a
- * cell of 10 short turns lasts milliseconds and measures the scheduler, not the relay.
+ * at least {@value #MIN_TOKENS_AT_FULL_SPEED} tokens (more turns where the sessions are few, at most
+ * {@value #MAX_TURNS}): at full speed a cell of 10 short turns lasts milliseconds and measures the scheduler, not the
+ * relay.
  */
 public final class V1Bench {
     static final int MIN_TOKENS_AT_FULL_SPEED = 100_000;
+    /** A /v1 call carries its session's whole history: more turns than this make a cell quadratic in its turns. */
+    static final int MAX_TURNS = 200;
 
     /** One measurement of a path's cell: its figures, with the sidecar's CPU spent on them. */
     record Cell(Outcome direct, Outcome via, long sidecarCpuNanos) {
@@ -45,9 +48,9 @@ public final class V1Bench {
             throw new IllegalArgumentException("repeats must be at least 1, not " + repeats);
         }
         BenchSidecar.requireJar();
-        System.out.printf("%d turns of %d tokens per session (at 0 ms/token at least %d tokens a cell), %d repeats per "
+        System.out.printf("%d turns of %d tokens per session (at 0 ms/token at least %d tokens a cell, or %d turns), %d repeats per "
                         + "cell, paths alternating; added TTFT = through the sidecar minus straight to the fake upstream; "
-                        + "medians of the repeats%n", turns, tokens, MIN_TOKENS_AT_FULL_SPEED, repeats);
+                        + "medians of the repeats%n", turns, tokens, MIN_TOKENS_AT_FULL_SPEED, MAX_TURNS, repeats);
         System.out.println("| sessions | ms/token | turns | WS tok/s | /v1 tok/s | /v1 ÷ WS | WS added TTFT p50/p99 ms | /v1 added TTFT p50/p99 ms | sidecar CPU s per M tokens WS / /v1 | errors WS / /v1 |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         List<String> spreads = new ArrayList<>();
@@ -60,8 +63,8 @@ public final class V1Bench {
                     WarmUp.run(ws, wsSidecar, WsBench.reply(tokens), delay);
                     WarmUp.run(v1, v1Sidecar, WsBench.reply(tokens), delay);
                     for (int n : sessions) {
-                        int cellTurns = delay > 0 ? turns
-                                : Math.max(turns, (MIN_TOKENS_AT_FULL_SPEED + n * tokens - 1) / (n * tokens));
+                        int cellTurns = delay > 0 ? turns : Math.max(turns, Math.min(MAX_TURNS,
+                                (MIN_TOKENS_AT_FULL_SPEED + n * tokens - 1) / (n * tokens)));
                         List<Cell> w = new ArrayList<>();
                         List<Cell> v = new ArrayList<>();
                         for (int r = 0; r < repeats; r++) {
