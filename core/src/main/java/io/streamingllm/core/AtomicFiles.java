@@ -31,7 +31,8 @@ public final class AtomicFiles {
                 return null;
             });
         } catch (IOException e) { // only an interrupt while waiting: writeHere's own failures are unchecked
-            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("interrupted while " + target + " was written (the write completes): "
+                    + e.getMessage(), e);
         }
     }
 

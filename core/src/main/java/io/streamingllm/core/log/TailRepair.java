@@ -1,8 +1,7 @@
 package io.streamingllm.core.log;
 
-import io.streamingllm.core.OffCarrier;
-
 import io.streamingllm.core.AtomicFiles;
+import io.streamingllm.core.OffCarrier;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
