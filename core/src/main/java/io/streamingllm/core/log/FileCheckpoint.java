@@ -1,7 +1,6 @@
 package io.streamingllm.core.log;
 
 import io.streamingllm.core.AtomicFiles;
-import io.streamingllm.core.OffCarrier;
 
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -46,16 +45,14 @@ final class FileCheckpoint implements Journal.Checkpoint {
         AtomicInteger next = new AtomicInteger();
         Callable<Void> lane = () -> {
             for (int i; (i = next.getAndIncrement()) < files.size(); ) {
-                String id = files.get(i);
-                OffCarrier.run(() -> {
-                    forceFile(id);
-                    return null;
-                });
+                forceFile(files.get(i));
             }
             return null;
         };
         int lanes = Math.min(LANES, files.size());
-        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+        // platform threads: opening a file is a system call a virtual thread would hold its carrier in
+        try (ExecutorService executor = Executors.newThreadPerTaskExecutor(
+                Thread.ofPlatform().daemon().name("event-log-checkpoint-lane").factory())) {
             List<Future<Void>> running = new ArrayList<>();
             for (int l = 0; l < lanes; l++) {
                 running.add(executor.submit(lane));

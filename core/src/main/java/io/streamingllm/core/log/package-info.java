@@ -118,9 +118,9 @@
  *       lock, or the committer (then every appender waits for it). A rollback after a failed commit runs on the
  *       committer and takes conversation locks, one at a time.</li>
  *   <li>{@code event-log-checkpoint} (one platform thread): checkpoints sealed segments, blocking in their
- *       fsyncs, which it spreads over up to 16 virtual threads per checkpoint.</li>
+ *       fsyncs, which it spreads over up to 16 platform threads per checkpoint.</li>
  *   <li>{@code file-call} ({@link io.streamingllm.core.OffCarrier}'s platform threads): a virtual thread's file
- *       opens, tail repairs and checkpoint forces run there while it parks, so that it never holds its carrier in a
+ *       opens and tail repairs run there while it parks, so that it never holds its carrier in a
  *       system call the JDK does not compensate for.</li>
  * </ul>
  * A conversation's lock is held across its file write and tail repair, never across a journal commit (an archive
