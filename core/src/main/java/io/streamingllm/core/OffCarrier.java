@@ -13,11 +13,12 @@ import java.util.function.Consumer;
 /**
  * Runs a file system call that may block from a virtual thread on a platform thread, the virtual thread parked
  * meanwhile. The JDK lets a virtual thread in {@code open(2)}, {@code rename(2)} and their kin keep its carrier
- * (unlike reads and writes of sockets); on ext4 such a call waits for the journal commit of a concurrent
- * {@code fdatasync}, a millisecond or more. Measured on a 2-core machine: the first appends of 200 new conversations
- * in one burst held both carriers in {@code open(2)} for about 100 ms, and no first token could be relayed until
- * they were done. A platform thread blocked in the call holds nothing else. On a platform thread the call runs
- * where it is. Thread-safe.
+ * (unlike reads and writes of sockets), and such a call can take a millisecond or more: creating a file on ext4
+ * without a journal scans the inodes freed in the last seconds (see {@code log.SpareFiles}), a directory's creators
+ * queue on its lock. Measured on a 2-core machine: the first appends of 200 new conversations in one burst held both
+ * carriers in {@code open(2)} for about 100 ms, and no first token could be relayed until they were done. A
+ * platform thread blocked in the call holds nothing else. On a platform thread the call runs where it is.
+ * Thread-safe.
  */
 public final class OffCarrier {
     /** Enough for the calls of a burst to wait for the file system side by side, not in a queue behind each other. */

@@ -40,6 +40,7 @@ public final class EventLog implements EventStore {
     private final LogLayout layout;
     private final DirectoryLock dirLock;
     private final WriteChannels channels;
+    private final SpareFiles spares;
     private final TailRepair repair;
     private final LogQueries queries;
     private final WriteFaults faults;
@@ -82,9 +83,12 @@ public final class EventLog implements EventStore {
         }
         this.layout = new LogLayout(logDir.toAbsolutePath().normalize());
         this.dirLock = DirectoryLock.acquire(layout.dir(), "log directory");
+        SpareFiles spareFiles = null;
         try {
             this.repair = new TailRepair(layout);
-            this.channels = new WriteChannels(layout, repair, maxOpenFiles);
+            spareFiles = new SpareFiles(layout.dir(), SpareFiles.DEFAULT_TARGET);
+            this.spares = spareFiles;
+            this.channels = new WriteChannels(layout, repair, maxOpenFiles, spareFiles);
             this.queries = new LogQueries(layout);
             this.faults = new WriteFaults(writeRetry);
             LineRollback rollback = new LineRollback(layout, channels, conversations);
@@ -106,6 +110,9 @@ public final class EventLog implements EventStore {
             this.probe = new HealthProbe(layout, faults, journal);
             this.archiver = new LogArchiver(layout, channels, journal);
         } catch (RuntimeException e) {
+            if (spareFiles != null) {
+                spareFiles.close();
+            }
             dirLock.close();
             throw e;
         }
@@ -230,6 +237,7 @@ public final class EventLog implements EventStore {
         faults.close();
         journal.close();
         channels.closeAll();
+        spares.close();
         dirLock.close();
     }
 
@@ -247,7 +255,13 @@ public final class EventLog implements EventStore {
         faults.close();
         journal.halt();
         channels.closeAll();
+        spares.close();
         dirLock.close();
+    }
+
+    /** The pool of empty files new conversations' logs are made from (tests). */
+    SpareFiles spares() {
+        return spares;
     }
 
     /** Waits until every full journal segment is checkpointed (tests). */

@@ -4,6 +4,8 @@ import io.streamingllm.core.OffCarrier;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.ReentrantLock;
@@ -18,15 +20,17 @@ final class WriteChannels {
     private final LogLayout layout;
     private final TailRepair repair;
     private final int maxOpenFiles;
+    private final SpareFiles spares;
     private final ReentrantLock lock = new ReentrantLock();
     /** Conversations with an open write channel, in clock order. Guarded by lock. */
     private final ArrayDeque<ConversationFile> open = new ArrayDeque<>();
     private boolean closed; // guarded by lock
 
-    WriteChannels(LogLayout layout, TailRepair repair, int maxOpenFiles) {
+    WriteChannels(LogLayout layout, TailRepair repair, int maxOpenFiles, SpareFiles spares) {
         this.layout = layout;
         this.repair = repair;
         this.maxOpenFiles = maxOpenFiles;
+        this.spares = spares;
     }
 
     /**
@@ -49,8 +53,13 @@ final class WriteChannels {
         }
         admit(c);
         try {
-            ch = OffCarrier.call(() -> FileChannel.open(layout.file(c.id), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE), ChannelIo::closeQuietly);
+            Path file = layout.file(c.id);
+            ch = OffCarrier.call(() -> {
+                if (Files.notExists(file)) {
+                    spares.claim(file); // a new conversation: a spare renamed into place, no inode made now
+                }
+                return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            }, ChannelIo::closeQuietly);
             long size = ch.size();
             if (c.end >= 0 && size > c.end) {
                 ch.truncate(c.end); // what a failed attempt wrote past the end

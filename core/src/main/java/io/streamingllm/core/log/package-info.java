@@ -19,6 +19,9 @@
  *       less when the file system is short of space, a record larger than that gets one of its own size), records
  *       from offset 0, zeros after the last; no header. Names increase (milliseconds at open, then +1); replay goes
  *       by sequence numbers, not names</td></tr>
+ *   <tr><td>{@code .spare/{n}}</td><td>empty files made ahead ({@code SpareFiles}); a new conversation's log is one
+ *       of them renamed to {@code {id}.jsonl}, so a burst of new conversations makes no inodes. At open, one that
+ *       is not empty or has a second link (a crash during a rename) is deleted</td></tr>
  *   <tr><td>{@code .streaming-llm.lock}</td><td>the directory's lock file: locked while a log is open, one line naming
  *       the holder (pid, start time, host); never deleted</td></tr>
  *   <tr><td>{@code .probe}</td><td>written, forced and deleted by the health probe while the log cannot write</td></tr>

@@ -1,0 +1,186 @@
+package io.streamingllm.core.log;
+
+import io.streamingllm.core.AtomicFiles;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Empty files made ahead in {@code LOG_DIR/.spare/}, so that a new conversation's log is a rename rather than the
+ * creation of an inode. Creating an inode can cost a millisecond of kernel CPU: on ext4 without a journal the
+ * allocator skips every inode freed in the last 5-35 seconds one by one ({@code find_inode_bit},
+ * {@code recently_deleted}), and a busy directory's creators spin on its lock. Measured on a 2-core machine
+ * (perf, `scripts/bench.sh ws 200 20 3 32 lockstep`): 200 conversations started at once spent ~190 ms of CPU in
+ * {@code ext4_create}, half of it spinning, while their first tokens waited for the carriers. A rename takes tens
+ * of microseconds. One platform thread refills the pool in the background, where an inode's cost delays no turn.
+ *
+ * <p>Crash safety: a spare is renamed into place, never copied, so a conversation's file is never also a spare,
+ * except after a crash that persisted the new name but not the removal of the old one; at start-up a spare that is
+ * not an empty file with one link is deleted, never handed out.
+ *
+ * <p>Thread-safe: {@link #claim} from any thread; the caller holds the target conversation's lock.
+ */
+final class SpareFiles implements AutoCloseable {
+    static final String DIR = ".spare";
+    /** Covers a burst of new conversations as large as the open-file cap by default. */
+    static final int DEFAULT_TARGET = EventLog.DEFAULT_MAX_OPEN_FILES;
+    /**
+     * The filler waits until claims have paused this long, so that a burst's own new conversations do not compete
+     * with the refill for the CPU; below a quarter of the target it refills at once.
+     */
+    private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final System.Logger LOG = System.getLogger(SpareFiles.class.getName());
+
+    private final Path dir;
+    private final int target;
+    private final ConcurrentLinkedQueue<Path> ready = new ConcurrentLinkedQueue<>();
+    /** One permit per spare wanted; the filler takes one before it makes a file. */
+    private final Semaphore wanted = new Semaphore(0);
+    private final AtomicLong names = new AtomicLong();
+    private final Thread filler;
+    private volatile boolean closed;
+    private volatile long lastClaim = System.nanoTime() - QUIET_NANOS;
+
+    /** Keeps the sound spares already in {@code logDir/.spare/} and starts filling up to {@code target}. */
+    SpareFiles(Path logDir, int target) {
+        this.dir = logDir.resolve(DIR);
+        this.target = target;
+        int kept = keepSoundSpares();
+        wanted.release(Math.max(0, target - kept));
+        this.filler = Thread.ofPlatform().daemon().name("log-spare-files").unstarted(this::fill);
+        if (target > 0) {
+            filler.start();
+        }
+    }
+
+    /**
+     * Renames a spare to {@code file}, which must not exist; false when no spare is ready (the caller creates the
+     * file itself). Never replaces an existing file.
+     */
+    boolean claim(Path file) throws IOException {
+        Path spare;
+        while ((spare = ready.poll()) != null) {
+            try {
+                Files.move(spare, file); // without REPLACE_EXISTING: an existing target fails, it is never replaced
+                lastClaim = System.nanoTime();
+                wanted.release();
+                return true;
+            } catch (FileAlreadyExistsException e) {
+                ready.add(spare);
+                return false;
+            } catch (NoSuchFileException e) {
+                wanted.release(); // that spare was deleted behind our back: make another, try the next
+            }
+        }
+        return false;
+    }
+
+    /** Spares ready now (for tests and metrics). */
+    int ready() {
+        return ready.size();
+    }
+
+    /** Waits until the pool is full (tests). */
+    synchronized void awaitFilled() throws InterruptedException {
+        while (ready.size() < target) {
+            wait();
+        }
+    }
+
+    /** Stops the filler; the spares stay for the next open. */
+    @Override
+    public void close() {
+        closed = true;
+        filler.interrupt();
+        try {
+            filler.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void fill() {
+        try {
+            Files.createDirectories(dir);
+            boolean made = false;
+            while (!closed) {
+                if (!wanted.tryAcquire()) {
+                    if (made) {
+                        AtomicFiles.syncDirectory(dir); // spares are not data: one sync a batch is plenty
+                        made = false;
+                    }
+                    wanted.acquire();
+                }
+                awaitQuiet();
+                Path spare = dir.resolve(Long.toString(names.incrementAndGet()));
+                try {
+                    Files.createFile(spare);
+                    ready.add(spare);
+                    made = true;
+                    synchronized (this) {
+                        notifyAll(); // awaitFilled
+                    }
+                } catch (FileAlreadyExistsException e) {
+                    wanted.release(); // a name kept from an earlier run: the next name then
+                }
+            }
+        } catch (InterruptedException e) {
+            // closing
+        } catch (IOException | RuntimeException e) {
+            // a full or read-only disk: new conversations create their files themselves, as without spares
+            LOG.log(System.Logger.Level.WARNING, "spare log files stopped (new logs are created directly): " + e);
+        }
+    }
+
+    private void awaitQuiet() throws InterruptedException {
+        long wait;
+        while (ready.size() >= target / 4 && (wait = lastClaim + QUIET_NANOS - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(this, wait);
+            if (closed) {
+                throw new InterruptedException("closing");
+            }
+        }
+    }
+
+    private int keepSoundSpares() {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        int kept = 0;
+        long highest = 0;
+        try (DirectoryStream<Path> spares = Files.newDirectoryStream(dir)) {
+            for (Path spare : spares) {
+                try {
+                    long name = Long.parseLong(spare.getFileName().toString());
+                    if (Files.isRegularFile(spare) && Files.size(spare) == 0
+                            && ((Number) Files.getAttribute(spare, "unix:nlink")).intValue() == 1) {
+                        ready.add(spare);
+                        kept++;
+                        highest = Math.max(highest, name);
+                        continue;
+                    }
+                } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                    // a name that is not a number, or no link count to check: not handed out
+                }
+                if (!Files.isDirectory(spare)) {
+                    Files.deleteIfExists(spare);
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "spare log files in " + dir + " not reused: " + e);
+            ready.clear();
+            return 0;
+        }
+        names.set(highest);
+        return kept;
+    }
+}
