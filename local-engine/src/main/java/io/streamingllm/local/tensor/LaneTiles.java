@@ -6,18 +6,29 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Batch products (prefill) for the types whose integer kernel works on Q8_0 activation blocks of 32 (Q8_0, Q4_0),
- * bit for bit what the single-vector kernels compute. There every int lane sums a fixed set of a block's products
- * (lane k: values {@code i + 2k} and {@code i + 2k + 1} of each short vector {@code i} of the block; Q4_0's
- * lanes hold the same values as Q8_0's), and those integer sums are exact in float too (below 2^24). So a tile
- * of weight quants is converted to floats once, into lane order ({@link #toLaneFloats}: each short vector's
- * even values, then its odd ones), as is each vector's activation quants ({@link QuantizedActivations#q80Lanes}),
- * and plain float FMAs give each lane's exact block sum, then the same {@code fma(d_w * d_x)} per block: two
- * rows times two vectors at a time, the weights decoded once per tile instead of once per vector.
+ * Batch products (prefill) for the quantised types, bit for bit what the single-vector kernels compute. There
+ * every int lane sums a fixed set of a block's products (lane k: values {@code i + 2k} and {@code i + 2k + 1} of
+ * each short vector {@code i} of a 32-value block, for Q8_0 and Q4_0 against Q8_0 activation blocks and for
+ * Q4_K, Q5_K and Q6_K against Q8_K ones), and those integer sums are exact in float too (below 2^24). So a tile
+ * of weight quants is converted to floats once, into lane order ({@link #toLaneFloats}: each short vector's even
+ * values, then its odd ones), as is each vector's activation quants ({@link QuantizedActivations#q80Lanes},
+ * {@link QuantizedActivations#q8KLanes}), and plain float FMAs give each lane's exact block sum, then the same
+ * {@code fma(d_w * d_x)} per block: two rows times two vectors at a time, the weights decoded once per tile
+ * instead of once per vector.
+ *
+ * <p>The K-quants' sub-block scales are integers multiplied into the int lane sums, so they are multiplied into
+ * the tile's weight quants instead: the lane sums are then the same integers, and still exact in float. Per lane
+ * and super-block of 256 values: Q4_K at most 32 products of 15 * 63 * 127 (3.8M), Q5_K 31 * 63 * 127 (7.9M),
+ * Q6_K 32 * 128 * 127 (16.6M, just below 2^24 = 16.8M); every partial sum is bounded by the same, so the order
+ * of the additions does not matter. The K-quants' mins term is a scalar per row and vector, as in decode
+ * ({@link #subtractMins}).
  */
 final class LaneTiles {
     static final int BLOCK = 32;
+    /** Values of a K-quant super-block: the Q8_K activation block, one {@code d_x} and one {@code d_w} each. */
+    static final int SUPER_BLOCK = 256;
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<int[]> MINS = ThreadLocal.withInitial(() -> new int[0]);
 
     private LaneTiles() {
     }
@@ -32,12 +43,25 @@ final class LaneTiles {
         return w;
     }
 
+    /** This thread's buffer of at least {@code size} ints (a K-quant tile's 6-bit mins). */
+    static int[] minsScratch(int size) {
+        int[] m = MINS.get();
+        if (m.length < size) {
+            m = new int[size];
+            MINS.set(m);
+        }
+        return m;
+    }
+
     /**
      * {@code out[b][from + r] = row r · x[b]} for the tile's {@code rows} rows: {@code w} holds their lane-ordered
-     * quants ({@code rows * cols} floats), then their block scales ({@code rows * cols / 32}).
+     * quants ({@code rows * cols} floats), then their scales, one per {@code block} values ({@code block} is
+     * {@link #BLOCK} against the Q8_0 activation form, {@link #SUPER_BLOCK} against Q8_K).
      */
-    static void multiply(float[] w, int rows, int cols, int from, QuantizedActivations[] x, int batch, float[][] out) {
-        int blocks = cols / BLOCK;
+    static void multiply(float[] w, int rows, int cols, int block, int from, QuantizedActivations[] x, int batch,
+            float[][] out) {
+        boolean q80 = block == BLOCK;
+        int blocks = cols / block;
         int scales = rows * cols;
         int lanes = FloatTensor.F_SPECIES.length();
         for (int r = 0; r < rows; r += 2) {
@@ -46,20 +70,20 @@ final class LaneTiles {
             int w1 = r1 * cols;
             for (int t = 0; t < batch; t += 2) {
                 int t1 = Math.min(t + 1, batch - 1);
-                float[] x0 = x[t].q80Lanes();
-                float[] x1 = x[t1].q80Lanes();
-                float[] d0 = x[t].d80;
-                float[] d1 = x[t1].d80;
+                float[] x0 = q80 ? x[t].q80Lanes() : x[t].q8KLanes();
+                float[] x1 = q80 ? x[t1].q80Lanes() : x[t1].q8KLanes();
+                float[] d0 = q80 ? x[t].d80 : x[t].d8K;
+                float[] d1 = q80 ? x[t1].d80 : x[t1].d8K;
                 FloatVector a00 = FloatVector.zero(FloatTensor.F_SPECIES);
                 FloatVector a01 = a00;
                 FloatVector a10 = a00;
                 FloatVector a11 = a00;
-                for (int j = 0, k = 0; j < cols; j += BLOCK, k++) {
+                for (int j = 0, k = 0; j < cols; j += block, k++) {
                     FloatVector s00 = FloatVector.zero(FloatTensor.F_SPECIES);
                     FloatVector s01 = s00;
                     FloatVector s10 = s00;
                     FloatVector s11 = s00;
-                    for (int q = 0; q < BLOCK; q += lanes) {
+                    for (int q = 0; q < block; q += lanes) {
                         FloatVector wa = FloatVector.fromArray(FloatTensor.F_SPECIES, w, w0 + j + q);
                         FloatVector wb = FloatVector.fromArray(FloatTensor.F_SPECIES, w, w1 + j + q);
                         FloatVector xa = FloatVector.fromArray(FloatTensor.F_SPECIES, x0, j + q);
@@ -82,6 +106,44 @@ final class LaneTiles {
                 out[t1][from + r1] = VectorMath.sum(a11);
             }
         }
+    }
+
+    /**
+     * The K-quants' mins term, {@code out[b][from + r] -= sum over super-blocks k of dmin_k * d_x,k * m_k} with
+     * {@code m_k} the integer sum of the 6-bit mins times the activation quant sums of the super-block's eight
+     * sub-blocks: the same float operations in the same order as the decode kernel. {@code dmin} holds the
+     * rows' {@code dmin} per super-block from {@code dminAt}, {@code mins} their eight mins a super-block.
+     */
+    static void subtractMins(float[] dmin, int dminAt, int[] mins, int rows, int cols, int from,
+            QuantizedActivations[] x, int batch, float[][] out) {
+        int blocks = cols / SUPER_BLOCK;
+        for (int t = 0; t < batch; t++) {
+            int[] sums = x[t].sums8K;
+            float[] dx = x[t].d8K;
+            for (int r = 0; r < rows; r++) {
+                float term = 0;
+                for (int k = 0; k < blocks; k++) {
+                    int m = 0;
+                    for (int s = 0, at = (r * blocks + k) * 8; s < 8; s++) {
+                        m += mins[at + s] * sums[k * 8 + s];
+                    }
+                    term += dmin[dminAt + r * blocks + k] * dx[k] * m;
+                }
+                out[t][from + r] -= term;
+            }
+        }
+    }
+
+    /**
+     * A short vector of quants holding values {@code [at, at + its length)} of a row (the kernels' short vector
+     * there) as floats in lane order into {@code out[at ..]}: its even values, then its odd ones.
+     */
+    static void laneFloats(ShortVector v, float[] out, int at) {
+        IntVector p = v.reinterpretAsInts();
+        ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                .intoArray(out, at);
+        ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                .intoArray(out, at + FloatTensor.F_SPECIES.length());
     }
 
     /**

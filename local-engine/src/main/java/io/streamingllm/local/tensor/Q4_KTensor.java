@@ -168,6 +168,57 @@ final class Q4_KTensor extends FloatTensor {
     }
 
     /**
+     * The batch form, bit for bit what {@link #dotsQuantized} computes ({@link LaneTiles}): the tile's nibbles
+     * times their sub-block scales, as lane-ordered floats, once per tile instead of once per vector.
+     */
+    @Override
+    void dotsQuantizedBatch(int from, int to, int cols, QuantizedActivations[] x, int batch, float[][] out) {
+        int rows = to - from;
+        int blocks = cols / BLOCK;
+        int scales = rows * cols;
+        int dmins = scales + rows * blocks;
+        float[] w = LaneTiles.scratch(dmins + rows * blocks);
+        int[] mins = LaneTiles.minsScratch(rows * blocks * 8);
+        long rowBytes = (long) blocks * BYTES;
+        for (int r = 0; r < rows; r++) {
+            long b = (from + r) * rowBytes;
+            for (int k = 0; k < blocks; k++, b += BYTES) {
+                long lo = data.get(I64_LE, b + 4);
+                int hi = data.get(I32_LE, b + 12);
+                scaledLaneFloats(b, scales(lo, hi), w, r * cols + k * BLOCK);
+                long mn = mins(lo, hi);
+                for (int s = 0; s < 8; s++) {
+                    mins[(r * blocks + k) * 8 + s] = (int) (mn >>> (8 * s)) & 0xFF;
+                }
+                w[scales + r * blocks + k] = f16(data, b);
+                w[dmins + r * blocks + k] = f16(data, b + 2);
+            }
+        }
+        LaneTiles.multiply(w, rows, cols, BLOCK, from, x, batch, out);
+        LaneTiles.subtractMins(w, dmins, mins, rows, cols, from, x, batch, out);
+    }
+
+    @Override
+    void prepareBatch(QuantizedActivations x) {
+        x.q8KLanes();
+    }
+
+    /** The super-block at byte {@code b}: each nibble times its sub-block's scale, in lane order from {@code at}. */
+    private void scaledLaneFloats(long b, long sc, float[] out, int at) {
+        int step = WIDE_S_SPECIES.length();
+        for (int g = 0; g < 4; g++) {
+            short s1 = (short) ((sc >>> (16 * g)) & 0xFF);
+            short s2 = (short) ((sc >>> (16 * g + 8)) & 0xFF);
+            for (int i = 0; i < 32; i += step) {
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + 32 * g + i, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                LaneTiles.laneFloats(q.and((short) 0xF).mul(s1), out, at + 64 * g + i);
+                LaneTiles.laneFloats(q.lanewise(VectorOperators.LSHR, 4).mul(s2), out, at + 64 * g + 32 + i);
+            }
+        }
+    }
+
+    /**
      * Adds each pair of neighbouring short lanes into one int lane: {@code (p + (p << 16)) >> 16} on the int
      * holding both, exact when each pair's sum is below 2^15 in magnitude.
      */

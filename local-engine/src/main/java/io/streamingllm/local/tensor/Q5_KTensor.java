@@ -153,4 +153,59 @@ final class Q5_KTensor extends FloatTensor {
         }
         return VectorMath.sum(acc) - mins;
     }
+
+    /**
+     * The batch form, bit for bit what {@link #dotsQuantized} computes ({@link LaneTiles}): the tile's 5-bit
+     * quants times their sub-block scales, as lane-ordered floats, once per tile instead of once per vector.
+     */
+    @Override
+    void dotsQuantizedBatch(int from, int to, int cols, QuantizedActivations[] x, int batch, float[][] out) {
+        int rows = to - from;
+        int blocks = cols / BLOCK;
+        int scales = rows * cols;
+        int dmins = scales + rows * blocks;
+        float[] w = LaneTiles.scratch(dmins + rows * blocks);
+        int[] mins = LaneTiles.minsScratch(rows * blocks * 8);
+        long rowBytes = (long) blocks * BYTES;
+        for (int r = 0; r < rows; r++) {
+            long b = (from + r) * rowBytes;
+            for (int k = 0; k < blocks; k++, b += BYTES) {
+                long lo = data.get(I64_LE, b + 4);
+                int hi = data.get(I32_LE, b + 12);
+                scaledLaneFloats(b, Q4_KTensor.scales(lo, hi), w, r * cols + k * BLOCK);
+                long mn = Q4_KTensor.mins(lo, hi);
+                for (int s = 0; s < 8; s++) {
+                    mins[(r * blocks + k) * 8 + s] = (int) (mn >>> (8 * s)) & 0xFF;
+                }
+                w[scales + r * blocks + k] = f16(data, b);
+                w[dmins + r * blocks + k] = f16(data, b + 2);
+            }
+        }
+        LaneTiles.multiply(w, rows, cols, BLOCK, from, x, batch, out);
+        LaneTiles.subtractMins(w, dmins, mins, rows, cols, from, x, batch, out);
+    }
+
+    @Override
+    void prepareBatch(QuantizedActivations x) {
+        x.q8KLanes();
+    }
+
+    /** The super-block at byte {@code b}: each quant times its sub-block's scale, in lane order from {@code at}. */
+    private void scaledLaneFloats(long b, long sc, float[] out, int at) {
+        int step = WIDE_S_SPECIES.length();
+        for (int g = 0; g < 4; g++) {
+            short s1 = (short) ((sc >>> (16 * g)) & 0xFF);
+            short s2 = (short) ((sc >>> (16 * g + 8)) & 0xFF);
+            for (int i = 0; i < 32; i += step) {
+                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 48 + 32 * g + i, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                ShortVector h = ((ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + i, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0)).lanewise(VectorOperators.LSHR, 2 * g);
+                ShortVector qa = w.and((short) 0xF).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x10));
+                ShortVector qb = w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHL, 3).and((short) 0x10));
+                LaneTiles.laneFloats(qa.mul(s1), out, at + 64 * g + i);
+                LaneTiles.laneFloats(qb.mul(s2), out, at + 64 * g + 32 + i);
+            }
+        }
+    }
 }

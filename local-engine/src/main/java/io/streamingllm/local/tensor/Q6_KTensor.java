@@ -24,6 +24,7 @@ final class Q6_KTensor extends FloatTensor {
     /** 32 short lanes span two 16-value scale groups: int lanes 0-7 take the first scale, 8-15 the second. */
     private static final boolean TWO_GROUPS = WIDE_S_SPECIES.length() == 32;
     private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(I_SPECIES, TWO_GROUPS ? 0xFF00L : 0L);
+    private static final VectorMask<Short> UPPER_SHORTS = VectorMask.fromLong(WIDE_S_SPECIES, TWO_GROUPS ? 0xFFFF0000L : 0L);
 
     Q6_KTensor(MemorySegment data, long size) {
         super(data, size);
@@ -173,5 +174,66 @@ final class Q6_KTensor extends FloatTensor {
             acc = ((FloatVector) t.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b + 208) * xd[j / BLOCK]), acc);
         }
         return VectorMath.sum(acc);
+    }
+
+    /**
+     * The batch form, bit for bit what {@link #dotsQuantized} computes ({@link LaneTiles}): the tile's quants
+     * minus 32 times their group's scale (at most 32 * 128), as lane-ordered floats, once per tile instead of once
+     * per vector.
+     */
+    @Override
+    void dotsQuantizedBatch(int from, int to, int cols, QuantizedActivations[] x, int batch, float[][] out) {
+        int rows = to - from;
+        int blocks = cols / BLOCK;
+        int scales = rows * cols;
+        float[] w = LaneTiles.scratch(scales + rows * blocks);
+        long rowBytes = (long) blocks * BYTES;
+        for (int r = 0; r < rows; r++) {
+            long b = (from + r) * rowBytes;
+            for (int k = 0; k < blocks; k++, b += BYTES) {
+                scaledLaneFloats(b, w, r * cols + k * BLOCK);
+                w[scales + r * blocks + k] = f16(data, b + 208);
+            }
+        }
+        LaneTiles.multiply(w, rows, cols, BLOCK, from, x, batch, out);
+    }
+
+    @Override
+    void prepareBatch(QuantizedActivations x) {
+        x.q8KLanes();
+    }
+
+    /** The super-block at byte {@code b}: each quant minus 32 times its scale, in lane order from {@code at}. */
+    private void scaledLaneFloats(long b, float[] out, int at) {
+        int step = WIDE_S_SPECIES.length();
+        for (int half = 0; half < 2; half++) {
+            long ql = b + 64L * half;
+            long qh = b + 128 + 32L * half;
+            long sc = b + 192 + 8L * half;
+            int xb = at + 128 * half;
+            for (int l = 0; l < 32; l += step) {
+                ShortVector a = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, ql + l, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                ShortVector c = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, ql + 32 + l, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                ShortVector h = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, qh + l, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                long gs = sc + l / 16;
+                ShortVector q0 = a.and((short) 0xF).or(h.and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                ShortVector q1 = c.and((short) 0xF).or(h.and((short) 0xC).lanewise(VectorOperators.LSHL, 2)).sub((short) 32);
+                ShortVector q2 = a.lanewise(VectorOperators.LSHR, 4).or(h.and((short) 0x30)).sub((short) 32);
+                ShortVector q3 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)).sub((short) 32);
+                LaneTiles.laneFloats(q0.mul(groupScales(gs)), out, xb + l);
+                LaneTiles.laneFloats(q1.mul(groupScales(gs + 2)), out, xb + 32 + l);
+                LaneTiles.laneFloats(q2.mul(groupScales(gs + 4)), out, xb + 64 + l);
+                LaneTiles.laneFloats(q3.mul(groupScales(gs + 6)), out, xb + 96 + l);
+            }
+        }
+    }
+
+    /** The int8 scale at byte {@code at} in every short lane; with 32 lanes the upper 16 take the next one's. */
+    private ShortVector groupScales(long at) {
+        ShortVector s = ShortVector.broadcast(WIDE_S_SPECIES, data.get(ValueLayout.JAVA_BYTE, at));
+        return TWO_GROUPS ? s.blend(data.get(ValueLayout.JAVA_BYTE, at + 1), UPPER_SHORTS) : s;
     }
 }
