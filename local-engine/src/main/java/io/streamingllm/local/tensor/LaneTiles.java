@@ -28,7 +28,6 @@ final class LaneTiles {
     /** Values of a K-quant super-block: the Q8_K activation block, one {@code d_x} and one {@code d_w} each. */
     static final int SUPER_BLOCK = 256;
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<int[]> MINS = ThreadLocal.withInitial(() -> new int[0]);
 
     private LaneTiles() {
     }
@@ -41,16 +40,6 @@ final class LaneTiles {
             SCRATCH.set(w);
         }
         return w;
-    }
-
-    /** This thread's buffer of at least {@code size} ints (a K-quant tile's 6-bit mins). */
-    static int[] minsScratch(int size) {
-        int[] m = MINS.get();
-        if (m.length < size) {
-            m = new int[size];
-            MINS.set(m);
-        }
-        return m;
     }
 
     /**
@@ -110,26 +99,46 @@ final class LaneTiles {
 
     /**
      * The K-quants' mins term, {@code out[b][from + r] -= sum over super-blocks k of dmin_k * d_x,k * m_k} with
-     * {@code m_k} the integer sum of the 6-bit mins times the activation quant sums of the super-block's eight
-     * sub-blocks: the same float operations in the same order as the decode kernel. {@code dmin} holds the
-     * rows' {@code dmin} per super-block from {@code dminAt}, {@code mins} their eight mins a super-block.
+     * {@code m_k} the sum of the super-block's eight 6-bit mins times the activation quant sums of its sub-blocks:
+     * the decode kernel's float operations in its order, for {@code F_SPECIES.length()} vectors of the batch at
+     * once (one per lane; {@code m_k} is an integer below 2^21, exact in float). {@code w} holds the rows'
+     * {@code dmin} per super-block from {@code dmins}, then their eight mins a super-block as floats.
      */
-    static void subtractMins(float[] dmin, int dminAt, int[] mins, int rows, int cols, int from,
-            QuantizedActivations[] x, int batch, float[][] out) {
+    static void subtractMins(float[] w, int dmins, int rows, int cols, int from, QuantizedActivations[] x, int batch,
+            float[][] out) {
+        int lanes = FloatTensor.F_SPECIES.length();
         int blocks = cols / SUPER_BLOCK;
-        for (int t = 0; t < batch; t++) {
-            int[] sums = x[t].sums8K;
-            float[] dx = x[t].d8K;
-            for (int r = 0; r < rows; r++) {
-                float term = 0;
+        int subs = cols / BLOCK;
+        int mins = dmins + rows * blocks;
+        int width = (batch + lanes - 1) / lanes * lanes;
+        // the batch's activation sums and scales transposed, vectors in lanes: sums[s * width + b], dx[k * width + b]
+        float[] sums = new float[subs * width];
+        float[] dx = new float[blocks * width];
+        for (int b = 0; b < batch; b++) {
+            for (int s = 0; s < subs; s++) {
+                sums[s * width + b] = x[b].sums8K[s];
+            }
+            for (int k = 0; k < blocks; k++) {
+                dx[k * width + b] = x[b].d8K[k];
+            }
+        }
+        float[] term = new float[lanes];
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < batch; b += lanes) {
+                FloatVector t = FloatVector.zero(FloatTensor.F_SPECIES);
                 for (int k = 0; k < blocks; k++) {
-                    int m = 0;
-                    for (int s = 0, at = (r * blocks + k) * 8; s < 8; s++) {
-                        m += mins[at + s] * sums[k * 8 + s];
+                    FloatVector m = FloatVector.zero(FloatTensor.F_SPECIES);
+                    for (int s = k * 8; s < k * 8 + 8; s++) {
+                        m = FloatVector.fromArray(FloatTensor.F_SPECIES, sums, s * width + b)
+                                .fma(FloatVector.broadcast(FloatTensor.F_SPECIES, w[mins + r * subs + s]), m);
                     }
-                    term += dmin[dminAt + r * blocks + k] * dx[k] * m;
+                    FloatVector dmin = FloatVector.broadcast(FloatTensor.F_SPECIES, w[dmins + r * blocks + k]);
+                    t = t.add(dmin.mul(FloatVector.fromArray(FloatTensor.F_SPECIES, dx, k * width + b)).mul(m));
                 }
-                out[t][from + r] -= term;
+                t.intoArray(term, 0);
+                for (int i = 0; i < lanes && b + i < batch; i++) {
+                    out[b + i][from + r] -= term[i];
+                }
             }
         }
     }

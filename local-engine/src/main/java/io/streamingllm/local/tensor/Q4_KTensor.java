@@ -177,8 +177,8 @@ final class Q4_KTensor extends FloatTensor {
         int blocks = cols / BLOCK;
         int scales = rows * cols;
         int dmins = scales + rows * blocks;
-        float[] w = LaneTiles.scratch(dmins + rows * blocks);
-        int[] mins = LaneTiles.minsScratch(rows * blocks * 8);
+        int mins = dmins + rows * blocks;
+        float[] w = LaneTiles.scratch(mins + rows * blocks * 8);
         long rowBytes = (long) blocks * BYTES;
         for (int r = 0; r < rows; r++) {
             long b = (from + r) * rowBytes;
@@ -188,14 +188,14 @@ final class Q4_KTensor extends FloatTensor {
                 scaledLaneFloats(b, scales(lo, hi), w, r * cols + k * BLOCK);
                 long mn = mins(lo, hi);
                 for (int s = 0; s < 8; s++) {
-                    mins[(r * blocks + k) * 8 + s] = (int) (mn >>> (8 * s)) & 0xFF;
+                    w[mins + (r * blocks + k) * 8 + s] = (int) (mn >>> (8 * s)) & 0xFF;
                 }
                 w[scales + r * blocks + k] = f16(data, b);
                 w[dmins + r * blocks + k] = f16(data, b + 2);
             }
         }
         LaneTiles.multiply(w, rows, cols, BLOCK, from, x, batch, out);
-        LaneTiles.subtractMins(w, dmins, mins, rows, cols, from, x, batch, out);
+        LaneTiles.subtractMins(w, dmins, rows, cols, from, x, batch, out);
     }
 
     @Override
