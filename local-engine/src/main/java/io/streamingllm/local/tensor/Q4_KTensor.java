@@ -194,7 +194,7 @@ final class Q4_KTensor extends FloatTensor {
                 w[dmins + r * blocks + k] = f16(data, b + 2);
             }
         }
-        LaneTiles.multiply(w, rows, cols, BLOCK, from, x, batch, out);
+        LaneTiles.multiplyK(w, rows, cols, from, x, batch, out);
         LaneTiles.subtractMins(w, dmins, rows, cols, from, x, batch, out);
     }
 

@@ -195,7 +195,7 @@ final class Q6_KTensor extends FloatTensor {
                 w[scales + r * blocks + k] = f16(data, b + 208);
             }
         }
-        LaneTiles.multiply(w, rows, cols, BLOCK, from, x, batch, out);
+        LaneTiles.multiplyK(w, rows, cols, from, x, batch, out);
     }
 
     @Override

@@ -128,7 +128,7 @@ final class Q8_0Tensor extends FloatTensor {
                 w[scales + r * blocks + k] = f16(data, b);
             }
         }
-        LaneTiles.multiply(w, rows, cols, BLOCK, from, x, batch, out);
+        LaneTiles.multiply(w, rows, cols, from, x, batch, out);
     }
 
     @Override
