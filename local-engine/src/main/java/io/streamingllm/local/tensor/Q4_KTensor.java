@@ -210,12 +210,21 @@ final class Q4_KTensor extends FloatTensor {
             short s1 = (short) ((sc >>> (16 * g)) & 0xFF);
             short s2 = (short) ((sc >>> (16 * g + 8)) & 0xFF);
             for (int i = 0; i < 32; i += step) {
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + 32 * g + i, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
-                LaneTiles.laneFloats(q.and((short) 0xF).mul(s1), out, at + 64 * g + i);
-                LaneTiles.laneFloats(q.lanewise(VectorOperators.LSHR, 4).mul(s2), out, at + 64 * g + 32 + i);
+                nibbleLaneFloats(b + 16 + 32 * g + i, 0, s1, out, at + 64 * g + i);
+                nibbleLaneFloats(b + 16 + 32 * g + i, 4, s2, out, at + 64 * g + 32 + i);
             }
         }
+    }
+
+    /**
+     * One short vector's nibbles (bytes from {@code from}, shifted right by {@code shift}) times {@code scale} as lane
+     * floats at {@code at}. A method of its own that takes no vectors: a larger caller ran out of C2's inlining
+     * budget and passed the vectors boxed, 3-4x slower.
+     */
+    private void nibbleLaneFloats(long from, int shift, short scale, float[] out, int at) {
+        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, from, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+        LaneTiles.laneFloats(q.lanewise(VectorOperators.LSHR, shift).and((short) 0xF).mul(scale), out, at);
     }
 
     /**

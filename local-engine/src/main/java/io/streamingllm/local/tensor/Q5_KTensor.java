@@ -197,15 +197,24 @@ final class Q5_KTensor extends FloatTensor {
             short s1 = (short) ((sc >>> (16 * g)) & 0xFF);
             short s2 = (short) ((sc >>> (16 * g + 8)) & 0xFF);
             for (int i = 0; i < 32; i += step) {
-                ShortVector w = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 48 + 32 * g + i, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
-                ShortVector h = ((ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + i, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0)).lanewise(VectorOperators.LSHR, 2 * g);
-                ShortVector qa = w.and((short) 0xF).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x10));
-                ShortVector qb = w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHL, 3).and((short) 0x10));
-                LaneTiles.laneFloats(qa.mul(s1), out, at + 64 * g + i);
-                LaneTiles.laneFloats(qb.mul(s2), out, at + 64 * g + 32 + i);
+                quantLaneFloats(b + 48 + 32 * g + i, 0, b + 16 + i, 2 * g, s1, out, at + 64 * g + i);
+                quantLaneFloats(b + 48 + 32 * g + i, 4, b + 16 + i, 2 * g + 1, s2, out, at + 64 * g + 32 + i);
             }
         }
+    }
+
+    /**
+     * One short vector's quants, low 4 bits from the bytes at {@code from} shifted right by {@code shift}, fifth
+     * bit from bit {@code bit} of the bytes at {@code high}, times {@code scale} as lane floats at {@code at}. A
+     * method of its own that takes no vectors (see {@link Q4_KTensor}'s {@code nibbleLaneFloats}).
+     */
+    private void quantLaneFloats(long from, int shift, long high, int bit, short scale, float[] out, int at) {
+        ShortVector w = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, from, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+        ShortVector h = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, high, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+        ShortVector q = w.lanewise(VectorOperators.LSHR, shift).and((short) 0xF)
+                .or(h.lanewise(VectorOperators.LSHR, bit).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+        LaneTiles.laneFloats(q.mul(scale), out, at);
     }
 }

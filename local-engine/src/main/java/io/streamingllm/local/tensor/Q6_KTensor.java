@@ -212,23 +212,30 @@ final class Q6_KTensor extends FloatTensor {
             long sc = b + 192 + 8L * half;
             int xb = at + 128 * half;
             for (int l = 0; l < 32; l += step) {
-                ShortVector a = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, ql + l, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
-                ShortVector c = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, ql + 32 + l, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
-                ShortVector h = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, qh + l, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
                 long gs = sc + l / 16;
-                ShortVector q0 = a.and((short) 0xF).or(h.and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
-                ShortVector q1 = c.and((short) 0xF).or(h.and((short) 0xC).lanewise(VectorOperators.LSHL, 2)).sub((short) 32);
-                ShortVector q2 = a.lanewise(VectorOperators.LSHR, 4).or(h.and((short) 0x30)).sub((short) 32);
-                ShortVector q3 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)).sub((short) 32);
-                LaneTiles.laneFloats(q0.mul(groupScales(gs)), out, xb + l);
-                LaneTiles.laneFloats(q1.mul(groupScales(gs + 2)), out, xb + 32 + l);
-                LaneTiles.laneFloats(q2.mul(groupScales(gs + 4)), out, xb + 64 + l);
-                LaneTiles.laneFloats(q3.mul(groupScales(gs + 6)), out, xb + 96 + l);
+                quantLaneFloats(ql + l, 0, qh + l, 0, gs, out, xb + l);
+                quantLaneFloats(ql + 32 + l, 0, qh + l, 2, gs + 2, out, xb + 32 + l);
+                quantLaneFloats(ql + l, 4, qh + l, 4, gs + 4, out, xb + 64 + l);
+                quantLaneFloats(ql + 32 + l, 4, qh + l, 6, gs + 6, out, xb + 96 + l);
             }
         }
+    }
+
+    /**
+     * One short vector's quants, low 4 bits from the bytes at {@code low} shifted right by {@code lowShift}, high
+     * 2 bits from the bytes at {@code high} shifted right by {@code highShift}, minus 32, times the scales from
+     * {@code scale} ({@link #groupScales}) as lane floats at {@code at}. A method of its own that takes no vectors:
+     * with the four of a position in one method C2 ran out of its inlining budget and passed vectors boxed.
+     */
+    private void quantLaneFloats(long low, int lowShift, long high, int highShift, long scale, float[] out, int at) {
+        ShortVector a = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, low, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+        ShortVector h = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, high, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+        ShortVector q = a.lanewise(VectorOperators.LSHR, lowShift).and((short) 0xF)
+                .or(h.lanewise(VectorOperators.LSHR, highShift).and((short) 3).lanewise(VectorOperators.LSHL, 4))
+                .sub((short) 32);
+        LaneTiles.laneFloats(q.mul(groupScales(scale)), out, at);
     }
 
     /** The int8 scale at byte {@code at} in every short lane; with 32 lanes the upper 16 take the next one's. */
