@@ -151,46 +151,50 @@ final class LaneTiles {
     }
 
     /**
+     * Rows of a K-quant tile rounded up to whole float vectors: its {@code dmin}s and mins are stored rows in lanes
+     * ({@link #subtractMins}), the rows past {@code rows} zero.
+     */
+    static int paddedRows(int rows) {
+        int lanes = FloatTensor.F_SPECIES.length();
+        return (rows + lanes - 1) / lanes * lanes;
+    }
+
+    /**
      * The K-quants' mins term, {@code out[b][from + r] -= sum over super-blocks k of dmin_k * d_x,k * m_k} with
      * {@code m_k} the sum of the super-block's eight 6-bit mins times the activation quant sums of its sub-blocks:
-     * the decode kernel's float operations in its order, for {@code F_SPECIES.length()} vectors of the batch at
-     * once (one per lane; {@code m_k} is an integer below 2^21, exact in float). {@code w} holds the rows'
-     * {@code dmin} per super-block from {@code dmins}, then their eight mins a super-block as floats.
+     * the decode kernel's float operations in its order, for a vector of rows at once (one per lane; {@code m_k}
+     * is an integer below 2^21, exact in float). {@code w} holds the tile's {@code dmin}s from {@code dmins}, at
+     * {@code k * paddedRows + r}, then its mins as floats, at {@code (8k + s) * paddedRows + r} for sub-block s.
      */
     static void subtractMins(float[] w, int dmins, int rows, int cols, int from, QuantizedActivations[] x, int batch,
             float[][] out) {
         int lanes = FloatTensor.F_SPECIES.length();
         int blocks = cols / SUPER_BLOCK;
-        int subs = cols / BLOCK;
-        int mins = dmins + rows * blocks;
-        int width = (batch + lanes - 1) / lanes * lanes;
-        // the batch's activation sums and scales transposed, vectors in lanes: sums[s * width + b], dx[k * width + b]
-        float[] sums = new float[subs * width];
-        float[] dx = new float[blocks * width];
+        int padded = paddedRows(rows);
+        int mins = dmins + blocks * padded;
+        float[] tail = new float[lanes];
         for (int b = 0; b < batch; b++) {
-            for (int s = 0; s < subs; s++) {
-                sums[s * width + b] = x[b].sums8K[s];
-            }
-            for (int k = 0; k < blocks; k++) {
-                dx[k * width + b] = x[b].d8K[k];
-            }
-        }
-        float[] term = new float[lanes];
-        for (int r = 0; r < rows; r++) {
-            for (int b = 0; b < batch; b += lanes) {
-                FloatVector t = FloatVector.zero(FloatTensor.F_SPECIES);
+            int[] sums = x[b].sums8K;
+            float[] dx = x[b].d8K;
+            float[] o = out[b];
+            for (int r = 0; r < rows; r += lanes) {
+                FloatVector term = FloatVector.zero(FloatTensor.F_SPECIES);
                 for (int k = 0; k < blocks; k++) {
                     FloatVector m = FloatVector.zero(FloatTensor.F_SPECIES);
-                    for (int s = k * 8; s < k * 8 + 8; s++) {
-                        m = FloatVector.fromArray(FloatTensor.F_SPECIES, sums, s * width + b)
-                                .fma(FloatVector.broadcast(FloatTensor.F_SPECIES, w[mins + r * subs + s]), m);
+                    for (int s = 8 * k; s < 8 * k + 8; s++) {
+                        m = FloatVector.fromArray(FloatTensor.F_SPECIES, w, mins + s * padded + r)
+                                .fma(FloatVector.broadcast(FloatTensor.F_SPECIES, (float) sums[s]), m);
                     }
-                    FloatVector dmin = FloatVector.broadcast(FloatTensor.F_SPECIES, w[dmins + r * blocks + k]);
-                    t = t.add(dmin.mul(FloatVector.fromArray(FloatTensor.F_SPECIES, dx, k * width + b)).mul(m));
+                    FloatVector dmin = FloatVector.fromArray(FloatTensor.F_SPECIES, w, dmins + k * padded + r);
+                    term = term.add(dmin.mul(dx[k]).mul(m));
                 }
-                t.intoArray(term, 0);
-                for (int i = 0; i < lanes && b + i < batch; i++) {
-                    out[b + i][from + r] -= term[i];
+                if (r + lanes <= rows) {
+                    FloatVector.fromArray(FloatTensor.F_SPECIES, o, from + r).sub(term).intoArray(o, from + r);
+                } else { // the tile's last rows: out's next entries belong to another range
+                    term.intoArray(tail, 0);
+                    for (int i = 0; i < rows - r; i++) {
+                        o[from + r + i] -= tail[i];
+                    }
                 }
             }
         }

@@ -3,6 +3,7 @@ package io.streamingllm.local.tensor;
 import io.streamingllm.local.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -164,8 +165,10 @@ final class Q5_KTensor extends FloatTensor {
         int blocks = cols / BLOCK;
         int scales = rows * cols;
         int dmins = scales + rows * blocks;
-        int mins = dmins + rows * blocks;
-        float[] w = LaneTiles.scratch(mins + rows * blocks * 8);
+        int padded = LaneTiles.paddedRows(rows); // dmins and mins rows in lanes, for LaneTiles.subtractMins
+        int mins = dmins + blocks * padded;
+        float[] w = LaneTiles.scratch(mins + blocks * 8 * padded);
+        Arrays.fill(w, dmins, mins + blocks * 8 * padded, 0f); // the padding rows' terms are zero
         long rowBytes = (long) blocks * BYTES;
         for (int r = 0; r < rows; r++) {
             long b = (from + r) * rowBytes;
@@ -175,10 +178,10 @@ final class Q5_KTensor extends FloatTensor {
                 scaledLaneFloats(b, Q4_KTensor.scales(lo, hi), w, r * cols + k * BLOCK);
                 long mn = Q4_KTensor.mins(lo, hi);
                 for (int s = 0; s < 8; s++) {
-                    w[mins + (r * blocks + k) * 8 + s] = (int) (mn >>> (8 * s)) & 0xFF;
+                    w[mins + (8 * k + s) * padded + r] = (int) (mn >>> (8 * s)) & 0xFF;
                 }
                 w[scales + r * blocks + k] = f16(data, b);
-                w[dmins + r * blocks + k] = f16(data, b + 2);
+                w[dmins + k * padded + r] = f16(data, b + 2);
             }
         }
         LaneTiles.multiplyK(w, rows, cols, from, x, batch, out);
