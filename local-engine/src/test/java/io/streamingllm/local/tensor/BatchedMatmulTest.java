@@ -15,14 +15,14 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The batch product (prefill) equals the single-vector product (decode) bit for bit, for every quantised type
- * (each has lane-ordered float tiles of its own, {@link LaneTiles}): an odd number of rows (a last tile of 5,
+ * (each has lane-ordered float tiles of its own, {@link LaneTiles}) and F32 (two rows times two vectors): an odd number of rows (a last tile of 5,
  * a row paired with itself), an odd batch (a vector paired with itself), one and two threads, with outliers and a
  * zero block in the activations; and for Q6_K at the largest lane sums its format allows (near 2^24, where float
  * sums stop being exact).
  */
 class BatchedMatmulTest {
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
     void batchProductEqualsSingleProductsBitForBit(GgmlType type) {
         int rows = 37;
         int cols = 512;
@@ -45,6 +45,27 @@ class BatchedMatmulTest {
             xs[b] = new QuantizedActivations(cols).set(x, cols);
         }
         assertBatchEqualsSingles(type, Quant.quantize(type, w), rows, cols, xs);
+    }
+
+    /** F32 rows whose length is not a multiple of the vector length: the products past the last vector too. */
+    @Test
+    void f32RowsWithATailEqualSingleProducts() {
+        int rows = 5;
+        int cols = 100;
+        Random r = new Random(5);
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) r.nextGaussian();
+        }
+        QuantizedActivations[] xs = new QuantizedActivations[3];
+        for (int b = 0; b < xs.length; b++) {
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            xs[b] = new QuantizedActivations(cols).set(x, cols);
+        }
+        assertBatchEqualsSingles(GgmlType.F32, Quant.quantize(GgmlType.F32, w), rows, cols, xs);
     }
 
     /**
