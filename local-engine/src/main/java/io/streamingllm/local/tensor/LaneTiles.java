@@ -20,8 +20,8 @@ import jdk.incubator.vector.VectorOperators;
  * the tile's weight quants instead: the lane sums are then the same integers, and still exact in float. Per lane
  * and super-block of 256 values: Q4_K at most 32 products of 15 * 63 * 127 (3.8M), Q5_K 31 * 63 * 127 (7.9M),
  * Q6_K 32 * 128 * 127 (16.6M, just below 2^24 = 16.8M); every partial sum is bounded by the same, so the order
- * of the additions does not matter. The K-quants' mins term is a scalar per row and vector, as in decode
- * ({@link #subtractMins}).
+ * of the additions does not matter (with 512-bit vectors a lane holds half as many). The K-quants' mins term takes
+ * the decode's float operations, for a vector of rows at once ({@link #subtractMins}).
  */
 final class LaneTiles {
     static final int BLOCK = 32;
