@@ -121,6 +121,20 @@ public abstract sealed class FloatTensor
         }
     }
 
+    /**
+     * {@code out[b][r] = dot(row r, x[b])} on float activations for rows {@code [from, to)} and every vector of the
+     * batch, each exactly as {@link #dot} computes it. This default runs {@link #dot} per row and vector; a type
+     * may share loads across rows and vectors.
+     */
+    void dotsBatch(int from, int to, int cols, float[][] x, int batch, float[][] out) {
+        for (int r = from; r < to; r++) {
+            long offset = (long) r * cols;
+            for (int b = 0; b < batch; b++) {
+                out[b][r] = dot(offset, x[b], 0, cols);
+            }
+        }
+    }
+
     /** Makes what {@link #dotsQuantizedBatch} reads from {@code x} beyond its activation form, before the threads start. */
     void prepareBatch(QuantizedActivations x) {
     }

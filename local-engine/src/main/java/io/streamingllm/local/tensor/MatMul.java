@@ -125,14 +125,11 @@ public final class MatMul implements AutoCloseable {
     public void matmul(FloatTensor w, QuantizedActivations[] x, float[][] out, int batch, int rows, int cols) {
         ActivationFormat format = kernels == Kernels.INTEGER ? w.activationFormat() : ActivationFormat.FLOAT;
         if (format == ActivationFormat.FLOAT) {
-            forRows(rows, (long) rows * cols * batch, (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    long offset = (long) r * cols;
-                    for (int b = 0; b < batch; b++) {
-                        out[b][r] = w.dot(offset, x[b].values(), 0, cols);
-                    }
-                }
-            });
+            float[][] values = new float[batch][];
+            for (int b = 0; b < batch; b++) {
+                values[b] = x[b].values();
+            }
+            forRows(rows, (long) rows * cols * batch, (from, to) -> w.dotsBatch(from, to, cols, values, batch, out));
             return;
         }
         for (int b = 0; b < batch; b++) {

@@ -3,6 +3,7 @@ package io.streamingllm.local.tensor;
 import io.streamingllm.local.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -152,5 +153,71 @@ final class Q5_KTensor extends FloatTensor {
             mins += f16(data, b + 2) * dx * m;
         }
         return VectorMath.sum(acc) - mins;
+    }
+
+    /**
+     * The batch form, bit for bit what {@link #dotsQuantized} computes ({@link LaneTiles}): the tile's 5-bit
+     * quants times their sub-block scales, as lane-ordered floats, once per tile instead of once per vector.
+     */
+    @Override
+    void dotsQuantizedBatch(int from, int to, int cols, QuantizedActivations[] x, int batch, float[][] out) {
+        int rows = to - from;
+        int blocks = cols / BLOCK;
+        int scales = rows * cols;
+        int dmins = scales + rows * blocks;
+        int padded = LaneTiles.paddedRows(rows); // dmins and mins rows in lanes, for LaneTiles.subtractMins
+        int mins = dmins + blocks * padded;
+        float[] w = LaneTiles.scratch(mins + blocks * 8 * padded);
+        Arrays.fill(w, dmins, mins + blocks * 8 * padded, 0f); // the padding rows' terms are zero
+        long rowBytes = (long) blocks * BYTES;
+        for (int r = 0; r < rows; r++) {
+            long b = (from + r) * rowBytes;
+            for (int k = 0; k < blocks; k++, b += BYTES) {
+                long lo = data.get(I64_LE, b + 4);
+                int hi = data.get(I32_LE, b + 12);
+                scaledLaneFloats(b, Q4_KTensor.scales(lo, hi), w, r * cols + k * BLOCK);
+                long mn = Q4_KTensor.mins(lo, hi);
+                for (int s = 0; s < 8; s++) {
+                    w[mins + (8 * k + s) * padded + r] = (int) (mn >>> (8 * s)) & 0xFF;
+                }
+                w[scales + r * blocks + k] = f16(data, b);
+                w[dmins + k * padded + r] = f16(data, b + 2);
+            }
+        }
+        LaneTiles.multiplyK(w, rows, cols, from, x, batch, out);
+        LaneTiles.subtractMins(w, dmins, rows, cols, from, x, batch, out);
+    }
+
+    @Override
+    void prepareBatch(QuantizedActivations x) {
+        x.q8KLanes();
+    }
+
+    /** The super-block at byte {@code b}: each quant times its sub-block's scale, in lane order from {@code at}. */
+    private void scaledLaneFloats(long b, long sc, float[] out, int at) {
+        int step = WIDE_S_SPECIES.length();
+        for (int g = 0; g < 4; g++) {
+            short s1 = (short) ((sc >>> (16 * g)) & 0xFF);
+            short s2 = (short) ((sc >>> (16 * g + 8)) & 0xFF);
+            for (int i = 0; i < 32; i += step) {
+                quantLaneFloats(b + 48 + 32 * g + i, 0, b + 16 + i, 2 * g, s1, out, at + 64 * g + i);
+                quantLaneFloats(b + 48 + 32 * g + i, 4, b + 16 + i, 2 * g + 1, s2, out, at + 64 * g + 32 + i);
+            }
+        }
+    }
+
+    /**
+     * One short vector's quants, low 4 bits from the bytes at {@code from} shifted right by {@code shift}, fifth
+     * bit from bit {@code bit} of the bytes at {@code high}, times {@code scale} as lane floats at {@code at}. A
+     * method of its own that takes no vectors (see {@link Q4_KTensor}'s {@code nibbleLaneFloats}).
+     */
+    private void quantLaneFloats(long from, int shift, long high, int bit, short scale, float[] out, int at) {
+        ShortVector w = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, from, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+        ShortVector h = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, high, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+        ShortVector q = w.lanewise(VectorOperators.LSHR, shift).and((short) 0xF)
+                .or(h.lanewise(VectorOperators.LSHR, bit).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+        LaneTiles.laneFloats(q.mul(scale), out, at);
     }
 }

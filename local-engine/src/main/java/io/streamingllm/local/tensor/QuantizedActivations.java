@@ -31,6 +31,8 @@ public final class QuantizedActivations {
     final int[] sums8K; // sum of the quants of each 32 values
     private float[] q80Lanes; // q80 as floats in Q8_0Tensor's lane order (batched products), made on demand
     private boolean q80LanesReady;
+    private float[] q8KLanes; // q8K likewise, for the K-quants' batched products
+    private boolean q8KLanesReady;
     private boolean q80Ready;
     private boolean q8KReady;
 
@@ -52,6 +54,7 @@ public final class QuantizedActivations {
         this.length = length;
         q80Ready = false;
         q80LanesReady = false;
+        q8KLanesReady = false;
         q8KReady = false;
         return this;
     }
@@ -149,6 +152,21 @@ public final class QuantizedActivations {
             q80LanesReady = true;
         }
         return q80Lanes;
+    }
+
+    /**
+     * The Q8_K quants as floats, each 32 of them in the order of {@link LaneTiles#toLaneFloats} (the Q8_K form
+     * must be made): the K-quant kernels' int lanes hold the same values of each 32 as Q8_0's.
+     */
+    float[] q8KLanes() {
+        if (!q8KLanesReady) {
+            if (q8KLanes == null) {
+                q8KLanes = new float[capacity];
+            }
+            LaneTiles.toLaneFloats(q8K, length, q8KLanes);
+            q8KLanesReady = true;
+        }
+        return q8KLanes;
     }
 
     /** The dequantised value {@code i} of a form (tests). */
