@@ -235,19 +235,22 @@ public final class ChatService implements AutoCloseable {
         }
         requireSupported(request.options());
         ToolOptions tools = request.options() == null ? ToolOptions.NONE : request.options().tools();
-        PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), tools, dialogue);
-        Supplier<PromptWindow.RelayedWindow> smaller = () -> window.smallerRelayed(sinkText.toString(), tools, dialogue, prompt);
         ChatMessage newest = dialogue.get(dialogue.size() - 1);
         // tool results are logged as such with the turn (UserMessage.toolResults), not as the user's words
         String lastUser = newest.role() == ChatMessage.Role.TOOL ? "" : newest.content();
         if (request.conversationId() == null) {
-            return turns.startUnlogged(prompt, request.options(), sinkText.toString(), listener, smaller);
+            PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), tools, dialogue);
+            return turns.startUnlogged(prompt, request.options(), sinkText.toString(), listener,
+                    () -> window.smallerRelayed(sinkText.toString(), tools, dialogue, prompt));
         }
         String conversationId = Ids.require("conversation", request.conversationId());
         turns.requireOpen();
         requireLogWritable();
         ConversationState c = residency.acquire(conversationId, RELAY_AGENT, false);
         try {
+            // windowed while the conversation is held: its bullets of the turns the client sends again are reused
+            PromptWindow.RelayedWindow prompt = window.relayedWindow(sinkText.toString(), tools, dialogue, c.relayedBullets);
+            Supplier<PromptWindow.RelayedWindow> smaller = () -> window.smallerRelayed(sinkText.toString(), tools, dialogue, prompt);
             return turns.start(c, sinkText.toString(), lastUser, prompt, request.options(), listener, smaller);
         } catch (RuntimeException e) {
             residency.release(c);

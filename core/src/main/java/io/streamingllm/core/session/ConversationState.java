@@ -32,6 +32,11 @@ final class ConversationState {
      * Empty once a user turn opens (the calls are then left unanswered) or a reply calls nothing.
      */
     List<ToolCall> pendingCalls = List.of();
+    /**
+     * The summary bullets of the client history's turns the newest relayed call evicted (its client sends them
+     * again with the next call); used only while the conversation is held for a turn.
+     */
+    final ExtractiveSummarizer.Bullets relayedBullets = new ExtractiveSummarizer.Bullets();
 
     /**
      * The id of the newest event of this conversation this process has read or appended (null: none); with a

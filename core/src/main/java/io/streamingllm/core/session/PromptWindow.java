@@ -146,7 +146,17 @@ final class PromptWindow {
 
     /** As above, with the tools the model is offered: they belong to the sink (counted, never evicted). */
     RelayedWindow relayedWindow(String sinkText, ToolOptions tools, List<ChatMessage> dialogue) {
-        return relayedWindow(sinkText, tools, dialogue, config.streamingEnabled() ? config.recentSize() : Integer.MAX_VALUE);
+        return relayedWindow(sinkText, tools, dialogue, null);
+    }
+
+    /**
+     * As above, for a logged conversation whose earlier calls' evicted turns left their summary bullets in
+     * {@code bullets} (null: none): the same window, without clipping the turns a client sends again.
+     */
+    RelayedWindow relayedWindow(String sinkText, ToolOptions tools, List<ChatMessage> dialogue,
+                                ExtractiveSummarizer.Bullets bullets) {
+        return relayedWindow(sinkText, tools, dialogue,
+                config.streamingEnabled() ? config.recentSize() : Integer.MAX_VALUE, bullets);
     }
 
     /** The tokens the tool definitions take in the prompt (upstreams render them next to the system message). */
@@ -201,13 +211,14 @@ final class PromptWindow {
     RelayedWindow smallerRelayed(String sinkText, ToolOptions tools, List<ChatMessage> dialogue, RelayedWindow relayed) {
         List<ChatMessage> kept = relayed.prompt().stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).toList();
         int used = kept.stream().mapToInt(this::messageTokens).sum();
-        RelayedWindow smaller = relayedWindow(sinkText, tools, dialogue, used / 2);
+        RelayedWindow smaller = relayedWindow(sinkText, tools, dialogue, used / 2, null);
         long keptNow = smaller.prompt().stream().filter(m -> m.role() != ChatMessage.Role.SYSTEM).count();
         return keptNow < kept.size() ? smaller : null;
     }
 
     /** The newest messages within {@code budget} tokens (the newest always), the older ones summarised. */
-    private RelayedWindow relayedWindow(String sinkText, ToolOptions tools, List<ChatMessage> dialogue, int budget) {
+    private RelayedWindow relayedWindow(String sinkText, ToolOptions tools, List<ChatMessage> dialogue, int budget,
+                                        ExtractiveSummarizer.Bullets bullets) {
         int recentTokens = 0;
         int keepFrom = dialogue.size();
         for (int i = dialogue.size() - 1; i >= 0; i--) {
@@ -228,7 +239,7 @@ final class PromptWindow {
         if (keepFrom > 0) {
             List<EvictedTurn> evicted = asTurns(dialogue.subList(0, keepFrom));
             evictedTurns = evicted.size();
-            summary = ExtractiveSummarizer.fold(null, evicted, config.summarySize(), tokens);
+            summary = ExtractiveSummarizer.fold(null, evicted, config.summarySize(), tokens, bullets);
         }
         List<ChatMessage> prompt = new ArrayList<>();
         String system = systemMessage(sinkText, summary);

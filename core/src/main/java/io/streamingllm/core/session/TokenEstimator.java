@@ -37,6 +37,31 @@ final class TokenEstimator implements TokenCounter {
         return exact != null;
     }
 
+    /**
+     * The estimate as it stands now, to count with through one computation (null with the engine's tokenizer):
+     * every count a function of the length alone, so a caller may sum lengths rather than build the text.
+     */
+    ByLength byLength() {
+        return exact != null ? null : new ByLength(charsPerToken);
+    }
+
+    /** Counts as {@link #count} does with a fixed chars-per-token estimate. */
+    record ByLength(double charsPerToken) implements TokenCounter {
+        @Override
+        public int count(String text) {
+            return text == null ? 0 : count(text.length());
+        }
+
+        int count(long length) {
+            return length == 0 ? 0 : (int) Math.ceil(length / charsPerToken);
+        }
+
+        @Override
+        public boolean exact() {
+            return false;
+        }
+    }
+
     double charsPerToken() {
         return charsPerToken;
     }

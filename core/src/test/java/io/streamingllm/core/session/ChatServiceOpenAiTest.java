@@ -196,4 +196,68 @@ class ChatServiceOpenAiTest {
         assertTrue(retried.getJsonObject(0).getString("content").startsWith("You are terse."), "the sink stays first");
         assertTrue(retried.getJsonObject(0).getString("content").contains("Summary of the earlier conversation"));
     }
+
+    @Test
+    void aLoggedConversationsRelayedCallsGetTheWindowOfTheHistoryTheySendEvenWhenTheClientEditsIt() {
+        // a second sidecar that sees every history once, in a conversation of its own, so it keeps nothing from one
+        // call to the next; no usage in the replies, so that neither calibrates its chars per token (a usage chunk
+        // late on a loaded machine is not waited for, and one sidecar would learn from a call the other did not)
+        SidecarConfig small = SidecarConfig.fromEnv(Map.of(
+                SidecarConfig.MODEL, "openai:" + MODEL,
+                SidecarConfig.OPENAI_URL, openai.baseUri().toString(),
+                SidecarConfig.DATA_DIR, dir.resolve("fresh").toString(),
+                SidecarConfig.AGENTS_DIR, dir.resolve("agents").toString(),
+                SidecarConfig.RECENT_SIZE, "60",
+                SidecarConfig.SUMMARY_SIZE, "200"));
+        EventLog freshLog = new EventLog(small.logDir());
+        try (ChatService fresh = new ChatService(small, new OpenAiEngine(small.openAiUrl(), MODEL, null,
+                Duration.ofSeconds(10)), new AgentStore(small.agentsDir()), freshLog, new SummaryStore(small.summaryDir()))) {
+            chat.close();
+            log.close();
+            cfg = SidecarConfig.fromEnv(Map.of(
+                    SidecarConfig.MODEL, "openai:" + MODEL,
+                    SidecarConfig.OPENAI_URL, openai.baseUri().toString(),
+                    SidecarConfig.DATA_DIR, dir.resolve("data").toString(),
+                    SidecarConfig.AGENTS_DIR, dir.resolve("agents").toString(),
+                    SidecarConfig.RECENT_SIZE, "60",
+                    SidecarConfig.SUMMARY_SIZE, "200"));
+            open();
+            openai.reply(Reply.tokens("Noted; ", "the next ", "one. And more.").withoutUsage());
+            List<ChatMessage> history = new ArrayList<>(List.of(ChatMessage.system("Be brief."),
+                    ChatMessage.user("Question 1; about " + LONG + ". Second sentence.")));
+            List<String> newest = new ArrayList<>();
+            String systemAtEdit = "";
+            for (int call = 1; call <= 24; call++) {
+                if (call == 12) {
+                    // the client edits its earlier questions: those evicted (in the summary), and one still in the window
+                    for (int i = 1; i < history.size() - 1; i++) {
+                        if (history.get(i).role() == ChatMessage.Role.USER) {
+                            history.set(i, ChatMessage.user("Edited " + history.get(i).content()));
+                        }
+                    }
+                } else if (call == 18) {
+                    history.subList(history.size() - 5, history.size() - 1).clear(); // and sends a shorter one
+                }
+                newest.add(history.getLast().content());
+                String reply = chat.relay(new RelayRequest(history, "conv", null), d -> { }).result().join().text();
+                fresh.relay(new RelayRequest(history, "fresh-" + call, null), d -> { }).result().join();
+                List<FakeOpenAi.Exchange> sent = openai.exchanges(FakeOpenAi.CHAT);
+                assertEquals(sent.get(sent.size() - 1).json().getJsonArray("messages"),
+                        sent.get(sent.size() - 2).json().getJsonArray("messages"), "call " + call);
+                if (call == 12) {
+                    systemAtEdit = messagesOf(sent.size() - 2).getJsonObject(0).getString("content");
+                }
+                history.add(ChatMessage.assistant(reply));
+                history.add(ChatMessage.user("Question " + (call + 1) + " " + LONG.substring(0, 10 + call * 2) + "; fine?"));
+            }
+            String lastSystem = messagesOf(openai.exchanges(FakeOpenAi.CHAT).size() - 2).getJsonObject(0).getString("content");
+            assertTrue(lastSystem.contains("(compacted)"), "the older turns compacted in the summary: " + lastSystem);
+            assertTrue(systemAtEdit.contains(": Edited Question"), "the edited turns summarised as edited: "
+                    + systemAtEdit);
+            assertEquals(newest, events("conv").stream().filter(e -> e.type() == EventType.USER_MESSAGE)
+                    .map(e -> UserMessage.from(e.payload()).content()).toList(), "each call logs its newest message");
+        } finally {
+            freshLog.close();
+        }
+    }
 }

@@ -6,5 +6,6 @@
  * Streamed calls go through {@link io.streamingllm.core.engine.http.StreamingHttp}: for {@code http} upstreams
  * {@link io.streamingllm.core.engine.http.SocketStreamingHttp} (a virtual thread per call, over a
  * {@code SocketConnection} whose response starts with a {@code ResponseHead}), for {@code https} the JDK's client.
+ * {@link io.streamingllm.core.engine.http.JsonBytes} writes the engines' request bodies in one pass over the prompt.
  */
 package io.streamingllm.core.engine.http;

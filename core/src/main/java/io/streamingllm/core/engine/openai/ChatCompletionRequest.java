@@ -6,11 +6,13 @@ import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.core.engine.ToolCall;
 import io.streamingllm.core.engine.ToolDefinition;
 import io.streamingllm.core.engine.ToolOptions;
+import io.streamingllm.core.engine.http.JsonBytes;
 import jakarta.json.Json;
 import jakarta.json.stream.JsonGenerator;
 import jakarta.json.stream.JsonGeneratorFactory;
 
 import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -22,24 +24,41 @@ import java.util.Map;
  */
 final class ChatCompletionRequest {
     private static final JsonGeneratorFactory GENERATORS = Json.createGeneratorFactory(Map.of());
+    /** Room for the keys, punctuation and options; the strings are sized from their lengths. */
+    private static final int FIXED_BYTES = 256;
+    private static final int MESSAGE_BYTES = 40;
 
     private ChatCompletionRequest() {
     }
 
     static byte[] write(String model, List<ChatMessage> messages, GenerationOptions o) {
-        long chars = 0;
+        long chars = model.length();
         for (ChatMessage m : messages) {
             chars += m.content().length();
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(256 + chars + chars / 8, 1 << 24));
+        // the messages, nearly all of the body, in one pass (a JSON generator took several times as long); the
+        // options after them, small, through the generator
+        JsonBytes out = new JsonBytes(JsonBytes.capacity(FIXED_BYTES + (long) MESSAGE_BYTES * messages.size(), chars));
+        out.ascii("{\"model\":");
+        out.string(model);
+        out.ascii(",\"messages\":[");
+        for (int i = 0; i < messages.size(); i++) {
+            if (i > 0) {
+                out.ascii(",");
+            }
+            message(out, messages.get(i));
+        }
+        out.ascii("],");
+        byte[] rest = options(o);
+        out.raw(Arrays.copyOfRange(rest, 1, rest.length)); // the generator's object without its "{"
+        return out.toByteArray();
+    }
+
+    /** The fields after the messages, as one object: stream, stream_options and the options set. */
+    private static byte[] options(GenerationOptions o) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(FIXED_BYTES);
         try (JsonGenerator g = GENERATORS.createGenerator(out)) {
             g.writeStartObject();
-            g.write("model", model);
-            g.writeStartArray("messages");
-            for (ChatMessage m : messages) {
-                message(g, m);
-            }
-            g.writeEnd();
             g.write("stream", true);
             g.writeStartObject("stream_options").write("include_usage", true).writeEnd();
             if (o.maxNewTokens() != null) {
@@ -67,21 +86,30 @@ final class ChatCompletionRequest {
     }
 
     /** A message; an assistant's calls carry their arguments as a JSON string, a tool's result names its call. */
-    private static void message(JsonGenerator g, ChatMessage m) {
-        g.writeStartObject().write("role", m.role().wireName()).write("content", m.content());
+    private static void message(JsonBytes out, ChatMessage m) {
+        out.ascii("{\"role\":\"");
+        out.ascii(m.role().wireName());
+        out.ascii("\",\"content\":");
+        out.string(m.content());
         if (!m.toolCalls().isEmpty()) {
-            g.writeStartArray("tool_calls");
-            for (ToolCall c : m.toolCalls()) {
-                g.writeStartObject().write("id", c.id()).write("type", "function")
-                        .writeStartObject("function").write("name", c.name()).write("arguments", c.arguments())
-                        .writeEnd().writeEnd();
+            out.ascii(",\"tool_calls\":[");
+            for (int i = 0; i < m.toolCalls().size(); i++) {
+                ToolCall c = m.toolCalls().get(i);
+                out.ascii(i == 0 ? "{\"id\":" : ",{\"id\":");
+                out.string(c.id());
+                out.ascii(",\"type\":\"function\",\"function\":{\"name\":");
+                out.string(c.name());
+                out.ascii(",\"arguments\":");
+                out.string(c.arguments());
+                out.ascii("}}");
             }
-            g.writeEnd();
+            out.ascii("]");
         }
         if (m.toolCallId() != null) {
-            g.write("tool_call_id", m.toolCallId());
+            out.ascii(",\"tool_call_id\":");
+            out.string(m.toolCallId());
         }
-        g.writeEnd();
+        out.ascii("}");
     }
 
     private static void tools(JsonGenerator g, ToolOptions t) {
