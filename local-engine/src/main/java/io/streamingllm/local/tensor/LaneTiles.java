@@ -100,7 +100,9 @@ final class LaneTiles {
     /**
      * The same against Q8_K activation blocks (K-quant weights, their sub-block scales multiplied in): {@code w}
      * holds the rows' lane-ordered quants, then one {@code d} per 256 values. (Two rows times four vectors, with
-     * eight independent sums, measured 15-20% slower with C2.)
+     * eight independent sums, measured 15-20% slower with C2.) A copy of {@link #multiply} with the block size a
+     * constant on purpose: one shared loop taking it as a parameter ran Q8_0 prefill 20-50% slower once K-quant
+     * products had run in the same JVM (C2 compiles the shared loop for the trip count it saw first).
      */
     static void multiplyK(float[] w, int rows, int cols, int from, QuantizedActivations[] x, int batch, float[][] out) {
         int blocks = cols / SUPER_BLOCK;
