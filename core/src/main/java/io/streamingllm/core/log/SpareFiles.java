@@ -1,13 +1,12 @@
 package io.streamingllm.core.log;
 
-import io.streamingllm.core.AtomicFiles;
-
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -38,22 +37,32 @@ final class SpareFiles implements AutoCloseable {
      * with the refill for the CPU; below a quarter of the target it refills at once.
      */
     private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** How long the filler waits after a failure (disk full, read-only) before it tries again. */
+    static final Duration DEFAULT_RETRY = Duration.ofSeconds(5);
     private static final System.Logger LOG = System.getLogger(SpareFiles.class.getName());
 
     private final Path dir;
     private final int target;
+    private final Duration retry;
     private final ConcurrentLinkedQueue<Path> ready = new ConcurrentLinkedQueue<>();
     /** One permit per spare wanted; the filler takes one before it makes a file. */
     private final Semaphore wanted = new Semaphore(0);
     private final AtomicLong names = new AtomicLong();
     private final Thread filler;
     private volatile boolean closed;
+    /** Whether the last try to make a spare failed. */
+    private volatile boolean failing;
     private volatile long lastClaim = System.nanoTime() - QUIET_NANOS;
 
     /** Keeps the sound spares already in {@code logDir/.spare/} and starts filling up to {@code target}. */
     SpareFiles(Path logDir, int target) {
+        this(logDir, target, DEFAULT_RETRY);
+    }
+
+    SpareFiles(Path logDir, int target, Duration retry) {
         this.dir = logDir.resolve(DIR);
         this.target = target;
+        this.retry = retry;
         int kept = keepSoundSpares();
         wanted.release(Math.max(0, target - kept));
         this.filler = Thread.ofPlatform().daemon().name("log-spare-files").unstarted(this::fill);
@@ -96,6 +105,13 @@ final class SpareFiles implements AutoCloseable {
         }
     }
 
+    /** Waits until a try to make a spare has failed (tests). */
+    synchronized void awaitFailing() throws InterruptedException {
+        while (!failing) {
+            wait();
+        }
+    }
+
     /** Stops the filler; the spares stay for the next open. */
     @Override
     public void close() {
@@ -110,34 +126,52 @@ final class SpareFiles implements AutoCloseable {
 
     private void fill() {
         try {
-            Files.createDirectories(dir);
-            boolean made = false;
             while (!closed) {
-                if (!wanted.tryAcquire()) {
-                    if (made) {
-                        AtomicFiles.syncDirectory(dir); // spares are not data: one sync a batch is plenty
-                        made = false;
-                    }
-                    wanted.acquire();
-                }
+                wanted.acquire();
                 awaitQuiet();
                 Path spare = dir.resolve(Long.toString(names.incrementAndGet()));
                 try {
+                    Files.createDirectories(dir);
                     Files.createFile(spare);
-                    ready.add(spare);
-                    made = true;
-                    synchronized (this) {
-                        notifyAll(); // awaitFilled
+                } catch (IOException | RuntimeException e) {
+                    wanted.release();
+                    if (e instanceof FileAlreadyExistsException && Files.isDirectory(dir) && Files.exists(spare)) {
+                        continue; // a name kept from an earlier run: the next name then
                     }
-                } catch (FileAlreadyExistsException e) {
-                    wanted.release(); // a name kept from an earlier run: the next name then
+                    // a full or read-only disk: new conversations create their files themselves meanwhile
+                    if (!failing) {
+                        LOG.log(System.Logger.Level.WARNING, "cannot make spare log files (new logs are created "
+                                + "directly; trying again every " + retry.toMillis() + " ms): " + e);
+                        synchronized (this) {
+                            failing = true;
+                            notifyAll(); // awaitFailing
+                        }
+                    }
+                    awaitRetry();
+                    continue;
+                }
+                if (failing) {
+                    LOG.log(System.Logger.Level.INFO, "spare log files are made again");
+                    failing = false;
+                }
+                ready.add(spare);
+                synchronized (this) {
+                    notifyAll(); // awaitFilled
                 }
             }
         } catch (InterruptedException e) {
             // closing
-        } catch (IOException | RuntimeException e) {
-            // a full or read-only disk: new conversations create their files themselves, as without spares
-            LOG.log(System.Logger.Level.WARNING, "spare log files stopped (new logs are created directly): " + e);
+        }
+    }
+
+    private void awaitRetry() throws InterruptedException {
+        long until = System.nanoTime() + retry.toNanos();
+        long wait;
+        while ((wait = until - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(this, wait);
+            if (closed) {
+                throw new InterruptedException("closing");
+            }
         }
     }
 

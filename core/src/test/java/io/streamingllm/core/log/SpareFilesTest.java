@@ -2,14 +2,17 @@ package io.streamingllm.core.log;
 
 import jakarta.json.Json;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -76,6 +79,19 @@ class SpareFilesTest {
                 assertFalse(conversationInode.equals(Files.getAttribute(claimed, "unix:ino")),
                         "the conversation's file is never handed out again");
             }
+        }
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.SECONDS)
+    void theFillerRecoversWhenTheDirectoryTakesFilesAgain() throws Exception {
+        Path blocker = Files.writeString(dir.resolve(SpareFiles.DIR), "a file where the spares' directory belongs");
+        try (SpareFiles spares = new SpareFiles(dir, 3, Duration.ofMillis(20))) {
+            spares.awaitFailing();
+            assertFalse(spares.claim(dir.resolve("c.jsonl")), "no spare while none can be made");
+            Files.delete(blocker);
+            spares.awaitFilled(); // the filler tries again after its retry interval, not only at the next open
+            assertTrue(spares.claim(dir.resolve("c.jsonl")));
         }
     }
 
