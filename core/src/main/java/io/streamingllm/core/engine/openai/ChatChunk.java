@@ -50,6 +50,7 @@ final class ChatChunk {
     private int promptTokens = -1;
     private int completionTokens = -1;
     private final ToolCallFragments calls = new ToolCallFragments();
+    private final PlainChunks.Template plain = new PlainChunks.Template();
 
     ChatChunk(OpenAiErrors errors) {
         this.errors = errors;
@@ -58,9 +59,9 @@ final class ChatChunk {
     /** Reads one line of the stream; throws {@link EngineException} for an error record or a line that is not SSE JSON. */
     Event read(byte[] bytes, int offset, int length) {
         if (length > DATA.length && startsWith(bytes, offset, DATA)) {
-            String plain = PlainChunks.delta(bytes, offset + DATA.length, length - DATA.length);
-            if (plain != null) {
-                return delta(plain);
+            String content = plain.delta(bytes, offset + DATA.length, length - DATA.length);
+            if (content != null) {
+                return delta(content);
             }
         }
         String line = new String(bytes, offset, length, StandardCharsets.UTF_8);

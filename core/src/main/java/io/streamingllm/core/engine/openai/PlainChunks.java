@@ -2,6 +2,8 @@ package io.streamingllm.core.engine.openai;
 
 import io.streamingllm.core.engine.http.PlainJson;
 
+import java.util.Arrays;
+
 /**
  * The fast path for the events that make up almost all of a streamed chat completion:
  * {@code {"id":"…","object":"chat.completion.chunk","created":…,"model":"…","choices":[{"index":0,
@@ -11,6 +13,11 @@ import io.streamingllm.core.engine.http.PlainJson;
  * null, every other field a string, number or null, no {@code error}. Anything else (the finish chunk, the usage
  * chunk, llama-server's {@code timings}, an error, a malformed event) is left to the full parser, so the outcome is
  * the same as parsing every event fully.
+ *
+ * <p>A stream's plain chunks differ, as a rule, only in their content: {@link Template} keeps the bytes of the last
+ * plain chunk before and after its content string, and reads a chunk that has the same bytes around a valid string
+ * by comparing them and reading the string alone. Equal bytes around any valid JSON string parse the same way, so
+ * this gives what the key-by-key reading gives.
  */
 final class PlainChunks extends PlainJson {
     private static final byte[] CHOICES = ascii("choices");
@@ -22,6 +29,16 @@ final class PlainChunks extends PlainJson {
     private static final byte[] NULL = ascii("null");
     private static final byte[] TRUE = ascii("true");
     private static final byte[] FALSE = ascii("false");
+    private static final byte[] OBJECT = ascii("object");
+    /**
+     * A template that missed this many plain chunks in a row is dropped: the server varies more than the content (a
+     * per-chunk random field), and learning each chunk would only add a copy to each.
+     */
+    private static final int MAX_RELEARNED = 16;
+
+    /** Where the content string of the last choice's delta starts and ends ({@code -1}: no string content). */
+    private int contentStart = -1;
+    private int contentEnd = -1;
 
     private PlainChunks(byte[] b, int from, int length) {
         super(b, from, length);
@@ -36,6 +53,74 @@ final class PlainChunks extends PlainJson {
             return new PlainChunks(json, from, length).chunk();
         } catch (NotPlain e) {
             return null;
+        }
+    }
+
+    /**
+     * One stream's plain chunks: the bytes before and after the content string of the last plain chunk read, so that
+     * the next chunk with the same bytes around its content is read by two comparisons and the string. Not
+     * thread-safe: one stream's events arrive one at a time.
+     */
+    static final class Template {
+        private byte[] prefix = new byte[0];
+        private byte[] suffix = new byte[0];
+        private boolean learned;
+        private boolean dropped;
+        /** Plain chunks in a row that the template did not match. */
+        private int relearned;
+        private long hits;
+
+        /** As {@link PlainChunks#delta}, the same result for every input. */
+        String delta(byte[] json, int from, int length) {
+            if (learned) {
+                String content = matched(json, from, length);
+                if (content != null) {
+                    relearned = 0;
+                    hits++;
+                    return content;
+                }
+            }
+            PlainChunks chunk = new PlainChunks(json, from, length);
+            String content;
+            try {
+                content = chunk.chunk();
+            } catch (NotPlain e) {
+                return null;
+            }
+            if (chunk.contentStart >= 0 && !dropped) {
+                if (learned && ++relearned >= MAX_RELEARNED) {
+                    learned = false;
+                    dropped = true;
+                    return content;
+                }
+                prefix = Arrays.copyOfRange(json, from, chunk.contentStart);
+                suffix = Arrays.copyOfRange(json, chunk.contentEnd, from + length);
+                learned = true;
+            }
+            return content;
+        }
+
+        /** Chunks read by the template alone. */
+        long hits() {
+            return hits;
+        }
+
+        /** The content when the chunk is the template's bytes around a valid string, else null. */
+        private String matched(byte[] json, int from, int length) {
+            int stringStart = from + prefix.length;
+            int stringEnd = from + length - suffix.length;
+            if (stringEnd - stringStart < 2
+                    || !Arrays.equals(json, from, stringStart, prefix, 0, prefix.length)
+                    || !Arrays.equals(json, stringEnd, from + length, suffix, 0, suffix.length)) {
+                return null;
+            }
+            PlainChunks string = new PlainChunks(json, stringStart, stringEnd - stringStart);
+            try {
+                String content = string.string();
+                return string.pos == stringEnd ? content : null;
+            } catch (NotPlain e) {
+                return null;
+            }
         }
     }
 
@@ -55,6 +140,10 @@ final class PlainChunks extends PlainJson {
                 literal(NULL);
             } else if (is(keyStart, keyEnd, ERROR)) {
                 throw NotPlain.INSTANCE;
+            } else if (is(keyStart, keyEnd, OBJECT) && peek() == '"') {
+                if ("error".equals(string())) {
+                    throw NotPlain.INSTANCE; // an error record, as the full reading tells it
+                }
             } else {
                 scalar();
             }
@@ -70,6 +159,7 @@ final class PlainChunks extends PlainJson {
     private String choice() {
         expect('{');
         String content = "";
+        contentStart = -1;
         do {
             int keyStart = pos + 1;
             skipString(true);
@@ -90,6 +180,7 @@ final class PlainChunks extends PlainJson {
     private String delta() {
         expect('{');
         String content = "";
+        contentStart = -1;
         if (accept('}')) {
             return content;
         }
@@ -99,7 +190,14 @@ final class PlainChunks extends PlainJson {
             int keyEnd = pos - 1;
             expect(':');
             if (is(keyStart, keyEnd, CONTENT)) {
-                content = peek() == 'n' ? nullAsEmpty() : string();
+                if (peek() == 'n') {
+                    content = nullAsEmpty();
+                    contentStart = -1;
+                } else {
+                    contentStart = pos;
+                    content = string();
+                    contentEnd = pos;
+                }
             } else {
                 scalar();
             }

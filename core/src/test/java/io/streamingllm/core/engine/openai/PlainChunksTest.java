@@ -6,10 +6,13 @@ import org.junit.jupiter.api.Test;
 
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The fast path reads exactly what the JSON parser reads, and leaves everything else to it. */
 class PlainChunksTest {
@@ -22,7 +25,7 @@ class PlainChunksTest {
     private static String parsed(String json) {
         JsonObject o = Json.createReader(new StringReader(json)).readObject();
         JsonObject delta = o.getJsonArray("choices").getJsonObject(0).getJsonObject("delta");
-        return delta.containsKey("content") && !delta.isNull("content") ? delta.getString("content") : "";
+        return delta != null && delta.containsKey("content") && !delta.isNull("content") ? delta.getString("content") : "";
     }
 
     private static String chunk(String delta) {
@@ -65,5 +68,82 @@ class PlainChunksTest {
                 "[DONE]", "")) {
             assertNull(fast(json), json);
         }
+    }
+
+    @Test
+    void anErrorObjectIsLeftToTheParser() {
+        assertNull(fast(chunk("{\"content\":\"x\"}").replace("chat.completion.chunk", "error")));
+    }
+
+    private static String template(PlainChunks.Template t, String json) {
+        byte[] b = ("data: " + json + "\r").getBytes(StandardCharsets.UTF_8);
+        return t.delta(b, 6, json.getBytes(StandardCharsets.UTF_8).length);
+    }
+
+    /**
+     * A stream's chunks read with the template give what the key-by-key reading gives, chunk by chunk, also where a
+     * chunk has the template's bytes around something that is not one valid string, or other bytes before or after
+     * its content; and the plain chunks of a steady stream are read by the template.
+     */
+    @Test
+    void theTemplateReadsWhatTheFullReadingReads() {
+        Random random = new Random(13);
+        String[] pieces = {"a", " the", "é", "😀", "日本", "\\\"", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\\\", "\\/",
+                "\"", "\\", "\\x", "\u0001", "\\u12", "", "}", ",\"content\":\"y\"", "null"};
+        String head = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
+                + "\"choices\":[{\"index\":0,\"delta\":{\"content\":";
+        String tail = "},\"logprobs\":null,\"finish_reason\":null}]}";
+        List<String> others = List.of(
+                chunk("{\"role\":\"assistant\",\"content\":\"\"}"),
+                head + "\"x\"" + tail.replace("\"finish_reason\":null", "\"finish_reason\":\"stop\""),
+                head + "\"x\"" + tail.replace("}]}", "}],\"usage\":{\"prompt_tokens\":1}}"),
+                head + "\"x\"" + tail.replace("\"finish_reason\":null", "\"finish_reason\":\"ab\""),
+                head + "\"x\"" + tail.replace("\"logprobs\":null", "\"logprobs\":\"ab\""),
+                head + "\"x\"" + tail + " ",
+                head + "\"x\"" + tail.substring(0, tail.length() - 1),
+                head + "\"x\"" + tail + "}",
+                head.replace("chat.completion.chunk", "error") + "\"x\"" + tail,
+                head.replace("\"created\":1", "\"created\":2") + "\"x\"" + tail,
+                head.replace("\"model\":\"m\"", "\"model\":[1]") + "\"x\"" + tail,
+                head.replace("\"object\":\"chat.completion.chunk\"", "\"object\":\"error\",\"pad\":\"1234567\"") + "\"x\"" + tail,
+                head + "\"x\"},\"delta\":{" + tail,
+                head + "\"x\"" + tail.replace("}]}", "}],\"choices\":[{\"index\":0}]}"),
+                head + "7" + tail, head + "null" + tail, head + "\"x\",\"content\":null" + tail,
+                head + "\"x\"" + tail.replace("}]}", "},{\"index\":1,\"delta\":{}}]}"));
+        PlainChunks.Template t = new PlainChunks.Template();
+        List<String> stream = new ArrayList<>();
+        for (String other : others) { // each after itself, and after a chunk like it with other content
+            stream.addAll(List.of(other, other, other.replace("\"x\"", "\"z\""), head + "\"w\"" + tail));
+        }
+        for (int i = 0; i < 4000; i++) {
+            if (random.nextInt(6) == 0) {
+                stream.add(others.get(random.nextInt(others.size())));
+            } else {
+                StringBuilder content = new StringBuilder();
+                for (int k = random.nextInt(4); k > 0; k--) {
+                    content.append(pieces[random.nextInt(pieces.length)]);
+                }
+                stream.add(head + "\"" + content + "\"" + tail);
+            }
+        }
+        for (String json : stream) {
+            String expected = fast(json);
+            assertEquals(expected, template(t, json), json);
+            if (expected != null) {
+                assertEquals(parsed(json), expected, json);
+            }
+        }
+        assertTrue(t.hits() > 2000, "plain chunks read by the template: " + t.hits());
+    }
+
+    /** A server that varies more than the content (a per-chunk random field) is read key by key: the same results. */
+    @Test
+    void aTemplateThatKeepsMissingIsDropped() {
+        PlainChunks.Template t = new PlainChunks.Template();
+        for (int i = 0; i < 100; i++) {
+            String json = chunk("{\"content\":\"t" + i + "\"}").replace("}]}", "}],\"obfuscation\":\"" + i + "\"}");
+            assertEquals("t" + i, template(t, json));
+        }
+        assertEquals(0, t.hits());
     }
 }
