@@ -30,6 +30,8 @@ final class PlainChunks extends PlainJson {
     private static final byte[] TRUE = ascii("true");
     private static final byte[] FALSE = ascii("false");
     private static final byte[] OBJECT = ascii("object");
+    private static final byte[] PROMPT_TOKENS = ascii("prompt_tokens");
+    private static final byte[] COMPLETION_TOKENS = ascii("completion_tokens");
     /**
      * A template that missed this many plain chunks in a row is dropped: the server varies more than the content (a
      * per-chunk random field), and learning each chunk would only add a copy to each.
@@ -40,8 +42,44 @@ final class PlainChunks extends PlainJson {
     private int contentStart = -1;
     private int contentEnd = -1;
 
+    /** Whether a finish reason, a usage object and empty choices are read too (else they are not plain). */
+    private final boolean last;
+    /** The finish reason of the last choice read, null when none; {@code last} chunks only. */
+    private String finish;
+    /** The last {@code usage} object's fields, -1 where absent; {@code usage} false when the last was null or none. */
+    private boolean usage;
+    private int promptTokens = -1;
+    private int completionTokens = -1;
+
     private PlainChunks(byte[] b, int from, int length) {
+        this(b, from, length, false);
+    }
+
+    private PlainChunks(byte[] b, int from, int length, boolean last) {
         super(b, from, length);
+        this.last = last;
+    }
+
+    /**
+     * What a plain chunk that may end a choice says: the content (null when the chunk has no choice, "" when the
+     * choice has no content), the finish reason (null: none), and the usage's token counts (-1 where absent;
+     * {@code usage} false when the chunk has no usage object).
+     */
+    record Last(String content, String finish, boolean usage, int promptTokens, int completionTokens) {
+    }
+
+    /**
+     * The finish chunk or the usage chunk, read as {@link #delta} reads the others: a finish reason that is a
+     * string, a usage object of integer fields, empty choices. Null when the chunk needs the full JSON parser.
+     */
+    static Last last(byte[] json, int from, int length) {
+        PlainChunks chunk = new PlainChunks(json, from, length, true);
+        try {
+            String content = chunk.chunk();
+            return new Last(content, chunk.finish, chunk.usage, chunk.promptTokens, chunk.completionTokens);
+        } catch (NotPlain e) {
+            return null;
+        }
     }
 
     /**
@@ -134,10 +172,22 @@ final class PlainChunks extends PlainJson {
             expect(':');
             if (is(keyStart, keyEnd, CHOICES)) {
                 expect('[');
-                content = choice();
-                expect(']');
+                if (last && accept(']')) {
+                    content = null; // as the full reading: the last choices is the one read
+                    finish = null;
+                } else {
+                    content = choice();
+                    expect(']');
+                }
             } else if (is(keyStart, keyEnd, USAGE)) {
-                literal(NULL);
+                if (last && peek() == '{') {
+                    usage();
+                } else {
+                    literal(NULL);
+                    usage = false;
+                    promptTokens = -1;
+                    completionTokens = -1;
+                }
             } else if (is(keyStart, keyEnd, ERROR)) {
                 throw NotPlain.INSTANCE;
             } else if (is(keyStart, keyEnd, OBJECT) && peek() == '"') {
@@ -149,10 +199,53 @@ final class PlainChunks extends PlainJson {
             }
         } while (accept(','));
         expect('}');
-        if (pos != end || content == null) {
+        if (pos != end || content == null && !last) {
             throw NotPlain.INSTANCE;
         }
         return content;
+    }
+
+    /** A usage object of integer fields: the last of each key counts, as in the full reading. */
+    private void usage() {
+        expect('{');
+        usage = true;
+        promptTokens = -1;
+        completionTokens = -1;
+        if (accept('}')) {
+            return;
+        }
+        do {
+            int keyStart = pos + 1;
+            skipString(true);
+            int keyEnd = pos - 1;
+            expect(':');
+            int value = count();
+            if (is(keyStart, keyEnd, PROMPT_TOKENS)) {
+                promptTokens = value;
+            } else if (is(keyStart, keyEnd, COMPLETION_TOKENS)) {
+                completionTokens = value;
+            }
+        } while (accept(','));
+        expect('}');
+    }
+
+    /** A non-negative integer of at most nine digits, without sign, fraction or exponent (anything else: not plain). */
+    private int count() {
+        int c = next();
+        if (c < '0' || c > '9') {
+            throw NotPlain.INSTANCE;
+        }
+        int value = c - '0';
+        if (value == 0) {
+            return 0;
+        }
+        for (int digits = 1; pos < end && b[pos] >= '0' && b[pos] <= '9'; digits++) {
+            if (digits == 9) {
+                throw NotPlain.INSTANCE;
+            }
+            value = value * 10 + b[pos++] - '0';
+        }
+        return value;
     }
 
     /** The one choice: its delta's content ("" when absent); its finish_reason must be null. */
@@ -160,6 +253,7 @@ final class PlainChunks extends PlainJson {
         expect('{');
         String content = "";
         contentStart = -1;
+        finish = null;
         do {
             int keyStart = pos + 1;
             skipString(true);
@@ -168,7 +262,12 @@ final class PlainChunks extends PlainJson {
             if (is(keyStart, keyEnd, DELTA)) {
                 content = delta();
             } else if (is(keyStart, keyEnd, FINISH_REASON)) {
-                literal(NULL);
+                if (last && peek() == '"') {
+                    finish = string();
+                } else {
+                    literal(NULL);
+                    finish = null;
+                }
             } else {
                 scalar();
             }

@@ -1,7 +1,10 @@
 package io.streamingllm.core.engine.openai;
 
 import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
 import org.junit.jupiter.api.Test;
 
 import java.io.StringReader;
@@ -11,6 +14,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -145,5 +149,70 @@ class PlainChunksTest {
             assertEquals("t" + i, template(t, json));
         }
         assertEquals(0, t.hits());
+    }
+
+    /** What the full reading takes from a chunk, in {@link PlainChunks.Last}'s terms. */
+    private static PlainChunks.Last parsedLast(String json) {
+        JsonObject o = Json.createReader(new StringReader(json)).readObject();
+        String content = null;
+        String finish = null;
+        if (o.get("choices") instanceof JsonArray choices && !choices.isEmpty() && choices.get(0) instanceof JsonObject c) {
+            content = c.get("delta") instanceof JsonObject d && d.get("content") instanceof JsonString s ? s.getString() : "";
+            finish = c.get("finish_reason") instanceof JsonString f ? f.getString() : null;
+        }
+        boolean usage = o.get("usage") instanceof JsonObject;
+        int prompt = usage && o.getJsonObject("usage").get("prompt_tokens") instanceof JsonNumber n ? n.intValue() : -1;
+        int completion = usage && o.getJsonObject("usage").get("completion_tokens") instanceof JsonNumber n ? n.intValue() : -1;
+        return new PlainChunks.Last(content, finish, usage, prompt, completion);
+    }
+
+    private static PlainChunks.Last fastLast(String json) {
+        byte[] b = ("data: " + json).getBytes(StandardCharsets.UTF_8);
+        return PlainChunks.last(b, 6, b.length - 6);
+    }
+
+    /** The finish and usage chunks, read without a tree, give what the full reading gives; anything unusual is its. */
+    @Test
+    void finishAndUsageChunksGiveWhatTheParserGives() {
+        String usage = "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":30,\"total_tokens\":42}";
+        List<String> plain = List.of(
+                chunk("{}").replace("\"finish_reason\":null", "\"finish_reason\":\"stop\""),
+                chunk("{}").replace("\"finish_reason\":null", "\"finish_reason\":\"length\""),
+                chunk("{\"content\":\"x\"}").replace("\"finish_reason\":null", "\"finish_reason\":\"tool_calls\""),
+                chunk("{}").replace("\"finish_reason\":null", "\"finish_reason\":\"stop\"").replace("}]}", "}]," + usage + "}"),
+                "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[]," + usage + "}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":999999999}}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"completion_tokens\":5}}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{}}",
+                "{\"id\":\"c\",\"choices\":[]," + usage + ",\"usage\":null}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":null," + usage + "}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"prompt_tokens\":2}}",
+                "{\"id\":\"c\",\"choices\":[]," + usage + ",\"usage\":{\"completion_tokens\":5}}",
+                chunk("{}").replace("\"finish_reason\":null", "\"finish_reason\":\"stop\"").replace("}]}",
+                        "}],\"choices\":[{\"index\":0,\"delta\":{\"content\":\"y\"}}]}"),
+                chunk("{}").replace("\"finish_reason\":null", "\"finish_reason\":\"stop\"") .replace("}]}", "}],\"choices\":[]}"),
+                "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"delta\":{}}],\"created\":1,\"id\":\"c\","
+                        + "\"model\":\"m\",\"object\":\"chat.completion.chunk\"}");
+        for (String json : plain) {
+            PlainChunks.Last fast = fastLast(json);
+            assertNotNull(fast, json);
+            assertEquals(parsedLast(json), fast, json);
+        }
+        for (String json : List.of(
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"prompt_tokens_details\":{\"cached_tokens\":0}}}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1.5}}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":-1}}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1e3}}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1234567890}}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":012}}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":\"3\"}}",
+                "{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1}",
+                "{\"error\":{\"message\":\"boom\"}}",
+                "{\"object\":\"error\",\"choices\":[]}",
+                chunk("{}").replace("\"finish_reason\":null", "\"finish_reason\":7"),
+                chunk("{\"tool_calls\":[{\"index\":0}]}").replace("\"finish_reason\":null", "\"finish_reason\":\"stop\""),
+                chunk("{}").replace("}]}", "}],\"timings\":{\"predicted_n\":1}}"))) {
+            assertNull(fastLast(json), json);
+        }
     }
 }
