@@ -10,9 +10,11 @@ import java.util.Arrays;
  * "delta":{"content":"…"},"logprobs":null,"finish_reason":null}]}}. Reads the content delta straight from the bytes,
  * without building a JSON tree (the tree cost the engine half again the CPU per token of the Ollama engine). Accepts
  * only a strict subset of JSON: compact, one choice, a delta of string fields, {@code finish_reason} and {@code usage}
- * null, every other field a string, number or null, no {@code error}. Anything else (the finish chunk, the usage
- * chunk, llama-server's {@code timings}, an error, a malformed event) is left to the full parser, so the outcome is
- * the same as parsing every event fully.
+ * null, every other field a string, number or null, no {@code error}, an {@code object} other than {@code error}.
+ * {@link #last} reads the finish chunk and the usage chunk the same way (a string {@code finish_reason}, a usage
+ * object of integer counts, empty {@code choices}). Anything else (tool-call fragments, llama-server's
+ * {@code timings}, usage details, an error, a malformed event) is left to the full parser, so the outcome is the same
+ * as parsing every event fully.
  *
  * <p>A stream's plain chunks differ, as a rule, only in their content: {@link Template} keeps the bytes of the last
  * plain chunk before and after its content string, and reads a chunk that has the same bytes around a valid string
