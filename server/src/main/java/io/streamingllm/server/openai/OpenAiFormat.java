@@ -9,9 +9,11 @@ import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.ErrorBodies;
 import io.streamingllm.server.json.JsonText;
 import io.streamingllm.server.stream.StreamFormat;
+import io.streamingllm.server.stream.Utf8Buffer;
 import io.streamingllm.server.stream.WindowHeaders;
 import io.streamingllm.server.tools.ToolsJson;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -35,6 +37,8 @@ final class OpenAiFormat implements StreamFormat {
     private final String head;
     private final String tokenPrefix;
     private final String tokenSuffix;
+    private final byte[] tokenPrefixBytes;
+    private final byte[] tokenSuffixBytes;
     /** Characters of a call's arguments per streamed fragment. */
     private static final int ARGUMENT_PIECE = 24;
     private static final String TOOL_SUFFIX = "},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
@@ -60,6 +64,8 @@ final class OpenAiFormat implements StreamFormat {
             tokenPrefix = "data: " + head + ",\"choices\":[{\"text\":";
             tokenSuffix = ",\"index\":0,\"logprobs\":null,\"finish_reason\":null}]}\n\n";
         }
+        tokenPrefixBytes = tokenPrefix.getBytes(StandardCharsets.UTF_8);
+        tokenSuffixBytes = tokenSuffix.getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
@@ -78,6 +84,25 @@ final class OpenAiFormat implements StreamFormat {
         }
         JsonText.quoteInto(out, delta);
         out.append(tokenSuffix);
+    }
+
+    /** As {@link #token(StringBuilder, String)}: two byte strings made once per reply around the quoted delta. */
+    @Override
+    public boolean token(Utf8Buffer out, String delta) {
+        if (chat && !roleSent) {
+            roleSent = true;
+            out.append(rolePrefixBytes());
+        } else {
+            out.append(tokenPrefixBytes);
+        }
+        out.appendQuoted(delta);
+        out.append(tokenSuffixBytes);
+        return true;
+    }
+
+    private byte[] rolePrefixBytes() {
+        return ("data: " + head + ",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /**

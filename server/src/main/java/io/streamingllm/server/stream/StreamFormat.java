@@ -12,6 +12,14 @@ public interface StreamFormat {
     void token(StringBuilder out, String delta);
 
     /**
+     * One token delta's record written as UTF-8 into {@code out}: the bytes of {@link #token}'s text. False (nothing
+     * written) for a format without a byte form; the writer then encodes {@link #token}'s text.
+     */
+    default boolean token(Utf8Buffer out, String delta) {
+        return false;
+    }
+
+    /**
      * A whole tool call, the {@code index}-th of the turn (0-based). Formats of APIs without tools (completions,
      * generate) never get one, as their requests cannot offer tools.
      */

@@ -122,11 +122,16 @@ public final class TurnStreamer implements TokenListener {
         }
     }
 
-    /** Formats records into one buffer and writes it to the response in one go. */
+    /**
+     * Formats records into one buffer and writes it to the response in one go: token records in their byte form
+     * where the format has one, the others as text encoded when the next byte record or the write comes, so the
+     * order stays.
+     */
     private static final class ResponseWriter implements BatchWriter {
         private final OutputStream out;
         private final StreamFormat format;
         private final StringBuilder buf = new StringBuilder(256);
+        private final Utf8Buffer bytes = new Utf8Buffer(1024);
         private int calls;
 
         ResponseWriter(OutputStream out, StreamFormat format) {
@@ -136,8 +141,14 @@ public final class TurnStreamer implements TokenListener {
 
         @Override
         public void append(String delta) throws IOException {
+            if (buf.isEmpty() && format.token(bytes, delta)) {
+                if (bytes.length() >= MAX_CHARS_PER_WRITE) {
+                    flush();
+                }
+                return;
+            }
             format.token(buf, delta);
-            if (buf.length() >= MAX_CHARS_PER_WRITE) {
+            if (buf.length() + bytes.length() >= MAX_CHARS_PER_WRITE) {
                 flush();
             }
         }
@@ -149,10 +160,16 @@ public final class TurnStreamer implements TokenListener {
 
         @Override
         public void flush() throws IOException {
-            if (buf.isEmpty()) {
-                return;
+            if (bytes.length() == 0) {
+                if (buf.isEmpty()) {
+                    return;
+                }
+                out.write(buf.toString().getBytes(StandardCharsets.UTF_8));
+            } else {
+                bytes.append(buf);
+                out.write(bytes.array(), 0, bytes.length());
+                bytes.clear();
             }
-            out.write(buf.toString().getBytes(StandardCharsets.UTF_8));
             out.flush();
             buf.setLength(0);
         }

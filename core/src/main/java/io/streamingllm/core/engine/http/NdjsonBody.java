@@ -1,7 +1,10 @@
 package io.streamingllm.core.engine.http;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,6 +40,12 @@ public final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
 
     /** The default longest line: far above any token record, above a final record's context array too. */
     public static final int DEFAULT_MAX_LINE_BYTES = 4 << 20;
+
+    /** Eight bytes of a line read as one long, to look for the newline a word at a time. */
+    private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long NEWLINES = 0x0a0a0a0a0a0a0a0aL;
+    private static final long LOW_BITS = 0x0101010101010101L;
+    private static final long HIGH_BITS = 0x8080808080808080L;
 
     private final Lines lines;
     private final int maxLineBytes;
@@ -145,22 +154,20 @@ public final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
 
     private boolean split(byte[] a, int from, int to) {
         int start = from;
-        for (int i = from; i < to; i++) {
-            if (a[i] == '\n') {
-                if (lineLength + i - start > maxLineBytes) {
-                    return overflow();
-                }
-                boolean more;
-                if (lineLength == 0) {
-                    more = deliver(a, start, i - start); // the whole line is in this buffer: no copy
-                } else {
-                    append(a, start, i - start);
-                    more = deliver(line, 0, lineLength);
-                }
-                start = i + 1;
-                if (!more) {
-                    return false;
-                }
+        for (int i; (i = newline(a, start, to)) >= 0; ) {
+            if (lineLength + i - start > maxLineBytes) {
+                return overflow();
+            }
+            boolean more;
+            if (lineLength == 0) {
+                more = deliver(a, start, i - start); // the whole line is in this buffer: no copy
+            } else {
+                append(a, start, i - start);
+                more = deliver(line, 0, lineLength);
+            }
+            start = i + 1;
+            if (!more) {
+                return false;
             }
         }
         if (lineLength + to - start > maxLineBytes) {
@@ -168,6 +175,28 @@ public final class NdjsonBody implements HttpResponse.BodySubscriber<Void> {
         }
         append(a, start, to - start);
         return true;
+    }
+
+    /**
+     * The index of the first {@code \n} in {@code a[from, to)}, -1 when there is none; eight bytes at a time (an
+     * OpenAI event is 200 bytes and more, so the scan was a good part of reading one): a byte equal to the newline
+     * is a zero byte after the XOR, and the lowest byte flagged by the zero-byte test is always a true one.
+     */
+    static int newline(byte[] a, int from, int to) {
+        int i = from;
+        for (; i + Long.BYTES <= to; i += Long.BYTES) {
+            long w = (long) WORDS.get(a, i) ^ NEWLINES;
+            long zeros = (w - LOW_BITS) & ~w & HIGH_BITS;
+            if (zeros != 0) {
+                return i + (Long.numberOfTrailingZeros(zeros) >>> 3);
+            }
+        }
+        for (; i < to; i++) {
+            if (a[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Stops the body at a line over the limit: the exchange is aborted, the handler told once. */

@@ -50,6 +50,7 @@ final class ChatChunk {
     private int promptTokens = -1;
     private int completionTokens = -1;
     private final ToolCallFragments calls = new ToolCallFragments();
+    private final PlainChunks.Template plain = new PlainChunks.Template();
 
     ChatChunk(OpenAiErrors errors) {
         this.errors = errors;
@@ -58,9 +59,13 @@ final class ChatChunk {
     /** Reads one line of the stream; throws {@link EngineException} for an error record or a line that is not SSE JSON. */
     Event read(byte[] bytes, int offset, int length) {
         if (length > DATA.length && startsWith(bytes, offset, DATA)) {
-            String plain = PlainChunks.delta(bytes, offset + DATA.length, length - DATA.length);
-            if (plain != null) {
-                return delta(plain);
+            String content = plain.delta(bytes, offset + DATA.length, length - DATA.length);
+            if (content != null) {
+                return delta(content);
+            }
+            PlainChunks.Last last = PlainChunks.last(bytes, offset + DATA.length, length - DATA.length);
+            if (last != null) {
+                return last(last, bytes, offset + DATA.length, length - DATA.length);
             }
         }
         String line = new String(bytes, offset, length, StandardCharsets.UTF_8);
@@ -89,7 +94,7 @@ final class ChatChunk {
             completionTokens = intOr(usage, "completion_tokens", completionTokens);
         }
         String delta = null;
-        boolean finished = false;
+        String reason = null;
         if (chunk.get("choices") instanceof JsonArray choices && !choices.isEmpty()
                 && choices.get(0) instanceof JsonObject choice) {
             if (choice.get("delta") instanceof JsonObject d) {
@@ -100,14 +105,33 @@ final class ChatChunk {
                     calls.add(fragments);
                 }
             }
-            if (choice.get("finish_reason") instanceof JsonString reason) {
-                finishReason = switch (reason.getString()) {
-                    case "length" -> FinishReason.LENGTH;
-                    case "tool_calls", "function_call" -> FinishReason.TOOL_CALLS;
-                    default -> FinishReason.STOP;
-                };
-                finished = true;
+            if (choice.get("finish_reason") instanceof JsonString r) {
+                reason = r.getString();
             }
+        }
+        return choice(delta, reason, data);
+    }
+
+    /** The finish chunk or the usage chunk read without a tree: as the full reading, without tool-call fragments. */
+    private Event last(PlainChunks.Last last, byte[] bytes, int offset, int length) {
+        if (last.usage()) {
+            promptTokens = last.promptTokens() >= 0 ? last.promptTokens() : promptTokens;
+            completionTokens = last.completionTokens() >= 0 ? last.completionTokens() : completionTokens;
+        }
+        String data = last.finish() == null ? null : new String(bytes, offset, length, StandardCharsets.UTF_8);
+        return choice(last.content(), last.finish(), data);
+    }
+
+    /** A choice's delta (null: none) and finish reason (null: none); {@code data} is the event, for an error's text. */
+    private Event choice(String delta, String reason, String data) {
+        boolean finished = false;
+        if (reason != null) {
+            finishReason = switch (reason) {
+                case "length" -> FinishReason.LENGTH;
+                case "tool_calls", "function_call" -> FinishReason.TOOL_CALLS;
+                default -> FinishReason.STOP;
+            };
+            finished = true;
         }
         Event content = delta == null ? Event.NOTHING : delta(delta);
         if (!finished) {

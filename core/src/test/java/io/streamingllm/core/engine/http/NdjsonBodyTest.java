@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -147,5 +148,58 @@ class NdjsonBodyTest {
 
         assertTrue(s.cancelled.get());
         assertEquals(0, s.requested.get());
+    }
+
+    /** Lines of any bytes (those next to a newline's value too) split anywhere arrive whole, as a byte-wise scan finds them. */
+    @Test
+    void linesOfAnyBytesSplitAnywhereArriveWhole() {
+        byte[] alphabet = {'a', '\n', '\n', 0x0b, 0x09, (byte) 0x8a, 0x0a + 0x10, 0, (byte) 0xff, 0x01, '\r', '{'};
+        Random random = new Random(11);
+        for (int round = 0; round < 300; round++) {
+            byte[] body = new byte[random.nextInt(200)];
+            for (int i = 0; i < body.length; i++) {
+                body[i] = random.nextInt(3) == 0 ? (byte) random.nextInt(256) : alphabet[random.nextInt(alphabet.length)];
+            }
+            List<String> expected = new ArrayList<>();
+            int start = 0;
+            for (int i = 0; i <= body.length; i++) {
+                if (i == body.length || body[i] == '\n') {
+                    int end = i > start && body[i - 1] == '\r' ? i - 1 : i;
+                    if (end > start) {
+                        expected.add(new String(body, start, end - start, StandardCharsets.ISO_8859_1));
+                    }
+                    start = i + 1;
+                }
+            }
+            expected.add("end");
+            List<String> seen = new ArrayList<>();
+            NdjsonBody ndjson = new NdjsonBody(new NdjsonBody.Lines() {
+                @Override
+                public boolean line(byte[] bytes, int offset, int length) {
+                    seen.add(new String(bytes, offset, length, StandardCharsets.ISO_8859_1));
+                    return true;
+                }
+
+                @Override
+                public void end() {
+                    seen.add("end");
+                }
+
+                @Override
+                public void failed(Throwable cause) {
+                    seen.add("failed");
+                }
+            });
+            ndjson.onSubscribe(new Subscription());
+            for (int from = 0; from < body.length; ) {
+                int to = Math.min(body.length, from + 1 + random.nextInt(40));
+                byte[] piece = new byte[to - from + 16];
+                System.arraycopy(body, from, piece, 8, to - from);
+                ndjson.onNext(List.of(ByteBuffer.wrap(piece, 8, to - from).slice()));
+                from = to;
+            }
+            ndjson.onComplete();
+            assertEquals(expected, seen, "round " + round);
+        }
     }
 }
