@@ -19,6 +19,11 @@ public final class RequestBody {
     /** The limit of a request body, also applied to WebSocket messages. */
     public static final int MAX_BYTES = 1 << 20;
     static final String TOO_LARGE = "request body larger than " + MAX_BYTES + " bytes";
+    /**
+     * A refused body up to this size is read to its end before the 413 goes out: a client still sending when the
+     * server closed would get a reset and lose the answer. Larger ones are refused without reading them.
+     */
+    private static final long DRAIN_BYTES = 8L * MAX_BYTES;
 
     private RequestBody() {
     }
@@ -35,6 +40,9 @@ public final class RequestBody {
     private static String text(ServerRequest req) {
         long announced = contentLength(req);
         if (announced > MAX_BYTES) {
+            if (announced <= DRAIN_BYTES) {
+                drain(req);
+            }
             throw tooLarge();
         }
         if (!req.content().hasEntity()) {
@@ -43,6 +51,7 @@ public final class RequestBody {
         try (InputStream in = req.content().inputStream()) {
             byte[] bytes = in.readNBytes(MAX_BYTES + 1);
             if (bytes.length > MAX_BYTES) {
+                discardQuietly(in, DRAIN_BYTES - bytes.length);
                 throw tooLarge();
             }
             return new String(bytes, StandardCharsets.UTF_8);
@@ -89,6 +98,30 @@ public final class RequestBody {
             return ApiException.badRequest("malformed request body framing: " + e.getMessage());
         }
         return e instanceof RuntimeException r ? r : new UncheckedIOException((IOException) e);
+    }
+
+    private static void drain(ServerRequest req) {
+        try (InputStream in = req.content().inputStream()) {
+            discardQuietly(in, DRAIN_BYTES);
+        } catch (IOException | RuntimeException e) {
+            // the 413 is the answer whatever the rest of the body does
+        }
+    }
+
+    /** Reads and drops up to {@code limit} bytes, fewer when the body ends or breaks first. */
+    private static void discardQuietly(InputStream in, long limit) {
+        byte[] scratch = new byte[64 * 1024];
+        try {
+            for (long left = limit; left > 0; ) {
+                int n = in.read(scratch, 0, (int) Math.min(scratch.length, left));
+                if (n < 0) {
+                    return;
+                }
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            // the 413 is the answer whatever the rest of the body does
+        }
     }
 
     private static ApiException tooLarge() {
