@@ -30,8 +30,13 @@ final class WarmUp {
         int rounds = 0;
         while (rounds < maxRounds && (rounds < minRounds || share >= settledShare)) {
             Map<String, Long> before = bothJvms(sidecar);
-            path.direct(round);
-            path.via(sidecar.port, round);
+            // every other round starts new conversations, as each measured run does (the first turn creates their
+            // files and state); the others continue the same ones, so long conversations' paths (eviction,
+            // summaries) are warm too. Warming only the latter left the measured first turn to the JIT.
+            Scenario r = rounds % 2 == 0 ? round : new Scenario(round.sessions(), round.delayMs(), round.turns(),
+                    round.tokensPerReply(), round.staggered(), round.conversationPrefix() + rounds + "-");
+            path.direct(r);
+            path.via(sidecar.port, r);
             Map<String, Long> after = bothJvms(sidecar);
             long total = 0;
             long jit = 0;

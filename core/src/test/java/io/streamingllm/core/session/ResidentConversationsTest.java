@@ -81,6 +81,20 @@ class ResidentConversationsTest {
     }
 
     @Test
+    void aConversationUsedAgainIsNoLongerTheLeastRecentlyUsed() {
+        use("a");
+        use("b");
+        use("a");
+        use("c");
+        assertNotNull(residency.ifResident("a"), "a was used after b");
+        assertNull(residency.ifResident("b"));
+        use("d");
+        assertNull(residency.ifResident("a"), "now a is the oldest use");
+        assertNotNull(residency.ifResident("c"));
+        assertNotNull(residency.ifResident("d"));
+    }
+
+    @Test
     void aConversationMidTurnOrAwaitingItsSummaryRewriteStaysInMemory() {
         ConversationState held = residency.acquire("held", "planner", true);
         ConversationState rewriting = use("rewriting");
