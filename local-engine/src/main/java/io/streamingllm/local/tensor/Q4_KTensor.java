@@ -174,6 +174,23 @@ final class Q4_KTensor extends FloatTensor {
      */
     @Override
     void dotsQuantizedBatch(int from, int to, int cols, QuantizedActivations[] x, int batch, float[][] out) {
+        dotsBatch(data, BYTES, this::scaledLaneFloats, from, to, cols, x, batch, out);
+    }
+
+    /** Writes one super-block's quants times their sub-block scales as lane-ordered floats from {@code at}. */
+    @FunctionalInterface
+    interface ScaledQuants {
+        void write(long block, long scales, float[] out, int at);
+    }
+
+    /**
+     * The batch product of a tensor laid out as Q4_K is (Q4_K, Q5_K: {@code d}, {@code dmin}, the 6-bit scales and
+     * mins at the same offsets of a {@code bytes}-long super-block, the quants after them): the tile as
+     * {@link LaneTiles#multiplyK} and {@link LaneTiles#subtractMins} read it, {@code quants} decoding each
+     * super-block's quants.
+     */
+    static void dotsBatch(MemorySegment data, int bytes, ScaledQuants quants, int from, int to, int cols,
+                          QuantizedActivations[] x, int batch, float[][] out) {
         int rows = to - from;
         int blocks = cols / BLOCK;
         int scales = rows * cols;
@@ -182,13 +199,13 @@ final class Q4_KTensor extends FloatTensor {
         int mins = dmins + blocks * padded;
         float[] w = LaneTiles.scratch(mins + blocks * 8 * padded);
         Arrays.fill(w, dmins, mins + blocks * 8 * padded, 0f); // the padding rows' terms are zero
-        long rowBytes = (long) blocks * BYTES;
+        long rowBytes = (long) blocks * bytes;
         for (int r = 0; r < rows; r++) {
             long b = (from + r) * rowBytes;
-            for (int k = 0; k < blocks; k++, b += BYTES) {
+            for (int k = 0; k < blocks; k++, b += bytes) {
                 long lo = data.get(I64_LE, b + 4);
                 int hi = data.get(I32_LE, b + 12);
-                scaledLaneFloats(b, scales(lo, hi), w, r * cols + k * BLOCK);
+                quants.write(b, scales(lo, hi), w, r * cols + k * BLOCK);
                 long mn = mins(lo, hi);
                 for (int s = 0; s < 8; s++) {
                     w[mins + (8 * k + s) * padded + r] = (int) (mn >>> (8 * s)) & 0xFF;

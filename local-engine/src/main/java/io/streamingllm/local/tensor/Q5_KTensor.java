@@ -3,7 +3,6 @@ package io.streamingllm.local.tensor;
 import io.streamingllm.local.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -161,31 +160,7 @@ final class Q5_KTensor extends FloatTensor {
      */
     @Override
     void dotsQuantizedBatch(int from, int to, int cols, QuantizedActivations[] x, int batch, float[][] out) {
-        int rows = to - from;
-        int blocks = cols / BLOCK;
-        int scales = rows * cols;
-        int dmins = scales + rows * blocks;
-        int padded = LaneTiles.paddedRows(rows); // dmins and mins rows in lanes, for LaneTiles.subtractMins
-        int mins = dmins + blocks * padded;
-        float[] w = LaneTiles.scratch(mins + blocks * 8 * padded);
-        Arrays.fill(w, dmins, mins + blocks * 8 * padded, 0f); // the padding rows' terms are zero
-        long rowBytes = (long) blocks * BYTES;
-        for (int r = 0; r < rows; r++) {
-            long b = (from + r) * rowBytes;
-            for (int k = 0; k < blocks; k++, b += BYTES) {
-                long lo = data.get(I64_LE, b + 4);
-                int hi = data.get(I32_LE, b + 12);
-                scaledLaneFloats(b, Q4_KTensor.scales(lo, hi), w, r * cols + k * BLOCK);
-                long mn = Q4_KTensor.mins(lo, hi);
-                for (int s = 0; s < 8; s++) {
-                    w[mins + (8 * k + s) * padded + r] = (int) (mn >>> (8 * s)) & 0xFF;
-                }
-                w[scales + r * blocks + k] = f16(data, b);
-                w[dmins + k * padded + r] = f16(data, b + 2);
-            }
-        }
-        LaneTiles.multiplyK(w, rows, cols, from, x, batch, out);
-        LaneTiles.subtractMins(w, dmins, rows, cols, from, x, batch, out);
+        Q4_KTensor.dotsBatch(data, BYTES, this::scaledLaneFloats, from, to, cols, x, batch, out);
     }
 
     @Override
