@@ -40,6 +40,17 @@ final class LoadRun {
         double tokensPerSecond() {
             return tokens / seconds;
         }
+
+        /** Runs made one after the other, as one: their tokens over their summed durations, all their turns. */
+        static Outcome of(List<Outcome> runs) {
+            if (runs.size() == 1) {
+                return runs.get(0);
+            }
+            return new Outcome(runs.stream().mapToLong(Outcome::tokens).sum(), runs.stream().mapToInt(Outcome::errors).sum(),
+                    runs.stream().mapToDouble(Outcome::seconds).sum(),
+                    runs.stream().flatMapToLong(o -> Arrays.stream(o.ttftNanos())).toArray(),
+                    runs.stream().flatMap(o -> o.turns().stream()).toList());
+        }
     }
 
     /** What the sessions of one run count, from their threads. */

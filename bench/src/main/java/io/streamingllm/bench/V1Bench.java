@@ -13,13 +13,16 @@ import java.util.function.ToDoubleFunction;
  * once as {@code /ws/chat} in front of the fake Ollama; each figure next to its own upstream's direct baseline. Run
  * by {@code scripts/bench.sh v1 [sessions] [delays-ms] [turns] [tokens] [repeats]}.
  *
- * <p>Both sidecars are started and warmed up (for each upstream speed) before anything is measured, and every cell is measured
+ * <p>Both sidecars are started and warmed up (for each upstream speed) before anything is measured, each cell runs once
+ * on both paths unmeasured before its repeats (its own shape of sessions and history), and every cell is measured
  * {@code repeats} times with the two paths alternating (WS, /v1, WS, /v1, …), so that a slow patch of the machine
  * falls on both; the table gives each figure's median over the repeats and, below it, the spread (min–max) of each
  * path's own repeats, the yardstick for whether a difference between the paths is one. At 0 ms/token a cell relays
  * at least {@value #MIN_TOKENS_AT_FULL_SPEED} tokens (more turns where the sessions are few, at most
  * {@value #MAX_TURNS}): at full speed a cell of 10 short turns lasts milliseconds and measures the scheduler, not the
- * relay.
+ * relay. Where even {@value #MAX_TURNS} turns fall short (a single session relays 6,400 tokens in about half a second,
+ * and its repeats scattered 3x), the cell runs its sessions again with new conversations, one batch after the other,
+ * until it has relayed that many tokens; its figures are those of all the batches together.
  */
 public final class V1Bench {
     static final int MIN_TOKENS_AT_FULL_SPEED = 100_000;
@@ -65,11 +68,19 @@ public final class V1Bench {
                     for (int n : sessions) {
                         int cellTurns = delay > 0 ? turns : Math.max(turns, Math.min(MAX_TURNS,
                                 (MIN_TOKENS_AT_FULL_SPEED + n * tokens - 1) / (n * tokens)));
+                        int batches = delay > 0 ? 1 : Math.max(1, (int) Math.ceil(
+                                (double) MIN_TOKENS_AT_FULL_SPEED / ((long) n * cellTurns * tokens)));
+                        // the warm-up's shape (200 sessions x 10 turns) leaves other shapes' paths to the JIT: long
+                        // histories' windows, summaries and recall searches were still compiling through a 1-session
+                        // cell's repeats (C2 half of its sidecar's CPU in perf, tokens/s rising repeat by repeat)
+                        System.err.printf("  warming up the cell of %d sessions x %d turns at %d ms/token%n", n, cellTurns, delay);
+                        measure(ws, wsSidecar, new Scenario(n, delay, cellTurns, tokens, false, "bench-" + (++scenarioCount) + "-"), batches);
+                        measure(v1, v1Sidecar, new Scenario(n, delay, cellTurns, tokens, false, "bench-" + (++scenarioCount) + "-"), batches);
                         List<Cell> w = new ArrayList<>();
                         List<Cell> v = new ArrayList<>();
                         for (int r = 0; r < repeats; r++) {
-                            w.add(measure(ws, wsSidecar, new Scenario(n, delay, cellTurns, tokens, false, "bench-" + (++scenarioCount) + "-")));
-                            v.add(measure(v1, v1Sidecar, new Scenario(n, delay, cellTurns, tokens, false, "bench-" + (++scenarioCount) + "-")));
+                            w.add(measure(ws, wsSidecar, new Scenario(n, delay, cellTurns, tokens, false, "bench-" + (++scenarioCount) + "-"), batches));
+                            v.add(measure(v1, v1Sidecar, new Scenario(n, delay, cellTurns, tokens, false, "bench-" + (++scenarioCount) + "-"), batches));
                         }
                         double wTps = median(w, c -> c.via().tokensPerSecond());
                         double vTps = median(v, c -> c.via().tokensPerSecond());
@@ -95,16 +106,30 @@ public final class V1Bench {
         spreads.forEach(System.out::println);
     }
 
-    /** One path's cell: its direct baseline, then the same sessions through its sidecar. */
-    private static Cell measure(RelayPath path, BenchSidecar sidecar, Scenario s) throws Exception {
-        Outcome direct = path.direct(s);
+    /**
+     * One path's cell: its direct baseline, then the same sessions through its sidecar, {@code batches} times over
+     * with new conversations each time (the batches' prefixes extend the scenario's).
+     */
+    private static Cell measure(RelayPath path, BenchSidecar sidecar, Scenario s, int batches) throws Exception {
+        List<Outcome> direct = new ArrayList<>();
+        for (int b = 0; b < batches; b++) {
+            direct.add(path.direct(s));
+        }
+        List<Outcome> via = new ArrayList<>();
         long cpuBefore = sidecar.cpuNanos();
-        Outcome via = path.via(sidecar.port, s);
-        Cell cell = new Cell(direct, via, sidecar.cpuNanos() - cpuBefore);
-        System.err.printf("  %s, %d sessions x %d turns at %d ms/token: %.0f tok/s, TTFT direct %.2f / %.2f ms, via %.2f / %.2f ms%n",
-                path.name(), s.sessions(), s.turns(), s.delayMs(), via.tokensPerSecond(), direct.p(0.5), direct.p(0.99),
-                via.p(0.5), via.p(0.99));
+        for (int b = 0; b < batches; b++) {
+            via.add(path.via(sidecar.port, batches == 1 ? s : batch(s, b)));
+        }
+        Cell cell = new Cell(Outcome.of(direct), Outcome.of(via), sidecar.cpuNanos() - cpuBefore);
+        System.err.printf("  %s, %d sessions x %d turns%s at %d ms/token: %.0f tok/s, TTFT direct %.2f / %.2f ms, via %.2f / %.2f ms%n",
+                path.name(), s.sessions(), s.turns(), batches == 1 ? "" : " x " + batches + " batches", s.delayMs(),
+                cell.via().tokensPerSecond(), cell.direct().p(0.5), cell.direct().p(0.99), cell.via().p(0.5), cell.via().p(0.99));
         return cell;
+    }
+
+    private static Scenario batch(Scenario s, int b) {
+        return new Scenario(s.sessions(), s.delayMs(), s.turns(), s.tokensPerReply(), s.staggered(),
+                s.conversationPrefix() + "b" + b + "-");
     }
 
     static double median(List<Cell> cells, ToDoubleFunction<Cell> f) {
