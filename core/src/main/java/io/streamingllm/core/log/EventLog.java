@@ -160,7 +160,9 @@ public final class EventLog implements EventStore {
     /** All events of a conversation, chronological, streamed from the file. Close the stream. */
     public Stream<Event> read(String conversationId) {
         Path file = layout.requireFile(conversationId);
-        repairOnce(conversationId);
+        if (!repairOnce(conversationId)) {
+            return Stream.empty(); // no file when checked just now: no open that fails with an exception per new conversation
+        }
         return ForwardLines.events(file);
     }
 
@@ -286,14 +288,20 @@ public final class EventLog implements EventStore {
     }
 
     /** Checks the conversation's tail for a torn line the first time this instance touches it. */
-    private void repairOnce(String id) {
+    /**
+     * Repairs the conversation's tail the first time it is touched; false only when that check, made by this call,
+     * found no file (a reader then has nothing to open; a file created since is one created after the read).
+     */
+    private boolean repairOnce(String id) {
         ConversationFile c = conversation(id);
         c.lock.lock();
         try {
             if (!c.checked) {
-                repair.repair(id);
+                boolean exists = repair.repair(id);
                 c.checked = true;
+                return exists;
             }
+            return true;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot check log of conversation " + id + ": " + e.getMessage(), e);
         } finally {

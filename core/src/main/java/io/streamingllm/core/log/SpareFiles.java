@@ -86,8 +86,13 @@ final class SpareFiles implements AutoCloseable {
             } catch (FileAlreadyExistsException e) {
                 ready.add(spare);
                 return false;
-            } catch (NoSuchFileException e) {
-                wanted.release(); // that spare was deleted behind our back: make another, try the next
+            } catch (IOException e) {
+                if (e instanceof NoSuchFileException && !Files.exists(spare)) {
+                    wanted.release(); // that spare was deleted behind our back: make another, try the next
+                    continue;
+                }
+                ready.add(spare); // the target's side failed (its directory gone or refusing): the spare stays good
+                throw e;
             }
         }
         return false;

@@ -26,17 +26,19 @@ final class TailRepair {
 
     /**
      * Moves a torn tail into {@code {id}.jsonl.corrupt} (forced) and only then truncates the live file to the
-     * end of its last good line: bytes after the last newline, and a last line that does not parse.
+     * end of its last good line: bytes after the last newline, and a last line that does not parse. False when the
+     * conversation has no log (yet), which spares a new conversation's first read the failed open of its file.
      */
-    void repair(String id) throws IOException {
+    boolean repair(String id) throws IOException {
         Path file = layout.file(id);
         if (!Files.isRegularFile(file)) {
-            return; // a new conversation: nothing to hand to another thread
+            return false; // a new conversation: nothing to hand to another thread
         }
         OffCarrier.run(() -> {
             repairExisting(id, file);
             return null;
         });
+        return true;
     }
 
     private void repairExisting(String id, Path file) throws IOException {

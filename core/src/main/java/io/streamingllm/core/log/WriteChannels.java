@@ -55,7 +55,7 @@ final class WriteChannels {
         try {
             Path file = layout.file(c.id);
             ch = OffCarrier.call(() -> {
-                if (Files.notExists(file)) {
+                if (!Files.exists(file)) { // notExists learns it from a NoSuchFileException, a stack trace per new conversation
                     spares.claim(file); // a new conversation: a spare renamed into place, no inode made now
                 }
                 return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);

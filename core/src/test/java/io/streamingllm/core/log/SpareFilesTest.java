@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -17,6 +18,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The pool of empty files new conversations' logs are renamed from, on real files. */
@@ -52,6 +54,27 @@ class SpareFilesTest {
             assertFalse(spares.claim(existing));
             assertEquals("{\"kept\":true}\n", Files.readString(existing));
             assertEquals(2, spares.ready(), "the spare stays in the pool");
+        }
+    }
+
+    @Test
+    void aClaimTheTargetsDirectoryRefusesFailsAndKeepsEverySpare() throws Exception {
+        try (SpareFiles spares = new SpareFiles(dir, 3)) {
+            spares.awaitFilled();
+            Path nowhere = dir.resolve("gone").resolve("c.jsonl");
+            assertThrows(NoSuchFileException.class, () -> spares.claim(nowhere));
+            assertEquals(3, spares.ready(), "no spare is taken for it");
+            assertTrue(spares.claim(dir.resolve("c.jsonl")), "the next claim still gets one");
+        }
+    }
+
+    @Test
+    void aNewConversationReadBeforeItsFirstAppendReadsItsEventsAfterIt() throws Exception {
+        try (EventLog log = new EventLog(dir)) {
+            assertEquals(List.of(), log.read("c").toList(), "nothing yet, and no file made by reading");
+            assertFalse(Files.exists(dir.resolve("c.jsonl")));
+            log.append(user("c", "hello"));
+            assertEquals(List.of("hello"), log.read("c").map(e -> e.payload().getString("content")).toList());
         }
     }
 
