@@ -45,7 +45,9 @@ import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TermRangeQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.TopScoreDocCollectorManager;
+import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.NRTCachingDirectory;
 import org.apache.lucene.util.BytesRef;
 
 import java.io.IOException;
@@ -109,11 +111,14 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     static final int RECALL_QUERY_TERMS = 12;
     private static final long COMMIT_EVERY_MS = 5_000;
     private static final long REFRESH_EVERY_MS = 1_000;
+    /** Segments up to this size, flushed or merged, are kept in memory (at most {@link #NRT_CACHE_MB} in all). */
+    private static final double NRT_CACHE_MERGE_MB = 4;
+    private static final double NRT_CACHE_MB = 32;
     private static final int ADD_QUEUE = 4096;
 
     private final Path dir;
     private final Analyzer analyzer = new EnglishAnalyzer();
-    private final FSDirectory directory;
+    private final Directory directory;
     private final IndexWriter writer;
     private final SearcherManager searchers;
     private final AtomicBoolean dirty = new AtomicBoolean();
@@ -140,7 +145,10 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
         this.dir = dir;
         try {
             Files.createDirectories(dir);
-            FSDirectory d = FSDirectory.open(dir);
+            // the segment each refresh flushes, and small merges of them, stay in memory until a commit syncs them:
+            // as files they were created and deleted every second, and on ext4 each creation scans the inodes freed
+            // lately, CPU a burst of turns waited for (perf, docs/relay-bench.md)
+            Directory d = new NRTCachingDirectory(FSDirectory.open(dir), NRT_CACHE_MERGE_MB, NRT_CACHE_MB);
             IndexWriter w;
             try {
                 w = new IndexWriter(d, config().setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
