@@ -48,8 +48,13 @@ public final class EventLog implements EventStore {
     private final Journal journal;
     private final HealthProbe probe;
     private final LogArchiver archiver;
-    /** Every conversation this instance touched; entries stay, so that one lock always guards one file. */
-    private final ConcurrentHashMap<String, ConversationFile> conversations = new ConcurrentHashMap<>();
+    /**
+     * Every conversation this instance touched; entries stay, so that one lock always guards one file. Sized for
+     * {@value #EXPECTED_CONVERSATIONS} up front (a 256 KB table): each doubling of a table of thousands copies it
+     * while turns wait, and perf caught the first one, with its C2 compile, inside a burst of 200 turn starts.
+     */
+    private final ConcurrentHashMap<String, ConversationFile> conversations = new ConcurrentHashMap<>(EXPECTED_CONVERSATIONS);
+    static final int EXPECTED_CONVERSATIONS = 32_768;
 
     public EventLog(Path logDir) {
         this(logDir, DEFAULT_MAX_OPEN_FILES);

@@ -125,7 +125,7 @@ public final class RecallIndex implements ConversationIndex, AutoCloseable {
     /** Per conversation, the newest turn whose reply was indexed but may not be visible to searches yet. */
     private final Map<String, Integer> pendingTurns = new ConcurrentHashMap<>();
     /** Per conversation, the newest turn whose reply is visible to searches (all before it are too). */
-    private final Map<String, Integer> visibleTurns = new ConcurrentHashMap<>();
+    private final Map<String, Integer> visibleTurns = new ConcurrentHashMap<>(32_768); // as EventLog's conversations
     private final Object refreshLock = new Object();
     private final AtomicLong changes = new AtomicLong();
     private final AtomicBoolean indexing = new AtomicBoolean();

@@ -23,8 +23,9 @@ final class ResidentConversations {
     private final ConversationLoader loader;
     private final TurnLocks locks;
     private final int maxResident;
-    private final ConcurrentHashMap<String, ConversationState> resident = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Long> lastUsed = new ConcurrentHashMap<>();
+    /** Sized for maxResident (and the turns under way past it): they never double while turns wait. */
+    private final ConcurrentHashMap<String, ConversationState> resident;
+    private final ConcurrentHashMap<String, Long> lastUsed;
     /** Conversations by last use, oldest first; an entry whose time {@link #lastUsed} no longer holds is stale. */
     private final ConcurrentSkipListMap<Long, String> byLastUse = new ConcurrentSkipListMap<>();
     private final AtomicLong clock = new AtomicLong();
@@ -39,6 +40,9 @@ final class ResidentConversations {
         this.loader = loader;
         this.locks = locks;
         this.maxResident = Math.max(1, maxResident);
+        int expected = (int) Math.min(1 << 16, this.maxResident + 1024L);
+        this.resident = new ConcurrentHashMap<>(expected);
+        this.lastUsed = new ConcurrentHashMap<>(expected);
     }
 
     /**
