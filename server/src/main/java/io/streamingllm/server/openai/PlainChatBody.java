@@ -24,12 +24,10 @@ import java.util.List;
  * messages stood where the scan found them; the history itself is read strictly here.
  */
 final class PlainChatBody extends PlainJson {
-    private static final byte[] MESSAGES = ascii("messages");
-    private static final byte[] ROLE = ascii("role");
-    private static final byte[] CONTENT = ascii("content");
-    private static final byte[] TOOL_CALLS = ascii("tool_calls");
-    private static final byte[] TYPE = ascii("type");
-    private static final byte[] TEXT = ascii("text");
+    /** The keys each object's reading acts on, by their index in {@link #key}'s answer. */
+    private static final byte[][] BODY_KEYS = {ascii("messages")};
+    private static final byte[][] MESSAGE_KEYS = {ascii("role"), ascii("content"), ascii("tool_calls")};
+    private static final byte[][] PART_KEYS = {ascii("type"), ascii("text")};
     private static final byte[] NULL = ascii("null");
     private static final byte[] TRUE = ascii("true");
     private static final byte[] FALSE = ascii("false");
@@ -58,14 +56,7 @@ final class PlainChatBody extends PlainJson {
         int from = -1;
         int to = -1;
         do {
-            ws();
-            int key = pos;
-            skipString(true);
-            boolean isMessages = is(key + 1, pos - 1, MESSAGES);
-            ws();
-            expect(':');
-            ws();
-            if (isMessages) {
+            if (key(BODY_KEYS) == 0) {
                 if (messages != null) {
                     throw NotPlain.INSTANCE;
                 }
@@ -108,21 +99,11 @@ final class PlainChatBody extends PlainJson {
         ws();
         if (!accept('}')) {
             do {
-                ws();
-                int key = pos;
-                skipString(true);
-                int keyEnd = pos - 1;
-                ws();
-                expect(':');
-                ws();
-                if (is(key + 1, keyEnd, ROLE)) {
-                    role = string();
-                } else if (is(key + 1, keyEnd, CONTENT)) {
-                    content = content();
-                } else if (is(key + 1, keyEnd, TOOL_CALLS)) {
-                    throw NotPlain.INSTANCE;
-                } else {
-                    skipScalar();
+                switch (key(MESSAGE_KEYS)) {
+                    case 0 -> role = string();
+                    case 1 -> content = content();
+                    case 2 -> throw NotPlain.INSTANCE;
+                    default -> skipScalar();
                 }
                 ws();
             } while (accept(','));
@@ -164,19 +145,10 @@ final class PlainChatBody extends PlainJson {
         String type = null;
         String text = null;
         do {
-            ws();
-            int key = pos;
-            skipString(true);
-            int keyEnd = pos - 1;
-            ws();
-            expect(':');
-            ws();
-            if (is(key + 1, keyEnd, TYPE)) {
-                type = string();
-            } else if (is(key + 1, keyEnd, TEXT)) {
-                text = string();
-            } else {
-                skipScalar();
+            switch (key(PART_KEYS)) {
+                case 0 -> type = string();
+                case 1 -> text = string();
+                default -> skipScalar();
             }
             ws();
         } while (accept(','));
@@ -185,6 +157,26 @@ final class PlainChatBody extends PlainJson {
             throw NotPlain.INSTANCE;
         }
         return text;
+    }
+
+    /**
+     * A member's key, plain (no escapes: an escaped {@code "messages"} must not hide from the scan), and its colon:
+     * the index of the name it equals in {@code names}, -1 for any other.
+     */
+    private int key(byte[][] names) {
+        ws();
+        int from = pos + 1;
+        skipString(true);
+        int to = pos - 1;
+        ws();
+        expect(':');
+        ws();
+        for (int i = 0; i < names.length; i++) {
+            if (is(from, to, names[i])) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** A string, boolean or null, checked as JSON defines them. */
