@@ -12,7 +12,7 @@ import java.util.List;
  * profile of the {@code /v1} sidecar: an OpenAI client posts every earlier turn on every call). Everything else in
  * the body is handed back as the body with {@code "messages":[]} in place of the history, small, for the full parser.
  *
- * <p>Accepts only a strict subset: a {@code messages} key written plainly (no escapes) once at the top level, a
+ * <p>Accepts only a strict subset: keys written plainly (no escapes), {@code messages} once at the top level, a
  * non-empty array of messages whose role is system, developer, user or assistant (any case), whose content is a
  * string, null or an array of {@code {"type":"text","text"}} parts, and whose other fields are strings, booleans or
  * null (no {@code tool_calls}); duplicate keys count last, as in the full reading. Anything else (tool messages and
