@@ -30,14 +30,23 @@ public final class RequestBody {
 
     /** The body as a JSON object: 400 when it is empty or not one, 413 when larger than the limit. */
     public static JsonObject jsonObject(ServerRequest req) {
-        String text = text(req);
+        return jsonObject(bytes(req));
+    }
+
+    /** A body read by {@link #bytes} as a JSON object: 400 when it is empty or not one. */
+    public static JsonObject jsonObject(byte[] body) {
+        String text = new String(body, StandardCharsets.UTF_8);
         if (text.isBlank()) {
             throw ApiException.badRequest("request body is empty: expected a JSON object");
         }
         return JsonText.parseObject(text);
     }
 
-    private static String text(ServerRequest req) {
+    /**
+     * The body's bytes, empty when there is none; 413 when larger than the limit. For a route that reads its plain
+     * bodies without a JSON tree and hands the others to {@link #jsonObject(byte[])}.
+     */
+    public static byte[] bytes(ServerRequest req) {
         long announced = contentLength(req);
         if (announced > MAX_BYTES) {
             if (announced <= DRAIN_BYTES) {
@@ -46,7 +55,7 @@ public final class RequestBody {
             throw tooLarge();
         }
         if (!req.content().hasEntity()) {
-            return "";
+            return new byte[0];
         }
         try (InputStream in = req.content().inputStream()) {
             byte[] bytes = in.readNBytes(MAX_BYTES + 1);
@@ -54,7 +63,7 @@ public final class RequestBody {
                 discardQuietly(in, DRAIN_BYTES - bytes.length);
                 throw tooLarge();
             }
-            return new String(bytes, StandardCharsets.UTF_8);
+            return bytes;
         } catch (IOException | RuntimeException e) {
             throw unreadable(e);
         }

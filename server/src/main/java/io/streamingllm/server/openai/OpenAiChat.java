@@ -36,7 +36,7 @@ public final class OpenAiChat implements HttpService {
     }
 
     private void relay(ServerRequest req, ServerResponse res, boolean chat) {
-        OpenAiRequest request = chat ? OpenAiRequest.chat(RequestBody.jsonObject(req))
+        OpenAiRequest request = chat ? OpenAiRequest.chat(RequestBody.bytes(req))
                 : OpenAiRequest.completion(RequestBody.jsonObject(req));
         String model = request.model() == null ? engine.model() : request.model();
         if (request.stream()) {

@@ -6,6 +6,7 @@ import io.streamingllm.core.engine.ResponseFormat;
 import io.streamingllm.core.engine.ToolDefinition;
 import io.streamingllm.core.engine.ToolOptions;
 import io.streamingllm.server.edge.ApiException;
+import io.streamingllm.server.edge.RequestBody;
 import io.streamingllm.server.http.JsonFields;
 import io.streamingllm.server.tools.Refusal;
 import io.streamingllm.server.tools.ToolMessages;
@@ -31,6 +32,27 @@ import java.util.Locale;
 record OpenAiRequest(String model, List<ChatMessage> messages, GenerationOptions options, boolean stream,
                      boolean includeUsage) {
     private static final int MAX_TOKENS = 1 << 20;
+
+    /**
+     * A chat body as the client sent it: a plain one's history read without a JSON tree ({@link PlainChatBody}), its
+     * other fields as {@link #chat(JsonObject)} reads them; any other body through {@link #chat(JsonObject)} itself,
+     * so the result and every refusal are the same either way.
+     */
+    static OpenAiRequest chat(byte[] body) {
+        PlainChatBody.Read plain = PlainChatBody.read(body);
+        if (plain != null) {
+            JsonObject rest;
+            try {
+                rest = RequestBody.jsonObject(plain.rest());
+            } catch (RuntimeException e) {
+                rest = null; // the full reading says what is wrong, where, as it always has
+            }
+            if (rest != null) {
+                return parse(rest, plain.messages());
+            }
+        }
+        return chat(RequestBody.jsonObject(body));
+    }
 
     static OpenAiRequest chat(JsonObject body) {
         return parse(body, messages(body));
@@ -144,15 +166,12 @@ record OpenAiRequest(String model, List<ChatMessage> messages, GenerationOptions
                 throw ApiException.badParam("messages", at + " must be an object {role, content}");
             }
             JsonFields message = JsonFields.of(m.asJsonObject(), at + ".");
-            String role = message.requiredString("role").toLowerCase(Locale.ROOT);
-            ChatMessage.Role r = switch (role) {
-                case "system", "developer" -> ChatMessage.Role.SYSTEM;
-                case "user" -> ChatMessage.Role.USER;
-                case "assistant" -> ChatMessage.Role.ASSISTANT;
-                case "tool" -> ChatMessage.Role.TOOL;
-                default -> throw ApiException.badParam("messages", at + ".role " + role
+            String role = message.requiredString("role");
+            ChatMessage.Role r = role(role);
+            if (r == null) {
+                throw ApiException.badParam("messages", at + ".role " + role.toLowerCase(Locale.ROOT)
                         + " is not supported (system, developer, user, assistant and tool are)");
-            };
+            }
             String content = content(m.asJsonObject().get("content"), at);
             out.add(switch (r) {
                 case ASSISTANT -> tools.assistant(m.asJsonObject(), content, at);
@@ -164,6 +183,17 @@ record OpenAiRequest(String model, List<ChatMessage> messages, GenerationOptions
             throw ApiException.badParam("messages", "messages is empty");
         }
         return out;
+    }
+
+    /** A message's role, in any case; null when the API has no such role. */
+    static ChatMessage.Role role(String wire) {
+        return switch (wire.toLowerCase(Locale.ROOT)) {
+            case "system", "developer" -> ChatMessage.Role.SYSTEM;
+            case "user" -> ChatMessage.Role.USER;
+            case "assistant" -> ChatMessage.Role.ASSISTANT;
+            case "tool" -> ChatMessage.Role.TOOL;
+            default -> null;
+        };
     }
 
     /** A string, or an array of {@code {"type":"text","text"}} parts joined; null (an assistant's tool call) is empty. */

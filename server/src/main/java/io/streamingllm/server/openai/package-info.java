@@ -12,6 +12,9 @@
  *       {@link io.streamingllm.server.stream.TokenOutbox} keeps the engine's thread from ever waiting on a client.
  *       Only the wire format differs ({@link io.streamingllm.server.openai.OpenAiFormat}): each token's SSE record
  *       is two strings made once per reply around the quoted delta, so {@code /v1} costs what the other relays do.</li>
+ *   <li>The client posts its whole history on every call: a plain chat body's messages are read straight from its
+ *       bytes ({@link io.streamingllm.server.openai.PlainChatBody}) and only the rest of the body goes to the JSON
+ *       parser; any body outside that plain subset takes the full reading, so requests and refusals are the same.</li>
  *   <li>Context is never dropped silently: {@code X-Context-Tokens} and {@code X-Context-Evicted-Turns} on every
  *       reply, and a {@code streaming_llm} object in the record with the finish reason.</li>
  *   <li>The request's {@code model} reaches the engine. An upstream that serves many models (Ollama, an
