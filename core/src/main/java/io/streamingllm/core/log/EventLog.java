@@ -292,10 +292,10 @@ public final class EventLog implements EventStore {
         return conversations.computeIfAbsent(id, ConversationFile::new);
     }
 
-    /** Checks the conversation's tail for a torn line the first time this instance touches it. */
     /**
-     * Repairs the conversation's tail the first time it is touched; false only when that check, made by this call,
-     * found no file (a reader then has nothing to open; a file created since is one created after the read).
+     * Checks the conversation's tail for a torn line the first time this instance touches it; false only when that
+     * check, made by this call, found no file (a reader then has nothing to open; a file created since is one created
+     * after the read).
      */
     private boolean repairOnce(String id) {
         ConversationFile c = conversation(id);
