@@ -1,5 +1,8 @@
 package io.streamingllm.core.engine.http;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -11,6 +14,13 @@ import java.nio.charset.StandardCharsets;
  * <p>One instance per record, on one thread.
  */
 public abstract class PlainJson {
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+    private static final long QUOTES = ONES * '"';
+    private static final long BACKSLASHES = ONES * '\\';
+    private static final long SPACES = ONES * 0x20;
+
     protected final byte[] b;
     protected final int end;
     protected int pos;
@@ -26,16 +36,15 @@ public abstract class PlainJson {
     protected final void skipString(boolean key) {
         expect('"');
         while (true) {
+            pos = plainRunEnd(pos);
             int c = next();
             if (c == '"') {
                 return;
             }
-            if (c < 0x20 && c >= 0 || c == '\\' && key) {
+            if (c < 0x20 || key) {
                 throw NotPlain.INSTANCE;
             }
-            if (c == '\\') {
-                escape(null);
-            }
+            escape(null);
         }
     }
 
@@ -46,27 +55,72 @@ public abstract class PlainJson {
         StringBuilder sb = null;
         boolean ascii = true;
         while (true) {
+            int runEnd = plainRunEnd(pos);
+            ascii &= !highBytesIn(pos, runEnd);
+            pos = runEnd;
             int c = next();
             if (c == '"') {
-                int runEnd = pos - 1;
                 if (sb == null) {
                     return new String(b, start, runEnd - start, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
                 }
                 return sb.append(new String(b, start, runEnd - start, StandardCharsets.UTF_8)).toString();
             }
-            if (c < 0) {
-                ascii = false;
-            } else if (c < 0x20) {
+            if (c < 0x20) {
                 throw NotPlain.INSTANCE;
-            } else if (c == '\\') {
-                if (sb == null) {
-                    sb = new StringBuilder(Math.max(16, 2 * (end - start)));
-                }
-                sb.append(new String(b, start, pos - 1 - start, StandardCharsets.UTF_8));
-                escape(sb);
-                start = pos;
+            }
+            if (sb == null) {
+                sb = new StringBuilder(Math.max(16, 2 * (end - start)));
+            }
+            sb.append(new String(b, start, runEnd - start, StandardCharsets.UTF_8));
+            escape(sb);
+            start = pos;
+        }
+    }
+
+    /**
+     * The end of the run of string bytes from {@code i} that need no attention: the index of the first quote,
+     * backslash or control byte (below 0x20), or {@code end}. Eight bytes a step (a history's contents are most of a
+     * {@code /v1} body): each test below sets a byte's high bit where the byte matches, exactly for the lowest match
+     * in the word (a borrow can only mark bytes above a real match), so the lowest marked byte is the first stop.
+     * Bytes of 0x80 and above never match: {@code ~w} clears their high bit.
+     */
+    protected final int plainRunEnd(int i) {
+        while (i + 8 <= end) {
+            long w = (long) LONGS.get(b, i);
+            long q = w ^ QUOTES;
+            long bs = w ^ BACKSLASHES;
+            long stops = ((q - ONES) & ~q | (bs - ONES) & ~bs | (w - SPACES) & ~w) & HIGHS;
+            if (stops != 0) {
+                return i + (Long.numberOfTrailingZeros(stops) >>> 3);
+            }
+            i += 8;
+        }
+        while (i < end) {
+            int c = b[i];
+            if (c == '"' || c == '\\' || (c >= 0 && c < 0x20)) {
+                return i;
+            }
+            i++;
+        }
+        return i;
+    }
+
+    /** Whether {@code b[from, to)} holds a byte of 0x80 or above (a multi-byte UTF-8 sequence's). */
+    private boolean highBytesIn(int from, int to) {
+        int i = from;
+        long high = 0;
+        for (; i + 8 <= to; i += 8) {
+            high |= (long) LONGS.get(b, i);
+        }
+        if ((high & HIGHS) != 0) {
+            return true;
+        }
+        for (; i < to; i++) {
+            if (b[i] < 0) {
+                return true;
             }
         }
+        return false;
     }
 
     /** After a backslash: appends the escaped char to {@code into} (or only checks it when null). */
