@@ -81,10 +81,11 @@ public abstract class PlainJson {
      * The end of the run of string bytes from {@code i} that need no attention: the index of the first quote,
      * backslash or control byte (below 0x20), or {@code end}. Eight bytes a step (a history's contents are most of a
      * {@code /v1} body): each test below sets a byte's high bit where the byte matches, exactly for the lowest match
-     * in the word (a borrow can only mark bytes above a real match), so the lowest marked byte is the first stop.
-     * Bytes of 0x80 and above never match: {@code ~w} clears their high bit.
+     * in the word (a subtraction borrows only out of a matching byte, so it can mark bytes above a real match but
+     * never below), and the lowest marked byte is the first stop. Bytes of 0x80 and above never match: XOR with an
+     * ASCII byte keeps their high bit, and the complement ({@code ~q}, {@code ~bs}, {@code ~w}) clears it.
      */
-    protected final int plainRunEnd(int i) {
+    private int plainRunEnd(int i) {
         while (i + 8 <= end) {
             long w = (long) LONGS.get(b, i);
             long q = w ^ QUOTES;
