@@ -9,6 +9,7 @@ import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ModelInfo;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.http.EngineArgs;
 import io.streamingllm.core.engine.http.NdjsonBody;
 import io.streamingllm.core.engine.http.StreamingHttp;
 import io.streamingllm.core.engine.http.UpstreamRequest;
@@ -35,7 +36,6 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
@@ -84,25 +84,11 @@ public final class OllamaEngine implements ModelEngine {
      *                     {@link EngineException.Kind#PROTOCOL} without being held in memory
      */
     public OllamaEngine(URI baseUri, String model, Duration tokenIdleTimeout, int maxLineBytes) {
-        Objects.requireNonNull(baseUri, "baseUri");
-        String scheme = baseUri.getScheme() == null ? "" : baseUri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https") || baseUri.getHost() == null) {
-            throw new IllegalArgumentException("Ollama URL must be http(s)://HOST[:PORT], got " + baseUri);
-        }
-        if (model == null || model.isBlank()) {
-            throw new IllegalArgumentException("model name is empty");
-        }
-        if (tokenIdleTimeout == null || tokenIdleTimeout.isNegative() || tokenIdleTimeout.isZero()) {
-            throw new IllegalArgumentException("token idle timeout must be positive, got " + tokenIdleTimeout);
-        }
-        String b = baseUri.toString();
-        while (b.endsWith("/")) {
-            b = b.substring(0, b.length() - 1);
-        }
+        String b = EngineArgs.base(baseUri, "Ollama URL must be http(s)://HOST[:PORT]");
+        this.model = EngineArgs.model(model);
+        this.idleTimeoutNanos = EngineArgs.idleTimeoutNanos(tokenIdleTimeout);
         this.base = b;
         this.chatUri = URI.create(b + "/api/chat");
-        this.model = model;
-        this.idleTimeoutNanos = tokenIdleTimeout.toNanos();
         this.maxLineBytes = maxLineBytes;
         this.errors = new OllamaErrors(b, model);
         this.http = HttpClient.newBuilder()
@@ -110,15 +96,7 @@ public final class OllamaEngine implements ModelEngine {
                 .connectTimeout(CONNECT_TIMEOUT)
                 .build();
         this.streaming = StreamingHttp.forUri(chatUri, CONNECT_TIMEOUT);
-        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "ollama-idle-watchdog");
-            t.setDaemon(true);
-            return t;
-        });
-        // a settled generation cancels its timers; removing them at once lets it be collected now rather than
-        // when the idle timeout (minutes) would have fired: under load that is tens of thousands of finished turns
-        timers.setRemoveOnCancelPolicy(true);
-        this.watchdog = timers;
+        this.watchdog = EngineArgs.timers("ollama-idle-watchdog");
     }
 
     /** Timers still queued (idle and drain checks); a settled generation leaves none behind. For tests. */

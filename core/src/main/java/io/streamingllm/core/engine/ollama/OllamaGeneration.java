@@ -2,12 +2,11 @@ package io.streamingllm.core.engine.ollama;
 
 import io.streamingllm.core.engine.EngineException;
 import io.streamingllm.core.engine.FinishReason;
-import io.streamingllm.core.engine.Generation;
 import io.streamingllm.core.engine.GenerationResult;
 import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.core.engine.ToolCall;
-import io.streamingllm.core.engine.http.ErrorBody;
 import io.streamingllm.core.engine.http.NdjsonBody;
+import io.streamingllm.core.engine.http.StreamedCall;
 import io.streamingllm.core.engine.http.StreamingHttp;
 import io.streamingllm.core.engine.http.UpstreamRequest;
 import jakarta.json.Json;
@@ -22,57 +21,32 @@ import jakarta.json.JsonValue;
 
 import java.io.IOException;
 import java.io.StringReader;
-import java.net.http.HttpResponse;
+import java.net.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One streaming call. The response body is parsed where it arrives (on the HTTP client's thread) and each
  * delta goes straight to the listener. The result is settled (end of body, failure, cancel, idle timeout) only
- * while no record is being handled, so it completes after the last {@link TokenListener#onToken} call returned.
+ * while no record is being handled, so it completes after the last {@link TokenListener#onToken} call returned;
+ * stop, abort and the idle watchdog are {@link StreamedCall}'s, what a record or a failure means is Ollama's.
  */
-final class OllamaGeneration implements Generation, NdjsonBody.Lines {
+final class OllamaGeneration extends StreamedCall {
     private static final JsonReaderFactory READERS = Json.createReaderFactory(Map.of());
-    private static final int MAX_ERROR_BODY = 64 * 1024;
-    /** How long the end of the body may lag behind the final record before the result is settled anyway. */
-    private static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
 
-    private enum Stop { CANCELLED, TIMEOUT, FINISHED }
-
-    private final StreamingHttp http;
-    private final ScheduledExecutorService watchdog;
     private final OllamaErrors errors;
-    private final long idleTimeoutNanos;
-    private final int maxLineBytes;
-    private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
-    private final AtomicReference<Stop> stop = new AtomicReference<>();
-    /** Held while a signal of the response is handled; a cancel or timeout settles once it is free. */
-    private final ReentrantLock delivering = new ReentrantLock();
     private final TokenListener listener;
     private final StringBuilder text = new StringBuilder();
     /** The tool calls so far, in order. */
     private final List<ToolCall> calls = new ArrayList<>();
-    private final long start = System.nanoTime();
-    private volatile long lastActivity = start;
-    private volatile CompletableFuture<Void> exchange;
-    private volatile NdjsonBody body;
     private int deltas;
     private GenerationResult last;
-    private volatile boolean settled;
-    private volatile ScheduledFuture<?> idleCheck;
-    private volatile ScheduledFuture<?> drainCheck;
 
     OllamaGeneration(StreamingHttp http, ScheduledExecutorService timers, OllamaErrors errors, long idleTimeoutNanos,
                      TokenListener listener) {
@@ -81,98 +55,9 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
 
     OllamaGeneration(StreamingHttp http, ScheduledExecutorService timers, OllamaErrors errors, long idleTimeoutNanos,
                      int maxLineBytes, TokenListener listener) {
-        this.http = http;
-        this.watchdog = timers;
+        super(http, timers, idleTimeoutNanos, maxLineBytes, "ollama-result");
         this.errors = errors;
-        this.idleTimeoutNanos = idleTimeoutNanos;
-        this.maxLineBytes = maxLineBytes;
         this.listener = listener;
-    }
-
-    @Override
-    public CompletableFuture<GenerationResult> result() {
-        return result;
-    }
-
-    @Override
-    public void cancel() {
-        stopWith(Stop.CANCELLED);
-    }
-
-    void start(UpstreamRequest request) {
-        scheduleWatchdog(idleTimeoutNanos);
-        CompletableFuture<Void> ex;
-        try {
-            ex = http.send(request, this::bodyFor);
-        } catch (RuntimeException e) {
-            failedWith(e);
-            return;
-        }
-        exchange = ex;
-        if (stop.get() != null) {
-            ex.cancel(true);
-        }
-        ex.whenComplete((r, e) -> {
-            if (e != null) {
-                failedWith(e);
-            }
-        });
-    }
-
-    private HttpResponse.BodySubscriber<Void> bodyFor(HttpResponse.ResponseInfo info) {
-        lastActivity = System.nanoTime();
-        if (info.statusCode() != 200) {
-            int status = info.statusCode();
-            return new ErrorBody(MAX_ERROR_BODY, bytes -> failedWithStatus(status, bytes), this::failedWith);
-        }
-        NdjsonBody b = new NdjsonBody(this, maxLineBytes);
-        body = b;
-        if (stop.get() != null) {
-            b.cancel();
-        }
-        return b;
-    }
-
-    private void stopWith(Stop reason) {
-        if (stop.compareAndSet(null, reason)) {
-            abort();
-            settleIfStopped();
-        }
-    }
-
-    /** Aborts the exchange: before the headers by cancelling it, after them by cancelling the body too. */
-    private void abort() {
-        CompletableFuture<Void> ex = exchange;
-        if (ex != null) {
-            ex.cancel(true);
-        }
-        NdjsonBody b = body;
-        if (b != null) {
-            b.cancel();
-        }
-    }
-
-    private void checkIdle() {
-        if (stop.get() != null) {
-            return;
-        }
-        long idle = System.nanoTime() - lastActivity;
-        if (idle >= idleTimeoutNanos) {
-            stopWith(Stop.TIMEOUT);
-        } else {
-            scheduleWatchdog(idleTimeoutNanos - idle);
-        }
-    }
-
-    private void scheduleWatchdog(long delayNanos) {
-        try {
-            idleCheck = watchdog.schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
-            if (settled) {
-                cancelTimer(idleCheck); // settled while this was being scheduled
-            }
-        } catch (RejectedExecutionException closed) {
-            stopWith(Stop.CANCELLED);
-        }
     }
 
     @Override
@@ -198,18 +83,9 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
         }
     }
 
-    @Override
-    public void end() {
-        failedWith(null);
-    }
-
-    @Override
-    public void failed(Throwable cause) {
-        failedWith(cause);
-    }
-
     /** The body ended (cause null) or the exchange failed: the final record's result, or the failure. */
-    private void failedWith(Throwable cause) {
+    @Override
+    protected void failedWith(Throwable cause) {
         delivering.lock();
         try {
             if (last != null) {
@@ -217,7 +93,7 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
                 return;
             }
             Stop reason = stop.get();
-            if (reason == Stop.CANCELLED || reason == Stop.TIMEOUT || settled) {
+            if (reason == Stop.CANCELLED || reason == Stop.TIMEOUT || settled()) {
                 return;
             }
             Throwable e = cause == null ? new IOException("stream ended")
@@ -237,26 +113,6 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
         } finally {
             delivering.unlock();
             settleIfStopped();
-        }
-    }
-
-    /** After a cancel or timeout: settles the result unless a record is being handled (its thread settles then). */
-    private void settleIfStopped() {
-        Stop reason = stop.get();
-        if (reason != Stop.CANCELLED && reason != Stop.TIMEOUT || settled
-                || delivering.isHeldByCurrentThread() || !delivering.tryLock()) {
-            return;
-        }
-        try {
-            if (reason == Stop.CANCELLED) {
-                finishCancelled();
-            } else {
-                settle(null, new EngineException(EngineException.Kind.TIMEOUT, "Ollama at " + errors.base()
-                        + " sent nothing for " + Duration.ofNanos(idleTimeoutNanos).toMillis() + " ms ("
-                        + (deltas == 0 ? "no token yet" : "after " + deltas + " tokens") + "); the request was aborted"));
-            }
-        } finally {
-            delivering.unlock();
         }
     }
 
@@ -321,68 +177,25 @@ final class OllamaGeneration implements Generation, NdjsonBody.Lines {
         }
     }
 
-    /** The end of the body normally follows the final record at once; if it does not, the result is not held up. */
-    private void drainGuard() {
-        try {
-            drainCheck = watchdog.schedule(() -> {
-                if (!settled) {
-                    abort();
-                    failedWith(null);
-                }
-            }, DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            if (settled) {
-                cancelTimer(drainCheck);
-            }
-        } catch (RejectedExecutionException closed) {
-            // the engine is closing: the exchange is torn down with it
-        }
+    @Override
+    protected EngineException timedOut() {
+        return new EngineException(EngineException.Kind.TIMEOUT, "Ollama at " + errors.base()
+                + " sent nothing for " + Duration.ofNanos(idleTimeoutNanos).toMillis() + " ms ("
+                + (deltas == 0 ? "no token yet" : "after " + deltas + " tokens") + "); the request was aborted");
     }
 
-    private void finishCancelled() {
+    @Override
+    protected void finishCancelled() {
         settle(new GenerationResult(text.toString(), FinishReason.CANCELLED, -1, deltas,
                 System.nanoTime() - start, 0, 0, 0, false), null);
     }
 
-    private void finishExceptionally(EngineException e) {
-        stop.compareAndSet(null, Stop.FINISHED);
-        if (stop.get() == Stop.CANCELLED && e.kind() != EngineException.Kind.INTERNAL) {
-            finishCancelled();
-            return;
-        }
-        settle(null, e);
-    }
-
-    /**
-     * Completes the result once, from a fresh virtual thread: what callers chain on it must never run on (and
-     * could block) the thread reading the response.
-     */
-    private void settle(GenerationResult r, Throwable failure) {
-        if (settled) {
-            return;
-        }
-        settled = true;
-        cancelTimer(idleCheck);
-        cancelTimer(drainCheck);
-        Thread.ofVirtual().name("ollama-result").start(() -> {
-            if (failure != null) {
-                result.completeExceptionally(failure);
-            } else {
-                result.complete(r);
-            }
-        });
-    }
-
-    private static void cancelTimer(ScheduledFuture<?> timer) {
-        if (timer != null) {
-            timer.cancel(false);
-        }
-    }
-
     /** A non-200 answer: its (bounded) body becomes the failure, settled once no record is being handled. */
-    private void failedWithStatus(int status, byte[] body) {
+    @Override
+    protected void failedWithStatus(int status, HttpHeaders headers, byte[] body, UpstreamRequest request) {
         delivering.lock();
         try {
-            if (!settled) {
+            if (!settled()) {
                 finishExceptionally(errors.httpError(status, body));
             }
         } finally {

@@ -10,6 +10,7 @@ import io.streamingllm.core.engine.GenerationOptions;
 import io.streamingllm.core.engine.ModelEngine;
 import io.streamingllm.core.engine.ModelInfo;
 import io.streamingllm.core.engine.TokenListener;
+import io.streamingllm.core.engine.http.EngineArgs;
 import io.streamingllm.core.engine.http.NdjsonBody;
 import io.streamingllm.core.engine.http.StreamingHttp;
 import io.streamingllm.core.engine.http.UpstreamRequest;
@@ -35,11 +36,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /**
  * Streams generations from an OpenAI-compatible server (llama-server, vLLM, SGLang, LM Studio, a hosted API):
@@ -86,26 +85,12 @@ public final class OpenAiEngine implements ModelEngine {
      */
     public OpenAiEngine(URI baseUri, String model, String apiKey, Duration tokenIdleTimeout, Duration maxRetryWait,
                         int maxLineBytes) {
-        Objects.requireNonNull(baseUri, "baseUri");
-        String scheme = baseUri.getScheme() == null ? "" : baseUri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https") || baseUri.getHost() == null) {
-            throw new IllegalArgumentException("OpenAI base URL must be http(s)://HOST[:PORT]/v1, got " + baseUri);
-        }
-        if (model == null || model.isBlank()) {
-            throw new IllegalArgumentException("model name is empty");
-        }
-        if (tokenIdleTimeout == null || tokenIdleTimeout.isNegative() || tokenIdleTimeout.isZero()) {
-            throw new IllegalArgumentException("token idle timeout must be positive, got " + tokenIdleTimeout);
-        }
-        String b = baseUri.toString();
-        while (b.endsWith("/")) {
-            b = b.substring(0, b.length() - 1);
-        }
+        String b = EngineArgs.base(baseUri, "OpenAI base URL must be http(s)://HOST[:PORT]/v1");
+        this.model = EngineArgs.model(model);
+        this.idleTimeoutNanos = EngineArgs.idleTimeoutNanos(tokenIdleTimeout);
         this.base = b;
         this.chatUri = URI.create(b + "/chat/completions");
-        this.model = model;
         this.apiKey = apiKey == null ? "" : apiKey.strip();
-        this.idleTimeoutNanos = tokenIdleTimeout.toNanos();
         this.maxRetryWait = Objects.requireNonNull(maxRetryWait, "maxRetryWait");
         this.maxLineBytes = maxLineBytes;
         this.errors = new OpenAiErrors(b, model, this.apiKey);
@@ -114,13 +99,7 @@ public final class OpenAiEngine implements ModelEngine {
                 .connectTimeout(CONNECT_TIMEOUT)
                 .build();
         this.streaming = StreamingHttp.forUri(chatUri, CONNECT_TIMEOUT);
-        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "openai-idle-watchdog");
-            t.setDaemon(true);
-            return t;
-        });
-        timers.setRemoveOnCancelPolicy(true); // settled generations' timers go at once, not when they would have fired
-        this.watchdog = timers;
+        this.watchdog = EngineArgs.timers("openai-idle-watchdog");
     }
 
     @Override
