@@ -24,7 +24,7 @@ import java.util.function.ToDoubleFunction;
  * relay. The cell then runs its sessions again with new conversations, one batch after the other, until it has
  * relayed at least {@value #MIN_TOKENS_AT_FULL_SPEED} tokens; its figures are those of all the batches together. A
  * single session relays 6,400 tokens in about half a second, and its repeats scattered 3x; 100,000 tokens, under a
- * second at 50 sessions, still scattered 0.72-0.93 in the ratio between two runs of the same tree.
+ * second at 50 sessions, still scattered 0.72-0.93 in the ratio between two runs of the same sidecar.
  */
 public final class V1Bench {
     static final int TOKENS_A_BATCH = 100_000;
