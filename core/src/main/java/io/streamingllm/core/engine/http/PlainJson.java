@@ -53,15 +53,14 @@ public abstract class PlainJson {
         expect('"');
         int start = pos;
         StringBuilder sb = null;
-        boolean ascii = true;
         while (true) {
             int runEnd = plainRunEnd(pos);
-            ascii &= !highBytesIn(pos, runEnd);
             pos = runEnd;
             int c = next();
             if (c == '"') {
+                // the JDK's UTF-8 decoding checks for ASCII itself (an intrinsic), so no pass of our own for it
                 if (sb == null) {
-                    return new String(b, start, runEnd - start, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+                    return new String(b, start, runEnd - start, StandardCharsets.UTF_8);
                 }
                 return sb.append(new String(b, start, runEnd - start, StandardCharsets.UTF_8)).toString();
             }
@@ -104,24 +103,6 @@ public abstract class PlainJson {
             i++;
         }
         return i;
-    }
-
-    /** Whether {@code b[from, to)} holds a byte of 0x80 or above (a multi-byte UTF-8 sequence's). */
-    private boolean highBytesIn(int from, int to) {
-        int i = from;
-        long high = 0;
-        for (; i + 8 <= to; i += 8) {
-            high |= (long) LONGS.get(b, i);
-        }
-        if ((high & HIGHS) != 0) {
-            return true;
-        }
-        for (; i < to; i++) {
-            if (b[i] < 0) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** After a backslash: appends the escaped char to {@code into} (or only checks it when null). */
