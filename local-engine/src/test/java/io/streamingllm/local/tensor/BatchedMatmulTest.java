@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The batch product (prefill) equals the single-vector product (decode) bit for bit, for every quantised type
  * (each has lane-ordered float tiles of its own, {@link LaneTiles}) and F32 (two rows times two vectors): an odd number of rows (a last tile of 5,
- * a row paired with itself), an odd batch (a vector paired with itself), one and two threads, with outliers and a
+ * its last row repeated in a group of four), an odd batch (a vector paired with itself), one and two threads, with outliers and a
  * zero block in the activations; and for Q6_K at the largest lane sums its format allows (near 2^24, where float
  * sums stop being exact).
  */
