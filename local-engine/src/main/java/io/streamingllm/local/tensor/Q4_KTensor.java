@@ -8,6 +8,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -157,10 +158,7 @@ final class Q4_KTensor extends FloatTensor {
                 t = t.add(ua.mul((int) (sc >>> sh) & 0xFF)).add(ub.mul((int) (sc >>> (sh + 8)) & 0xFF));
             }
             // the mins term after the vector loop, not interleaved with it: 4-7% faster (exact ints either way)
-            int m = 0;
-            for (int s = 0; s < 8; s++) {
-                m += ((int) (mn >>> (8 * s)) & 0xFF) * xs[j / 32 + s];
-            }
+            int m = minsDot(mn, xs, j / 32);
             float dx = xd[j / BLOCK];
             acc = ((FloatVector) t.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b) * dx), acc);
             mins += f16(data, b + 2) * dx * m;
@@ -265,6 +263,18 @@ final class Q4_KTensor extends FloatTensor {
     static long scales(long lo, int hi) {
         int b0to3 = (int) lo;
         return (b0to3 & 0x3F3F3F3FL) | (long) ((hi & 0x0F0F0F0F) | (b0to3 >>> 2 & 0x30303030)) << 32;
+    }
+
+    /**
+     * {@code sum_s min_s * xs[at + s]} for the eight mins packed in {@code mins} (byte s = min s): one 8-lane
+     * int product and its sum instead of eight scalar ones, exact either way (at most 8 * 63 * 32 * 127, far below
+     * 2^31), so the float operations after it are unchanged. Scalar, this took 15% of a Q4_K row's time; Q5_K keeps
+     * the scalar loop (the vector form measured 3% slower there, where the mins weigh less).
+     */
+    static int minsDot(long mins, int[] xs, int at) {
+        IntVector m = (IntVector) LongVector.broadcast(LongVector.SPECIES_128, mins).reinterpretAsBytes()
+                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_256, 0);
+        return m.mul(IntVector.fromArray(IntVector.SPECIES_256, xs, at)).reduceLanes(VectorOperators.ADD);
     }
 
     /** The eight 6-bit mins likewise: bytes 4-7, then the high nibbles of bytes 8-11 with the top bits of 4-7. */
