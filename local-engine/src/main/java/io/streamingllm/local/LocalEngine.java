@@ -14,6 +14,7 @@ import io.streamingllm.core.engine.TokenListener;
 import io.streamingllm.local.kv.KvStore;
 import io.streamingllm.local.kv.ModelFingerprint;
 import io.streamingllm.local.model.ModelConfig;
+import io.streamingllm.local.tensor.FloatTensor;
 import io.streamingllm.local.template.ChatTemplate;
 import io.streamingllm.local.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -126,6 +127,11 @@ public final class LocalEngine implements ModelEngine {
     public static LocalEngine open(String modelName, Path file, int threads, int startSize, int recentSize,
                                    int defaultMaxNewTokens, int maxSessions, KvDisk disk) {
         ChatModel model = ChatModel.open(file, threads);
+        if (!FloatTensor.nativeVectors()) {
+            System.getLogger(LocalEngine.class.getName()).log(System.Logger.Level.WARNING, "local engine: this JVM's"
+                    + " vectors are 128-bit (NEON or -XX:MaxVectorSize=16); its kernels need 256-bit ones (AVX2, AVX-512,"
+                    + " SVE-256) and run 15-150x slower without them");
+        }
         SavedSessions saved;
         try {
             saved = disk.enabled()

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * share, the score buffers are the caller's.
  */
 final class Attention {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = VectorMath.FLOATS;
 
     private final ModelConfig c;
     private final double[][] invFreq; // [layer][pair]: RoPE angle per position of each rotated pair

@@ -6,7 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** Vector helpers shared by the tensor kernels and the attention loop. */
 public final class VectorMath {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** The float species of every kernel and of {@link #sum} (see {@code FloatTensor}'s {@code F_SPECIES}). */
+    public static final VectorSpecies<Float> FLOATS = FloatTensor.F_SPECIES;
+    private static final VectorSpecies<Float> F = FLOATS;
     /** Rotations by half, quarter, … of the lanes: a fixed pairwise reduction tree. */
     private static final VectorShuffle<Float>[] TREE = tree();
 
@@ -25,7 +27,7 @@ public final class VectorMath {
     }
 
     /**
-     * Sum of the lanes of a {@code SPECIES_PREFERRED} vector in a fixed order (a pairwise tree of
+     * Sum of the lanes of a {@link #FLOATS} vector in a fixed order (a pairwise tree of
      * lane-wise adds). {@code reduceLanes(ADD)} may order float additions differently in interpreted
      * and compiled code, which made the same forward pass differ in the last bits before and after the
      * JIT warmed up; this keeps results bit-for-bit reproducible and is as fast once compiled.
