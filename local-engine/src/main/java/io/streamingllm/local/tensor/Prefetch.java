@@ -8,7 +8,7 @@ package io.streamingllm.local.tensor;
  * next row pair while they compute the current one; the miss is then served in the shadow of that work
  * (decode 68-70 tok/s). The loaded bytes are XORed together and handed to {@link #consume} so that the
  * compiler cannot drop the loads as unused. Touching two to four pairs ahead instead was no faster. The
- * K-quant kernels do not prefetch: their arithmetic, not memory, sets their pace (Q4_K decode runs at 85% of
+ * K-quant kernels do not prefetch: their arithmetic, not memory, sets their pace (Q4_K decode runs at about 80% of
  * its cache-resident speed).
  */
 final class Prefetch {
