@@ -117,7 +117,7 @@ final class Q4_KTensor extends FloatTensor {
      * activation quants are summed over the sub-block in short lanes (at most 4 products of 15 * 127 a lane
      * with 8 lanes), then neighbouring lanes pairwise into int lanes (exact: |sum| < 2^15), times the sub-block's 6-bit
      * scale, summed over the super-block in ints, then scaled by {@code d * d_x} in float. The mins term is
-     * {@code dmin * d_x * sum(min_s * sum of the activation quants of sub-block s)}, in scalar ints.
+     * {@code dmin * d_x * sum(min_s * sum of the activation quants of sub-block s)}, in ints ({@link #minsDot}).
      */
     @Override
     void dotsQuantized(int from, int to, int cols, QuantizedActivations x, float[] out) {
