@@ -39,7 +39,10 @@ import java.util.function.Supplier;
  * during a turn, and what is durable when, is in the package documentation.
  */
 public final class ChatService implements AutoCloseable {
-    /** Agent id recorded for conversations started through the Ollama-compatible API. */
+    /**
+     * Agent id recorded for relayed conversations, whose prompt is the client's history: those started through the
+     * Ollama-compatible routes and, under the same id, the OpenAI-compatible ones ({@code /v1}).
+     */
     public static final String RELAY_AGENT = "ollama-api";
     /** Idle conversations kept in memory before the least recently used leave. */
     public static final int DEFAULT_MAX_RESIDENT = 4096;
