@@ -21,6 +21,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A JVM whose vectors are 128 bits (NEON on Apple silicon and most Arm servers; {@code -XX:MaxVectorSize=16}
@@ -34,21 +35,33 @@ class NarrowVectorsTest {
     static final int COLS = 512;
     static final int BATCH = 3;
 
+    @TempDir
+    Path dir;
+
     @Test
-    void everyTypeMultipliesCorrectlyWith128BitVectors() throws IOException, InterruptedException {
+    void productsAndAForwardPassAreRightWith128BitVectors() throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Path log = dir.resolve("child.log"); // a file, not a pipe: a child that writes much cannot block on it
         Process p = new ProcessBuilder(List.of(java.toString(), "-XX:MaxVectorSize=16", "--add-modules",
-                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Child.class.getName()))
-                .redirectErrorStream(true).start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM did not finish");
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Child.class.getName(),
+                dir.resolve("llama.gguf").toString()))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean finished = p.waitFor(120, TimeUnit.SECONDS);
+        if (!finished) {
+            p.destroyForcibly().waitFor();
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        assertTrue(finished, "child JVM did not finish in 120 s: " + output);
         assertEquals(0, p.exitValue(), output);
         assertTrue(output.contains("native float lanes 4, kernel float lanes 8"), output);
         assertTrue(output.contains("all products right"), output);
         assertTrue(output.contains("forward pass right"), output);
     }
 
-    /** Every type's single and batch products against float64 over the dequantised operands. */
+    /**
+     * Every type's single and batch products against float64 over the dequantised operands, then a forward pass
+     * ({@link #forwardPass}) of a model written to {@code args[0]}.
+     */
     public static final class Child {
         public static void main(String[] args) throws IOException {
             System.out.printf("native float lanes %d, kernel float lanes %d%n", FloatVector.SPECIES_PREFERRED.length(),
@@ -97,12 +110,11 @@ class NarrowVectorsTest {
                 }
             }
             System.out.println("all products right");
-            forwardPass();
+            forwardPass(Path.of(args[0]));
         }
 
         /** Attention and the norms take the same species: a random llama's logits against the float64 reference. */
-        static void forwardPass() throws IOException {
-            Path file = Files.createTempDirectory("narrow-vectors").resolve("llama.gguf");
+        static void forwardPass(Path file) throws IOException {
             ReferenceModel ref = ReferenceModel.dense(RandomModel.write(file, "llama", GgmlType.Q8_0, 7));
             try (LoadedModel m = LoadedModel.open(file, 1, MatMul.Kernels.FLOAT)) {
                 KvCache cache = KvCache.dense(m.config(), 16);
@@ -120,9 +132,6 @@ class NarrowVectorsTest {
                         }
                     }
                 }
-            } finally {
-                Files.delete(file);
-                Files.delete(file.getParent());
             }
             System.out.println("forward pass right");
         }
