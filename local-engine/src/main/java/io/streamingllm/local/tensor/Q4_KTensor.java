@@ -145,13 +145,11 @@ final class Q4_KTensor extends FloatTensor {
             for (int g = 0; g < 4; g++) {
                 int xa = j + 64 * g;
                 // the first step's products assigned, not added to a zero vector: 2-4% faster
-                ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + 32 * g, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                ShortVector w0 = quantBytes(b + 16 + 32 * g);
                 ShortVector pa = w0.and((short) 0xF).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa));
                 ShortVector pb = w0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32));
                 for (int i = step; i < 32; i += step) {
-                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + 32 * g + i, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+                    ShortVector w = quantBytes(b + 16 + 32 * g + i);
                     pa = pa.add(w.and((short) 0xF).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + i)));
                     pb = pb.add(w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32 + i)));
                 }
@@ -243,9 +241,14 @@ final class Q4_KTensor extends FloatTensor {
      * budget and passed the vectors boxed, 3-4x slower.
      */
     private void nibbleLaneFloats(long from, int shift, short scale, float[] out, int at) {
-        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, from, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
+        ShortVector q = quantBytes(from);
         LaneTiles.laneFloats(q.lanewise(VectorOperators.LSHR, shift).and((short) 0xF).mul(scale), out, at);
+    }
+
+    /** The quant bytes at {@code at}, zero-extended to a short vector. */
+    private ShortVector quantBytes(long at) {
+        return (ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
     }
 
     /**

@@ -8,7 +8,6 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorMath {
     /** The float species of every kernel and of {@link #sum} (see {@code FloatTensor}'s {@code F_SPECIES}). */
     public static final VectorSpecies<Float> FLOATS = FloatTensor.F_SPECIES;
-    private static final VectorSpecies<Float> F = FLOATS;
     /** Rotations by half, quarter, … of the lanes: a fixed pairwise reduction tree. */
     private static final VectorShuffle<Float>[] TREE = tree();
 
@@ -17,11 +16,11 @@ public final class VectorMath {
 
     @SuppressWarnings("unchecked")
     private static VectorShuffle<Float>[] tree() {
-        int steps = Integer.numberOfTrailingZeros(F.length());
+        int steps = Integer.numberOfTrailingZeros(FLOATS.length());
         VectorShuffle<Float>[] s = new VectorShuffle[steps];
         for (int k = 0; k < steps; k++) {
-            int d = F.length() >> (k + 1);
-            s[k] = VectorShuffle.fromOp(F, i -> (i + d) % F.length());
+            int d = FLOATS.length() >> (k + 1);
+            s[k] = VectorShuffle.fromOp(FLOATS, i -> (i + d) % FLOATS.length());
         }
         return s;
     }
