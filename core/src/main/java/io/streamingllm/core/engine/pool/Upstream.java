@@ -94,16 +94,20 @@ final class Upstream {
 
     /**
      * Applies a probe's result; returns +1 when it brought the upstream back, -1 when it took it out, 0 otherwise.
-     * A failed probe of a down upstream doubles its backoff up to {@code maxBackoff}.
+     * A failed probe of a down upstream doubles its backoff up to {@code maxBackoff}. A passing probe of an upstream
+     * that is up leaves its run of errors as it is: only a call that succeeds ends that run.
      */
     synchronized int probed(EngineHealth health, long now, long baseBackoff, long maxBackoff) {
         lastProbeNanos = now;
         detail = health.message() == null ? "" : health.message();
         if (health.ready()) {
+            if (up) {
+                // a health endpoint that answers says nothing of the chat calls that failed: the run goes on
+                return 0;
+            }
             consecutiveErrors = 0;
-            boolean cameBack = !up;
             up = true;
-            return cameBack ? 1 : 0;
+            return 1;
         }
         if (up) {
             up = false;
