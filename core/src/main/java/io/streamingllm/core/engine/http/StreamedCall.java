@@ -104,8 +104,8 @@ public abstract class StreamedCall implements Generation, NdjsonBody.Lines {
             return;
         }
         exchange = ex;
-        if (stop.get() != null) {
-            ex.cancel(true);
+        if (stoppedEarly()) {
+            ex.cancel(true); // a cancel or timeout that came before the exchange was there to abort
         }
         ex.whenComplete((r, e) -> {
             if (e != null) {
@@ -123,10 +123,20 @@ public abstract class StreamedCall implements Generation, NdjsonBody.Lines {
         }
         NdjsonBody b = new NdjsonBody(this, maxLineBytes);
         body = b;
-        if (stop.get() != null) {
+        if (stoppedEarly()) {
             b.cancel();
         }
         return b;
+    }
+
+    /**
+     * Cancelled or timed out. Not {@link Stop#FINISHED}: a short answer can be read to its final record before
+     * {@link #send} returns (a loaded machine, the caller's thread descheduled), and aborting it then would close
+     * the kept-alive connection its body is about to end on.
+     */
+    private boolean stoppedEarly() {
+        Stop reason = stop.get();
+        return reason == Stop.CANCELLED || reason == Stop.TIMEOUT;
     }
 
     protected final void stopWith(Stop reason) {

@@ -1,5 +1,8 @@
 package io.streamingllm.core.engine.http;
 
+import io.streamingllm.core.engine.EngineException;
+import io.streamingllm.core.engine.FinishReason;
+import io.streamingllm.core.engine.GenerationResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -15,6 +18,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +31,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -89,6 +95,88 @@ class StreamingHttpTest {
         assertEquals("one\ntwo\n", second.text());
         assertEquals(1, server.accepted.get(), "the second call went over the kept-alive connection");
         assertEquals(1, http.idleConnections());
+    }
+
+    @Test
+    void aCallReadToItsFinalRecordBeforeItsSendReturnedKeepsItsConnection() throws Exception {
+        // a loaded machine: the call's thread reads the whole answer while the caller's thread is still in send
+        CountDownLatch terminator = new CountDownLatch(1);
+        Server server = server((in, out, n) -> {
+            readRequest(in);
+            write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("done\n"));
+            assertTrue(terminator.await(5, TimeUnit.SECONDS));
+            write(out, "0\r\n\r\n");
+            return true;
+        });
+        CountDownLatch finalRecord = new CountDownLatch(1);
+        StreamingHttp slowToReturn = new StreamingHttp() {
+            @Override
+            public CompletableFuture<Void> send(UpstreamRequest request, HttpResponse.BodyHandler<Void> handler) {
+                CompletableFuture<Void> exchange = http.send(request, handler);
+                try {
+                    assertTrue(finalRecord.await(5, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                return exchange;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+        try {
+            OneRecordCall call = new OneRecordCall(slowToReturn, timers, finalRecord);
+            call.start(post(server, "{}"));
+            terminator.countDown();
+            assertEquals("done", call.result().get(5, TimeUnit.SECONDS).text());
+            assertEquals(1, http.idleConnections(), "the connection is kept for the next call");
+        } finally {
+            timers.shutdownNow();
+        }
+    }
+
+    /** A call whose answer is one record, {@code done}: the smallest engine on {@link StreamedCall}. */
+    private static final class OneRecordCall extends StreamedCall {
+        private final CountDownLatch finalRecord;
+        private volatile GenerationResult last;
+
+        OneRecordCall(StreamingHttp http, ScheduledExecutorService timers, CountDownLatch finalRecord) {
+            super(http, timers, TimeUnit.SECONDS.toNanos(5), 1024, "one-record-result");
+            this.finalRecord = finalRecord;
+        }
+
+        @Override
+        public boolean line(byte[] bytes, int offset, int length) {
+            String record = new String(bytes, offset, length, StandardCharsets.UTF_8);
+            if (record.equals("done") && stop.compareAndSet(null, Stop.FINISHED)) {
+                last = new GenerationResult(record, FinishReason.STOP, -1, 1, 0, 0, 0, 0, false);
+                drainGuard();
+                finalRecord.countDown();
+            }
+            return true;
+        }
+
+        @Override
+        protected void failedWith(Throwable cause) {
+            settle(last, last != null ? null : new IOException("ended before the final record", cause));
+        }
+
+        @Override
+        protected void failedWithStatus(int status, HttpHeaders headers, byte[] body, UpstreamRequest request) {
+            settle(null, new IOException("HTTP " + status));
+        }
+
+        @Override
+        protected void finishCancelled() {
+            settle(new GenerationResult("", FinishReason.CANCELLED, -1, 0, 0, 0, 0, 0, false), null);
+        }
+
+        @Override
+        protected EngineException timedOut() {
+            return new EngineException(EngineException.Kind.TIMEOUT, "timed out");
+        }
     }
 
     @Test
