@@ -9,8 +9,9 @@ import java.net.SocketException;
 
 /**
  * Sends a whole answer. A client that dropped its connection before it was written costs one log line, not a
- * stack trace: the failure is reported once and the connection closed as one the client ended (thrown on as an
- * {@code UncheckedIOException}, Helidon would log its stack trace as a failed error handler).
+ * stack trace: the failure is reported once and thrown on as a {@link ServerConnectionException}, which a handler
+ * passes to Helidon to close the connection as one the client ended (an {@code UncheckedIOException} would reach
+ * the error handler, and be logged with its stack trace). The error handler itself ends there ({@link Errors}).
  */
 public final class ClientWrites {
     private static final System.Logger LOG = System.getLogger(ClientWrites.class.getName());

@@ -2,6 +2,7 @@ package io.streamingllm.server.edge;
 
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
+import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
@@ -106,7 +107,21 @@ public final class Errors {
 
     /** Registers the exception mapping on a routing. */
     public static void register(HttpRouting.Builder routing) {
-        routing.error(Throwable.class, Errors::send);
+        routing.error(Throwable.class, Errors::answerFailure);
+    }
+
+    /**
+     * The error handler: {@link #send}, except that a client gone before its error answer was written ends here.
+     * The write was logged in one line; thrown on from an error handler, Helidon would log the stack trace of a
+     * failed error handler (the response counts as sent, so Helidon writes nothing more, and the next read of the
+     * dead connection closes it).
+     */
+    private static void answerFailure(ServerRequest req, ServerResponse res, Throwable t) {
+        try {
+            send(req, res, t);
+        } catch (ServerConnectionException clientGone) {
+            // logged by ClientWrites
+        }
     }
 
     /** The last route of a routing: anything unmatched is 404 JSON (400 when it smuggles an id). */
