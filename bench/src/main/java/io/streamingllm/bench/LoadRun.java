@@ -26,7 +26,11 @@ final class LoadRun {
     record TurnTime(int session, int turn, long sentNanos, long ttftNanos) {
     }
 
-    record Outcome(long tokens, int errors, double seconds, long[] ttftNanos, List<TurnTime> turns) {
+    /**
+     * One run's counts. {@code startNanos} is its {@code System.nanoTime()} at the start, the clock of the turns'
+     * {@code sentNanos} and of {@code -Xlog}'s {@code timenanos} (of the first run, for runs taken as one).
+     */
+    record Outcome(long tokens, int errors, double seconds, long[] ttftNanos, List<TurnTime> turns, long startNanos) {
         /** The {@code q} quantile of time to first token, in ms. */
         double p(double q) {
             if (ttftNanos.length == 0) {
@@ -49,7 +53,7 @@ final class LoadRun {
             return new Outcome(runs.stream().mapToLong(Outcome::tokens).sum(), runs.stream().mapToInt(Outcome::errors).sum(),
                     runs.stream().mapToDouble(Outcome::seconds).sum(),
                     runs.stream().flatMapToLong(o -> Arrays.stream(o.ttftNanos())).toArray(),
-                    runs.stream().flatMap(o -> o.turns().stream()).toList());
+                    runs.stream().flatMap(o -> o.turns().stream()).toList(), runs.get(0).startNanos());
         }
     }
 
@@ -69,7 +73,7 @@ final class LoadRun {
 
         Outcome outcome() {
             return new Outcome(tokens.get(), (int) errors.get(), (System.nanoTime() - start) / 1e9,
-                    ttft.stream().mapToLong(Long::longValue).toArray(), List.copyOf(turns));
+                    ttft.stream().mapToLong(Long::longValue).toArray(), List.copyOf(turns), start);
         }
     }
 

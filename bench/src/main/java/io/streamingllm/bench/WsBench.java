@@ -82,6 +82,8 @@ public final class WsBench {
         for (long m : perTurn) {
             b.append(String.format(" %.1f", m / 1e6));
         }
+        // sent-at is into the run: this lines the turns up with other clocks on System.nanoTime()'s (CLOCK_MONOTONIC)
+        b.append("; the run began at System.nanoTime() ").append(via.startNanos());
         return b.toString();
     }
 
