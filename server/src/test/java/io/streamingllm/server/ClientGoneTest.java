@@ -2,19 +2,15 @@ package io.streamingllm.server;
 
 import io.streamingllm.core.config.SidecarConfig;
 import io.streamingllm.core.testing.FakeOllama;
+import io.streamingllm.core.testing.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,25 +49,7 @@ class ClientGoneTest {
 
     @Test
     void droppedConnectionsLogOneLineEachAndNoStackTrace() throws Exception {
-        List<LogRecord> records = new ArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public synchronized void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger root = Logger.getLogger("");
-        Level before = root.getLevel();
-        root.setLevel(Level.INFO);
-        root.addHandler(capture);
+        LogCapture log = LogCapture.start();
         try (TestSidecar s = TestSidecar.echo(dir, Map.of(SidecarConfig.ECHO_DELAY_MS, "20"))) {
             for (int i = 0; i < 10; i++) {
                 try (RawHttp client = new RawHttp(s.base)) {
@@ -84,16 +62,11 @@ class ClientGoneTest {
             assertEquals(200, after.statusCode());
             WsChatTest.awaitNoActiveTurns(s);
         } finally {
-            root.removeHandler(capture);
-            root.setLevel(before);
+            log.close();
         }
-        synchronized (capture) {
-            List<LogRecord> traces = records.stream().filter(r -> r.getThrown() != null).toList();
-            assertTrue(traces.isEmpty(), "no stack trace: " + traces.stream()
-                    .map(r -> r.getLevel() + " " + r.getMessage() + " " + r.getThrown()).toList());
-            long dropped = records.stream().filter(r -> String.valueOf(r.getMessage()).contains("dropped")).count();
-            assertTrue(dropped <= 10, "at most one line per dropped connection: " + dropped);
-        }
+        assertEquals(List.of(), log.stackTraces(), "no stack trace");
+        long dropped = log.count("dropped");
+        assertTrue(dropped <= 10, "at most one line per dropped connection: " + dropped);
     }
 
     @Test

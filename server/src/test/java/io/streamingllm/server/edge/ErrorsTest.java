@@ -3,6 +3,7 @@ package io.streamingllm.server.edge;
 import io.helidon.common.socket.SocketOptions;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.streamingllm.core.testing.LogCapture;
 import io.streamingllm.server.limits.ClientConnections;
 import io.streamingllm.server.limits.ClientGone;
 import io.streamingllm.server.limits.ConnectionCap;
@@ -13,15 +14,10 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,30 +33,6 @@ class ErrorsTest {
 
     @Test
     void anErrorForAClientThatResetItsConnectionIsOneLineAndNoStackTrace() throws Exception {
-        List<LogRecord> records = new ArrayList<>();
-        CountDownLatch dropLogged = new CountDownLatch(1);
-        Handler capture = new Handler() {
-            @Override
-            public synchronized void publish(LogRecord r) {
-                records.add(r);
-                if (String.valueOf(r.getMessage()).contains(DROPPED)) {
-                    dropLogged.countDown();
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger root = Logger.getLogger("");
-        Level before = root.getLevel();
-        root.setLevel(Level.INFO);
-        root.addHandler(capture);
-
         CountDownLatch requestRead = new CountDownLatch(1);
         ClientConnections connections = new ClientConnections(SocketOptions.builder().build(), Duration.ofSeconds(30), 16);
         HttpRouting.Builder routing = HttpRouting.builder().addFilter(new ConnectionCap(connections, "/healthz"));
@@ -73,38 +45,33 @@ class ErrorsTest {
             res.send(ClientGone.await(req, work,
                     () -> work.completeExceptionally(new ApiException(503, "shutting_down", "the sidecar is shutting down"))));
         });
-        WebServer server = WebServer.builder()
-                .host("127.0.0.1").port(0)
-                .shutdownHook(false)
-                .featuresDiscoverServices(false)
-                .connectionOptions(connections)
-                // stop() waits this long for the connection's handler to end, so its log is complete after it
-                .shutdownGracePeriod(Duration.ofSeconds(10))
-                .routing(routing)
-                .build()
-                .start();
-        try {
-            try (Socket client = new Socket()) {
-                client.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
-                OutputStream out = client.getOutputStream();
-                out.write(("POST /work HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-                        .getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-                assertTrue(requestRead.await(10, TimeUnit.SECONDS), "the server read the request");
-                client.setSoLinger(true, 0); // a reset, as a client that crashed
+        try (LogCapture log = LogCapture.start()) {
+            WebServer server = WebServer.builder()
+                    .host("127.0.0.1").port(0)
+                    .shutdownHook(false)
+                    .featuresDiscoverServices(false)
+                    .connectionOptions(connections)
+                    // stop() waits this long for the connection's handler to end, so its log is complete after it
+                    .shutdownGracePeriod(Duration.ofSeconds(10))
+                    .routing(routing)
+                    .build()
+                    .start();
+            try {
+                try (Socket client = new Socket()) {
+                    client.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
+                    OutputStream out = client.getOutputStream();
+                    out.write(("POST /work HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    assertTrue(requestRead.await(10, TimeUnit.SECONDS), "the server read the request");
+                    client.setSoLinger(true, 0); // a reset, as a client that crashed
+                }
+                assertTrue(log.await(DROPPED, Duration.ofSeconds(10)), "the failed write of the error answer is logged");
+            } finally {
+                server.stop();
             }
-            assertTrue(dropLogged.await(10, TimeUnit.SECONDS), "the failed write of the error answer is logged");
-        } finally {
-            server.stop();
-            root.removeHandler(capture);
-            root.setLevel(before);
-        }
-        synchronized (capture) {
-            List<String> traces = records.stream().filter(r -> r.getThrown() != null)
-                    .map(r -> r.getLevel() + " " + r.getMessage() + " " + r.getThrown()).toList();
-            assertEquals(List.of(), traces, "no stack trace");
-            assertEquals(1, records.stream().filter(r -> String.valueOf(r.getMessage()).contains("dropped")).count(),
-                    "one line for the dropped connection");
+            assertEquals(List.of(), log.stackTraces(), "no stack trace");
+            assertEquals(1, log.count("dropped"), "one line for the dropped connection");
         }
     }
 }
