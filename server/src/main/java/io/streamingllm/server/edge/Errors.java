@@ -111,16 +111,19 @@ public final class Errors {
     }
 
     /**
-     * The error handler: {@link #send}, except that a client gone before its error answer was written ends here.
-     * The write was logged in one line; thrown on from an error handler, Helidon would log the stack trace of a
-     * failed error handler (the response counts as sent, so Helidon writes nothing more, and the next read of the
-     * dead connection closes it).
+     * The error handler: {@link #send}, except that a connection that broke before the error answer was written
+     * ends here, in one log line. Thrown on from an error handler, Helidon would log the stack trace of a failed
+     * error handler; here the response counts as sent, so Helidon writes nothing more, and its next read of the
+     * dead connection closes it.
      */
     private static void answerFailure(ServerRequest req, ServerResponse res, Throwable t) {
         try {
             send(req, res, t);
-        } catch (ServerConnectionException clientGone) {
-            // logged by ClientWrites
+        } catch (ClientWrites.ClientDropped logged) {
+            // ClientWrites wrote the line
+        } catch (ServerConnectionException broken) {
+            LOG.log(System.Logger.Level.INFO, "a connection broke before its error answer was written: "
+                    + broken.getMessage());
         }
     }
 
