@@ -25,6 +25,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ClientConnections implements SocketOptions {
     /** Descriptors left for everything but client connections: jars, log files, upstream connections. */
     private static final int MIN_DESCRIPTOR_RESERVE = 128;
+    /**
+     * Descriptors left beyond those open when the limit is set: jars opened as classes load later, log files,
+     * upstream connections, the index's files while it commits.
+     */
+    private static final int DESCRIPTOR_HEADROOM = 64;
 
     private final SocketOptions base;
     private final int readTimeoutMillis;
@@ -46,12 +51,21 @@ public final class ClientConnections implements SocketOptions {
 
     /**
      * How many connections the server may accept at once: {@code configured}, but never so many that accepting
-     * one more fails for want of a descriptor (the listener would end for good).
+     * one more fails for want of a descriptor (the listener would end for good). Called once the services are
+     * open, so that the descriptors they hold already (jars, logs, the index) are counted.
      */
     public static int acceptLimit(int configured) {
-        long descriptors = descriptorLimit();
-        long reserve = Math.max(MIN_DESCRIPTOR_RESERVE, descriptors / 4);
-        long usable = Math.max(16, descriptors - reserve);
+        return acceptLimit(configured, descriptorLimit(), descriptorsInUse());
+    }
+
+    /**
+     * The limit for {@code limit} descriptors of which {@code inUse} are open: a quarter of them, at least
+     * {@value #MIN_DESCRIPTOR_RESERVE}, or those in use and {@value #DESCRIPTOR_HEADROOM} more if that is more,
+     * are left for everything but client connections.
+     */
+    static int acceptLimit(int configured, long limit, long inUse) {
+        long reserve = Math.max(Math.max(MIN_DESCRIPTOR_RESERVE, limit / 4), inUse + DESCRIPTOR_HEADROOM);
+        long usable = Math.max(16, limit - reserve);
         return (int) Math.min(configured + 64L, usable);
     }
 
@@ -61,6 +75,14 @@ public final class ClientConnections implements SocketOptions {
             return unix.getMaxFileDescriptorCount();
         }
         return Integer.MAX_VALUE;
+    }
+
+    /** The descriptors the process holds open now; 0 where it cannot be read. */
+    static long descriptorsInUse() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            return Math.max(0, unix.getOpenFileDescriptorCount());
+        }
+        return 0;
     }
 
     @Override

@@ -11,13 +11,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The table of accepted connections holds the ones still open, not every connection the server ever accepted: a
  * sidecar with a high connection cap serving short connections would otherwise keep each closed socket until the
- * cap; and the cap still counts only the open ones.
+ * cap; and the cap still counts only the open ones. The accept limit leaves descriptors for what the process holds
+ * besides client connections, counted from what it holds open when the limit is set.
  */
 class ClientConnectionsTest {
     private static final int CAP = 10_000;
@@ -60,6 +62,19 @@ class ClientConnectionsTest {
                 s.close();
             }
         }
+    }
+
+    @Test
+    void theAcceptLimitLeavesRoomForTheDescriptorsAlreadyOpen() {
+        // a quarter of the limit, at least 128, is left for everything else where little is open
+        assertEquals(768, ClientConnections.acceptLimit(4096, 1024, 70));
+        assertEquals(128, ClientConnections.acceptLimit(4096, 256, 40));
+        // a process holding 110 of 256 (a long class path, logs, the index) keeps 64 more free besides them;
+        // a quarter would have left 18, and a burst of accepts ran it out of descriptors (the listener ended)
+        assertEquals(82, ClientConnections.acceptLimit(4096, 256, 110));
+        // never fewer than 16; never more than the configured connections and some to answer 503 on
+        assertEquals(16, ClientConnections.acceptLimit(4096, 256, 250));
+        assertEquals(164, ClientConnections.acceptLimit(100, 1_000_000, 70));
     }
 
     private static Socket connect(ServerSocket listener) throws Exception {
