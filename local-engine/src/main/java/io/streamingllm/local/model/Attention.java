@@ -67,22 +67,24 @@ final class Attention {
      * One head's attention for the query at cache position {@code len-1}: scores against cache positions
      * {@code windowStart..len-1} (sinks with {@code qSink}, the rest with {@code q}), softmax, and the
      * weighted sum of values into {@code out[h*headSize ..]}. {@code att} holds the weights at their cache
-     * positions (the probe sees {@code 0..len-1}; positions before the window weigh 0).
+     * positions (the probe sees {@code 0..len-1} before they are divided by their sum; positions before the
+     * window weigh 0).
      */
     void attend(KvCache cache, int layer, int h, float[] q, float[] qSink, int len, float[] out, float[] att,
                 AttentionProbe probe) {
         int hs = c.headSize();
-        int kvh = h / (c.heads() / c.kvHeads());
+        int kvDim = c.kvDim();
+        int head = h / (c.heads() / c.kvHeads()) * hs;
         int qOff = h * hs;
         float scale = c.variant().attentionScale();
         float[] keys = cache.keys[layer];
         float[] values = cache.values[layer];
         int sinks = cache.sinkCount();
         int start = windowStart(layer, len);
+        int first = cache.slot(start);
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = start; i < len; i++) {
-            int kOff = cache.slot(i) * c.kvDim() + kvh * hs;
-            float s = dot(i < sinks ? qSink : q, qOff, keys, kOff, hs) * scale;
+        for (int i = start, slot = first; i < len; slot = cache.slotAfter(i, slot), i++) {
+            float s = dot(i < sinks ? qSink : q, qOff, keys, slot * kvDim + head, hs) * scale;
             att[i] = s;
             max = Math.max(max, s);
         }
@@ -95,13 +97,56 @@ final class Attention {
             Arrays.fill(att, 0, start, 0f);
             probe.observe(layer, h, att, sum, len);
         }
-        Arrays.fill(out, qOff, qOff + hs, 0f);
         for (int i = start; i < len; i++) {
-            int vOff = cache.slot(i) * c.kvDim() + kvh * hs;
-            float a = att[i] / sum;
-            for (int j = 0; j < hs; j++) {
-                out[qOff + j] += a * values[vOff + j];
+            att[i] /= sum;
+        }
+        weightedValues(cache, values, att, start, len, first, head, out, qOff);
+    }
+
+    /**
+     * {@code out[qOff + j] = sum over positions i of att[i] * value_i[j]}, the positions in order from 0 (the scalar
+     * loop's roundings): up to four vectors of {@code out} stay in registers while the positions stream past, and
+     * the cache walks its slots without a division per position (this loop and the scores took 13-15% of a 110M
+     * model's decode at 100 positions when it divided and stored {@code out} per position).
+     */
+    private void weightedValues(KvCache cache, float[] values, float[] att, int start, int len, int first, int head,
+                                float[] out, int qOff) {
+        int hs = c.headSize();
+        int kvDim = c.kvDim();
+        int lanes = F.length();
+        int upper = F.loopBound(hs);
+        int j = 0;
+        for (; j + 4 * lanes <= upper; j += 4 * lanes) {
+            FloatVector o0 = FloatVector.zero(F);
+            FloatVector o1 = o0;
+            FloatVector o2 = o0;
+            FloatVector o3 = o0;
+            for (int i = start, slot = first; i < len; slot = cache.slotAfter(i, slot), i++) {
+                float a = att[i];
+                int v = slot * kvDim + head + j;
+                o0 = o0.add(FloatVector.fromArray(F, values, v).mul(a));
+                o1 = o1.add(FloatVector.fromArray(F, values, v + lanes).mul(a));
+                o2 = o2.add(FloatVector.fromArray(F, values, v + 2 * lanes).mul(a));
+                o3 = o3.add(FloatVector.fromArray(F, values, v + 3 * lanes).mul(a));
             }
+            o0.intoArray(out, qOff + j);
+            o1.intoArray(out, qOff + j + lanes);
+            o2.intoArray(out, qOff + j + 2 * lanes);
+            o3.intoArray(out, qOff + j + 3 * lanes);
+        }
+        for (; j < upper; j += lanes) {
+            FloatVector o = FloatVector.zero(F);
+            for (int i = start, slot = first; i < len; slot = cache.slotAfter(i, slot), i++) {
+                o = o.add(FloatVector.fromArray(F, values, slot * kvDim + head + j).mul(att[i]));
+            }
+            o.intoArray(out, qOff + j);
+        }
+        for (; j < hs; j++) {
+            float o = 0;
+            for (int i = start, slot = first; i < len; slot = cache.slotAfter(i, slot), i++) {
+                o += att[i] * values[slot * kvDim + head + j];
+            }
+            out[qOff + j] = o;
         }
     }
 

@@ -114,6 +114,18 @@ public final class KvCache {
         return evicting ? Math.max(recentSize, free) : free;
     }
 
+    /**
+     * {@link #slot}{@code (i + 1)} from {@code slot}, the slot of position {@code i}, without its division: a sink's
+     * neighbour, the first recent slot after the last sink, or the next ring slot (attention walks the cache with it).
+     */
+    int slotAfter(int i, int slot) {
+        if (i + 1 == sinkCount) {
+            return startSize + recentHead;
+        }
+        int next = slot + 1;
+        return next == startSize + recentSize ? startSize : next;
+    }
+
     /** Physical slot of the token at cache position {@code i} (0 = oldest held, sinks first). */
     public int slot(int i) {
         if (i < 0 || i >= length()) {

@@ -64,6 +64,22 @@ class KvCacheTest {
         assertTrue(tooBig.getMessage().contains("recent window of 3"));
     }
 
+    /** Attention walks the cache with slotAfter: it must name the slot that slot(i + 1) names in every state. */
+    @Test
+    void slotAfterWalksTheCacheInSlotOrder() {
+        List<KvCache> caches = List.of(KvCache.streaming(TINY, 2, 3), KvCache.streaming(TINY, 3, 1), KvCache.window(TINY, 3),
+                KvCache.dense(TINY, 40));
+        for (KvCache cache : caches) {
+            for (int step = 0; step < 12; step++) {
+                append(cache, 1 + step % Math.min(3, cache.maxBatch()));
+                for (int i = 0; i + 1 < cache.length(); i++) {
+                    assertEquals(cache.slot(i + 1), cache.slotAfter(i, cache.slot(i)),
+                            "position " + (i + 1) + " of " + cache.length() + " at step " + step);
+                }
+            }
+        }
+    }
+
     @Test
     void windowKeepsOnlyRecentAndDenseRefusesPastCapacity() {
         KvCache window = KvCache.window(TINY, 3);
