@@ -141,12 +141,15 @@ final class Attention {
             }
             o.intoArray(out, qOff + j);
         }
-        for (; j < hs; j++) {
-            float o = 0;
+        if (j < hs) { // fewer values than a vector (stories260K's heads of 8): position by position
+            Arrays.fill(out, qOff + j, qOff + hs, 0f);
             for (int i = start, slot = first; i < len; slot = cache.slotAfter(i, slot), i++) {
-                o += att[i] * values[slot * kvDim + head + j];
+                float a = att[i];
+                int v = slot * kvDim + head;
+                for (int k = j; k < hs; k++) {
+                    out[qOff + k] += a * values[v + k];
+                }
             }
-            out[qOff + j] = o;
         }
     }
 
