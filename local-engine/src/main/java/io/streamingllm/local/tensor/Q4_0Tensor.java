@@ -115,9 +115,12 @@ final class Q4_0Tensor extends FloatTensor {
                         // low and high nibbles' products added in short lanes first: 4 products of 8 * 127 a pair
                         IntVector u0 = p0.add(q0).reinterpretAsInts();
                         IntVector u1 = p1.add(q1).reinterpretAsInts();
-                        s0 = s0.add(u0.add(u0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
-                        s1 = s1.add(u1.add(u1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+                        s0 = u0.add(u0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).add(s0);
+                        s1 = u1.add(u1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).add(s1);
                     }
+                    // out of the loop as a vector of known class (see the package doc)
+                    s0 = IntVector.zero(I_SPECIES).add(s0);
+                    s1 = IntVector.zero(I_SPECIES).add(s1);
                 }
                 // the next pair's bytes at twice this block's offset: every cache line of the next two rows (Prefetch)
                 touched ^= data.get(ValueLayout.JAVA_BYTE, Math.min(b0 + 2 * rowBytes + (b0 - r * rowBytes), lastByte));

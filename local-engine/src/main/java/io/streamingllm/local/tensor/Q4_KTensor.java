@@ -150,18 +150,22 @@ final class Q4_KTensor extends FloatTensor {
                 ShortVector pb = w0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32));
                 for (int i = step; i < 32; i += step) {
                     ShortVector w = quantBytes(b + 16 + 32 * g + i);
-                    pa = pa.add(w.and((short) 0xF).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + i)));
-                    pb = pb.add(w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32 + i)));
+                    pa = w.and((short) 0xF).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + i)).add(pa);
+                    pb = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32 + i)).add(pb);
+                }
+                if (step < 32) { // out of the loop as vectors of known class (see the package doc)
+                    pa = ShortVector.zero(WIDE_S_SPECIES).add(pa);
+                    pb = ShortVector.zero(WIDE_S_SPECIES).add(pb);
                 }
                 IntVector ua = pairSums(pa);
                 IntVector ub = pairSums(pb);
                 int sh = 16 * g;
-                t = t.add(ua.mul((int) (sc >>> sh) & 0xFF)).add(ub.mul((int) (sc >>> (sh + 8)) & 0xFF));
+                t = ua.mul((int) (sc >>> sh) & 0xFF).add(ub.mul((int) (sc >>> (sh + 8)) & 0xFF)).add(t);
             }
             // the mins term after the vector loop, not interleaved with it: 4-7% faster (exact ints either way)
             int m = minsDot(mn, xs, j / 32);
             float dx = xd[j / BLOCK];
-            acc = ((FloatVector) t.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b) * dx), acc);
+            acc = ((FloatVector) IntVector.zero(I_SPECIES).add(t).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b) * dx), acc);
             mins += f16(data, b + 2) * dx * m;
         }
         return VectorMath.sum(acc) - mins;

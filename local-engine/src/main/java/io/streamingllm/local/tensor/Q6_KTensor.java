@@ -150,28 +150,28 @@ final class Q6_KTensor extends FloatTensor {
                     if (TWO_GROUPS) {
                         s = s.blend(data.get(ValueLayout.JAVA_BYTE, sc + gs + 1), UPPER_HALF);
                     }
-                    t = t.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s));
+                    t = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s).add(t);
                     p = c.and((short) 0xF).or(h.and((short) 0xC).lanewise(VectorOperators.LSHL, 2)).sub((short) 32).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xb + 32 + l)).reinterpretAsInts();
                     s = IntVector.broadcast(I_SPECIES, data.get(ValueLayout.JAVA_BYTE, sc + gs + 2));
                     if (TWO_GROUPS) {
                         s = s.blend(data.get(ValueLayout.JAVA_BYTE, sc + gs + 2 + 1), UPPER_HALF);
                     }
-                    t = t.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s));
+                    t = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s).add(t);
                     p = a.lanewise(VectorOperators.LSHR, 4).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xb + 64 + l)).reinterpretAsInts();
                     s = IntVector.broadcast(I_SPECIES, data.get(ValueLayout.JAVA_BYTE, sc + gs + 4));
                     if (TWO_GROUPS) {
                         s = s.blend(data.get(ValueLayout.JAVA_BYTE, sc + gs + 4 + 1), UPPER_HALF);
                     }
-                    t = t.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s));
+                    t = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s).add(t);
                     p = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xb + 96 + l)).reinterpretAsInts();
                     s = IntVector.broadcast(I_SPECIES, data.get(ValueLayout.JAVA_BYTE, sc + gs + 6));
                     if (TWO_GROUPS) {
                         s = s.blend(data.get(ValueLayout.JAVA_BYTE, sc + gs + 6 + 1), UPPER_HALF);
                     }
-                    t = t.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s));
+                    t = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s).add(t);
                 }
             }
-            acc = ((FloatVector) t.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b + 208) * xd[j / BLOCK]), acc);
+            acc = ((FloatVector) IntVector.zero(I_SPECIES).add(t).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F_SPECIES, f16(data, b + 208) * xd[j / BLOCK]), acc);
         }
         return VectorMath.sum(acc);
     }

@@ -94,9 +94,12 @@ final class Q8_0Tensor extends FloatTensor {
                         ShortVector xb = ShortVector.fromArray(WIDE_S_SPECIES, xq, j + i + step);
                         IntVector p0 = widen(b0 + 2 + i).mul(xa).add(widen(b0 + 2 + i + step).mul(xb)).reinterpretAsInts();
                         IntVector p1 = widen(b1 + 2 + i).mul(xa).add(widen(b1 + 2 + i + step).mul(xb)).reinterpretAsInts();
-                        s0 = s0.add(p0.lanewise(VectorOperators.ASHR, 16)).add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                        s1 = s1.add(p1.lanewise(VectorOperators.ASHR, 16)).add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                        s0 = p0.lanewise(VectorOperators.ASHR, 16).add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(s0);
+                        s1 = p1.lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(s1);
                     }
+                    // out of the loop as a vector of known class (see the package doc)
+                    s0 = IntVector.zero(I_SPECIES).add(s0);
+                    s1 = IntVector.zero(I_SPECIES).add(s1);
                 }
                 // the next pair's bytes at twice this block's offset: every cache line of the next two rows
                 touched ^= data.get(ValueLayout.JAVA_BYTE, Math.min(b0 + 2 * rowBytes + (b0 - r * rowBytes), lastByte));
