@@ -1,21 +1,18 @@
 package io.streamingllm.local.tensor;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamingllm.local.gguf.GgmlType;
+import io.streamingllm.local.testing.ChildJvm;
 import io.streamingllm.local.testing.Quant;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -42,19 +39,7 @@ class CompiledKernelsTest {
 
     @Test
     void eachTypesProductAllocatesNothingPerRowAfterTheOthersRan() throws IOException, InterruptedException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Path log = dir.resolve("child.log"); // a file, not a pipe: a child that writes much cannot block on it
-        Process p = new ProcessBuilder(List.of(java.toString(), "-XX:-UseTypeSpeculation", "-Xbatch",
-                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
-                Child.class.getName()))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        boolean finished = p.waitFor(300, TimeUnit.SECONDS);
-        if (!finished) {
-            p.destroyForcibly().waitFor();
-        }
-        String output = Files.readString(log, StandardCharsets.UTF_8);
-        assertTrue(finished, "child JVM did not finish in 300 s: " + output);
-        assertEquals(0, p.exitValue(), output);
+        String output = ChildJvm.run(dir, List.of("-XX:-UseTypeSpeculation", "-Xbatch"), Child.class, List.of(), 300);
         for (GgmlType type : TYPES) {
             Matcher m = Pattern.compile(type + " allocated (\\d+) bytes a product").matcher(output);
             assertTrue(m.find(), "no figure for " + type + ": " + output);

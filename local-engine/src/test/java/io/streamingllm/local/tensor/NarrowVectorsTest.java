@@ -1,11 +1,11 @@
 package io.streamingllm.local.tensor;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamingllm.local.gguf.GgmlType;
 import io.streamingllm.local.model.KvCache;
 import io.streamingllm.local.model.LoadedModel;
+import io.streamingllm.local.testing.ChildJvm;
 import io.streamingllm.local.testing.RandomModel;
 import io.streamingllm.local.testing.ReferenceModel;
 import io.streamingllm.local.testing.Quant;
@@ -13,12 +13,9 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,19 +37,8 @@ class NarrowVectorsTest {
 
     @Test
     void productsAndAForwardPassAreRightWith128BitVectors() throws IOException, InterruptedException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Path log = dir.resolve("child.log"); // a file, not a pipe: a child that writes much cannot block on it
-        Process p = new ProcessBuilder(List.of(java.toString(), "-XX:MaxVectorSize=16", "--add-modules",
-                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Child.class.getName(),
-                dir.resolve("llama.gguf").toString()))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        boolean finished = p.waitFor(120, TimeUnit.SECONDS);
-        if (!finished) {
-            p.destroyForcibly().waitFor();
-        }
-        String output = Files.readString(log, StandardCharsets.UTF_8);
-        assertTrue(finished, "child JVM did not finish in 120 s: " + output);
-        assertEquals(0, p.exitValue(), output);
+        String output = ChildJvm.run(dir, List.of("-XX:MaxVectorSize=16"), Child.class,
+                List.of(dir.resolve("llama.gguf").toString()), 120);
         assertTrue(output.contains("native float lanes 4, kernel float lanes 8"), output);
         assertTrue(output.contains("all products right"), output);
         assertTrue(output.contains("forward pass right"), output);
