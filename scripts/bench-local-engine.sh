@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local engine speed, side by side with llama.cpp (node-llama-cpp 3.22.1) on the same GGUF files and threads.
-# Each model and thread count runs in a JVM of its own (as llama.cpp's side runs in a process of its own): one JVM
-# running six types in turn compiles the later ones' kernels after the earlier ones' and measured Q6_K decode 6x slower.
+# Each model and thread count runs in a JVM of its own (as llama.cpp's side runs in a process of its own), so that
+# no cell's figures depend on what C2 compiled for an earlier one (before the kernels' fix in the tensor package doc,
+# one JVM running six types in turn measured Q6_K decode 6x slower in about half the runs).
 # Each Java cell runs right before the same llama.cpp cell: on a shared VM all Java cells, then all llama.cpp ones, put
 # minutes of a slower machine on one side of every ratio.
 # Models: models/stories260K.gguf (when present) and generated ~110M-parameter llama models in

@@ -22,10 +22,11 @@ import java.util.Random;
  * <pre>java --add-modules jdk.incubator.vector -cp ... io.streamingllm.bench.LocalBench
  *     [--stories PATH] [--dir DIR] [--types F32,Q8_0,Q4_K] [--threads 1,2] [--runs 5] [--kernels INTEGER|FLOAT]</pre>
  *
- * <p>One JVM measures every model it is given, so each model's figures depend on what ran before it: C2 compiles
- * the kernels and the code around them for the types it has seen (Q6_K decode read 11.8 tok/s after the other five
- * types and 69.3 alone on one host). A sidecar loads one model; {@code scripts/bench-local-engine.sh} runs one model
- * and thread count a JVM, as llama.cpp's side runs one a process. {@code --types ""} measures stories260K alone.
+ * <p>One JVM measures every model it is given, so each model's figures may depend on what C2 compiled before it
+ * (until the kernels stopped calling methods on loop-carried vectors, Q6_K decode read 8.8-12.3 tok/s after the
+ * other five types in about half the runs; see the {@code tensor} package doc). A sidecar loads one model;
+ * {@code scripts/bench-local-engine.sh} runs one model and thread count a JVM, as llama.cpp's side runs one a
+ * process. {@code --types ""} measures stories260K alone.
  */
 public final class LocalBench {
     record Figure(String model, int threads, int prefillTokens, double prefillTps, int decodeTokens, double decodeTps) {

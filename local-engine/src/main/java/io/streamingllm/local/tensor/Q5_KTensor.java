@@ -134,8 +134,8 @@ final class Q5_KTensor extends FloatTensor {
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0);
                     ShortVector h = ((ShortVector) ByteVector.fromMemorySegment(WIDE_B_SPECIES, data, b + 16 + i, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, WIDE_S_SPECIES, 0)).lanewise(VectorOperators.LSHR, 2 * g);
-                    pa = (w.and((short) 0xF).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + i))).add(pa);
-                    pb = (w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32 + i))).add(pb);
+                    pa = w.and((short) 0xF).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 0x10)).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + i)).add(pa);
+                    pb = w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHL, 3).and((short) 0x10)).mul(ShortVector.fromArray(WIDE_S_SPECIES, xq, xa + 32 + i)).add(pb);
                 }
                 // out of the loop as vectors of known class (see the package doc)
                 IntVector ua = Q4_KTensor.pairSums(ShortVector.zero(WIDE_S_SPECIES).add(pa));

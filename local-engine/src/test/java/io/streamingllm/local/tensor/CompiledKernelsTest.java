@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * vectors (Q4_K, Q5_K, Q6_K decode 6-20x slower, as a mixed-type GGUF runs). Without type speculation that
  * happened every time, so the child JVM here runs without it ({@code -XX:-UseTypeSpeculation}, compiling in the
  * foreground with {@code -Xbatch}), runs the types' products one after the other, and reports the bytes each
- * product allocates once compiled: vector code allocates at most the few vectors of a row's lane sum, boxed vectors one an operation.
+ * product allocates once compiled: vector code at most the few vectors of a row's lane sum, boxed vectors one an
+ * operation.
  */
 class CompiledKernelsTest {
     static final int ROWS = 64;
@@ -38,7 +39,7 @@ class CompiledKernelsTest {
     Path dir;
 
     @Test
-    void eachTypesProductAllocatesNothingPerRowAfterTheOthersRan() throws IOException, InterruptedException {
+    void eachTypesProductRunsOnUnboxedVectorsAfterTheOthersRan() throws IOException, InterruptedException {
         String output = ChildJvm.run(dir, List.of("-XX:-UseTypeSpeculation", "-Xbatch"), Child.class, List.of(), 300);
         for (GgmlType type : TYPES) {
             Matcher m = Pattern.compile(type + " allocated (\\d+) bytes a product").matcher(output);
