@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class TokenOutbox {
     private static final Object END = new Object();
+    /** Put in the queue by the {@link IdleTicker}: the writer has had nothing for its idle interval. */
+    private static final Object IDLE = new Object();
     /** Records taken off the queue at once: a connection at full speed has dozens waiting. */
     static final int MAX_BATCH = 256;
 
@@ -34,6 +36,12 @@ public final class TokenOutbox {
     private final List<Object> batch = new ArrayList<>(MAX_BATCH);
     private volatile boolean closed;
     private volatile boolean overflowed;
+    /** When the writer last wrote or began to wait ({@link System#nanoTime}). */
+    private volatile long lastActive = System.nanoTime();
+    /** An {@link #IDLE} mark is in the queue; set by the ticker, cleared by the writer. */
+    private volatile boolean idleMarked;
+    /** A record {@link #awaitFirst} took, for {@link #drainTo} to start with. The writer thread's. */
+    private Object head;
 
     /** @param capacity records queued for the client before {@link #offer} refuses */
     public TokenOutbox(int capacity) {
@@ -86,17 +94,41 @@ public final class TokenOutbox {
     }
 
     /**
+     * On the writer thread, before {@link #drainTo}: waits until a record is queued, the outbox is closed, or nothing
+     * came for {@code idleNanos}. True when a record came first; either way {@link #drainTo} starts with what ended
+     * the wait.
+     */
+    public boolean awaitFirst(long idleNanos) throws InterruptedException {
+        lastActive = System.nanoTime();
+        IdleTicker.shared().watch(this, idleNanos);
+        try {
+            head = queue.take();
+        } finally {
+            IdleTicker.shared().unwatch(this);
+        }
+        return head != END && head != IDLE;
+    }
+
+    /**
      * On the writer thread: hands every record to {@code writer} in order until the outbox is closed, taking up
      * to {@value #MAX_BATCH} waiting records at once and flushing after each batch; {@link BatchWriter#idle} when
      * nothing came for {@code idleNanos}. Returns on reaching the close with the records before it appended but not
      * flushed, so that the caller's last record can join them in one write.
      */
     public void drainTo(BatchWriter writer, long idleNanos) throws IOException, InterruptedException {
+        lastActive = System.nanoTime();
+        IdleTicker.shared().watch(this, idleNanos);
         try {
             while (true) {
-                Object first = queue.poll(idleNanos, TimeUnit.NANOSECONDS);
-                if (first == null) {
-                    writer.idle();
+                Object first = head != null ? head : queue.take();
+                head = null;
+                if (first == IDLE) {
+                    idleMarked = false;
+                    // a record queued since the mark is news enough; the close, in particular, needs no heartbeat
+                    if (queue.peek() == null) {
+                        writer.idle();
+                        lastActive = System.nanoTime();
+                    }
                     continue;
                 }
                 batch.add(first);
@@ -105,6 +137,10 @@ public final class TokenOutbox {
                     Object item = batch.get(i);
                     if (item == END) {
                         return;
+                    }
+                    if (item == IDLE) {
+                        idleMarked = false;
+                        continue;
                     }
                     pending.decrementAndGet();
                     if (item instanceof ToolCall call) {
@@ -115,9 +151,19 @@ public final class TokenOutbox {
                 }
                 batch.clear();
                 writer.flush();
+                lastActive = System.nanoTime();
             }
         } finally {
+            IdleTicker.shared().unwatch(this);
             batch.clear();
+        }
+    }
+
+    /** The ticker's: marks the writer idle when {@code idleNanos} passed since it last wrote and no mark is waiting. */
+    void markIdleIfDue(long now, long idleNanos) {
+        if (!idleMarked && !closed && now - lastActive >= idleNanos) {
+            idleMarked = true;
+            queue.add(IDLE);
         }
     }
 }

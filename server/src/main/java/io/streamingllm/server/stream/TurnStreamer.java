@@ -13,8 +13,6 @@ import io.streamingllm.server.edge.Errors;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Relays one turn onto an HTTP response through a {@link TokenOutbox}: the engine's thread only enqueues deltas;
@@ -30,10 +28,6 @@ public final class TurnStreamer implements TokenListener {
 
     private final TokenOutbox outbox;
     private final long heartbeatNanos;
-    /** Counted down by the first token or the turn's end: the moment the response may be committed. */
-    private final CountDownLatch firstEvent = new CountDownLatch(1);
-    /** Written by the engine's thread only; read by the request's once {@link #firstEvent} passed or timed out. */
-    private volatile boolean started;
 
     public TurnStreamer(StreamSettings settings) {
         this.outbox = new TokenOutbox(settings.bufferedTokens());
@@ -45,19 +39,11 @@ public final class TurnStreamer implements TokenListener {
         if (!outbox.offer(delta)) {
             outbox.close();
         }
-        if (!started) {
-            started = true;
-            firstEvent.countDown();
-        }
     }
 
     @Override
     public void onToolCall(ToolCall call) {
         outbox.add(call);
-        if (!started) {
-            started = true;
-            firstEvent.countDown();
-        }
     }
 
     /**
@@ -70,12 +56,10 @@ public final class TurnStreamer implements TokenListener {
      * carries the error. Waiting costs the first token nothing: the headers go out as it arrives.
      */
     public void stream(Turn turn, ServerResponse res, StreamFormat format) {
-        turn.result().whenComplete((r, e) -> {
-            outbox.close();
-            firstEvent.countDown();
-        });
+        turn.result().whenComplete((r, e) -> outbox.close());
+        boolean started;
         try {
-            firstEvent.await(heartbeatNanos, TimeUnit.NANOSECONDS);
+            started = outbox.awaitFirst(heartbeatNanos);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             turn.cancel();

@@ -154,6 +154,66 @@ class TokenOutboxTest {
         assertEquals(List.of(List.of("after two idles")), recorder.written);
     }
 
+    /**
+     * The writer waits without a deadline: on a virtual thread a timed wait costs a timer registered with (and
+     * cancelled on) the carrier pool's scheduler thread every time a record comes first.
+     */
+    @Test
+    void aWaitingWriterWaitsWithoutADeadline() throws Exception {
+        TokenOutbox outbox = new TokenOutbox(10);
+        Recorder writer = new Recorder();
+        Thread drainer = Thread.ofVirtual().start(() -> {
+            try {
+                outbox.drainTo(writer, NO_IDLE);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertEquals(Thread.State.WAITING, parkedState(drainer));
+        outbox.offer("a");
+        outbox.close();
+        drainer.join();
+        assertEquals(List.of("a"), writer.appended);
+    }
+
+    @Test
+    void theIdleMarkComesOnceTheIntervalHasPassedNotSooner() throws Exception {
+        TokenOutbox outbox = new TokenOutbox(10);
+        long interval = TimeUnit.MILLISECONDS.toNanos(300);
+        long start = System.nanoTime();
+        long[] idleAt = new long[1];
+        outbox.drainTo(new BatchWriter() {
+            @Override
+            public void append(String record) {
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void idle() {
+                idleAt[0] = System.nanoTime();
+                outbox.close();
+            }
+        }, interval);
+        long waited = idleAt[0] - start;
+        assertTrue(waited >= interval, "idle after " + waited + " ns, before the interval of " + interval);
+        assertTrue(waited < TimeUnit.SECONDS.toNanos(5), "idle only after " + waited + " ns");
+    }
+
+    /** Waits for {@code t} to park and returns how: WAITING (no deadline) or TIMED_WAITING. */
+    static Thread.State parkedState(Thread t) {
+        while (true) {
+            Thread.State s = t.getState();
+            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
+                return s;
+            }
+            assertTrue(t.isAlive(), "the thread ended instead of waiting");
+            Thread.onSpinWait();
+        }
+    }
+
     @Test
     void producersOnOtherThreadsKeepTheirOrder() throws Exception {
         TokenOutbox outbox = new TokenOutbox(1_000_000);

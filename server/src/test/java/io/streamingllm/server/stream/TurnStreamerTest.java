@@ -157,6 +157,20 @@ class TurnStreamerTest {
         assertTrue(turn.cancelled);
     }
 
+    /** As the outbox's writer (see {@link TokenOutboxTest#aWaitingWriterWaitsWithoutADeadline}), before the commit too. */
+    @Test
+    void theRequestWaitsForItsFirstTokenWithoutADeadline() throws Exception {
+        TurnStreamer streamer = streamer(10, NO_HEARTBEAT);
+        FakeTurn turn = new FakeTurn();
+        Body body = new Body();
+        Thread request = Thread.ofVirtual().start(() -> streamer.stream(turn, response(body), FORMAT));
+        assertEquals(Thread.State.WAITING, TokenOutboxTest.parkedState(request));
+        streamer.onToken("a");
+        turn.result.complete(result(FinishReason.STOP));
+        request.join();
+        assertEquals("t:a\ndone:stop\n", String.join("", body.writes));
+    }
+
     @Test
     void heartbeatsWhileIdleThenTheEnd() {
         TurnStreamer streamer = streamer(10, Duration.ofNanos(1));
