@@ -132,6 +132,7 @@ public final class SidecarServer implements AutoCloseable {
         services.webSockets().goingAway(CLOSE_FRAMES_WAIT);
         releaseData();
         server.stop();
+        services.connections().close();
         services.engine().close();
     }
 

@@ -12,8 +12,9 @@ import java.time.Duration;
  * @param maxTurnsPerSocket  turns in flight on one WebSocket; beyond it the frame gets an error frame
  * @param maxTurnsPerClient  turns in flight from one client address, HTTP and WebSocket together; beyond it 429
  *                           with {@code Retry-After} (HTTP) or an error frame (WebSocket)
- * @param readTimeout        longest silence while the server waits for a request's headers or body (and how long
- *                           an idle keep-alive connection is kept)
+ * @param readTimeout        how long a connection has for a request's headers after it opened or after its last
+ *                           answer (so also how long an idle keep-alive connection is kept), and the longest
+ *                           silence while the server reads a request's body
  * @param maxUpstreamLineKb  largest line (KiB) of an upstream's streamed (NDJSON) answer; a longer one fails its
  *                           turn with a clear error without being held in memory
  */

@@ -122,7 +122,7 @@ public record SidecarConfig(
             new Key(MAX_WEBSOCKETS, "2048", "open WebSockets; beyond, close 1013 (try again later)"),
             new Key(MAX_TURNS_PER_SOCKET, "8", "turns in flight on one WebSocket; beyond, an error frame"),
             new Key(MAX_TURNS_PER_CLIENT, "64", "turns in flight from one client address (HTTP and WebSocket); beyond, 429 with Retry-After or an error frame"),
-            new Key(READ_TIMEOUT_S, "30", "seconds of silence while reading a request's headers or body before it is refused (408) and its connection closed; also how long an idle keep-alive connection stays open"),
+            new Key(READ_TIMEOUT_S, "30", "seconds a connection has for a request's headers after it opened or after its last answer (also how long an idle keep-alive connection stays open) before it is closed, and of silence while reading a request's body before it is refused (408)"),
             new Key(MAX_UPSTREAM_LINE_KB, "4096", "KiB of one line of an upstream's streamed answer; a longer line fails the turn (memory stays bounded)"),
             new Key(DATABASE_URL, "", "PostgreSQL shared by several replicas (postgresql://user:pass@host:5432/db or jdbc:postgresql://host:5432/db): events, summaries and agents go there instead of the files; empty = files; never logged with its password"),
             new Key(DATABASE_PASSWORD, "", "the database password, when not in STREAMING_LLM_DATABASE_URL; never logged"));

@@ -10,10 +10,13 @@ import io.helidon.webserver.http.RoutingResponse;
 import io.streamingllm.server.edge.ApiException;
 import io.streamingllm.server.edge.Errors;
 
+import java.net.SocketAddress;
+
 /**
  * Answers every request on a connection that came beyond {@code STREAMING_LLM_MAX_CONNECTIONS} with 503 and closes
  * it, so that the client learns the server is full instead of waiting. The liveness probe is answered all the
- * same: a full server is alive.
+ * same: a full server is alive. It also tells {@link ClientConnections} when each request is routed, for the read
+ * timeout.
  */
 public final class ConnectionCap implements Filter {
     private final ClientConnections connections;
@@ -28,8 +31,14 @@ public final class ConnectionCap implements Filter {
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         // ClientGone finds the connection's socket through the request
         req.context().register(connections);
-        if (!connections.overCap(req.remotePeer().address()) || livenessPath.equals(req.path().path())) {
-            chain.proceed();
+        SocketAddress remote = req.remotePeer().address();
+        if (!connections.overCap(remote) || livenessPath.equals(req.path().path())) {
+            connections.requestStarted(remote);
+            try {
+                chain.proceed();
+            } finally {
+                connections.requestEnded(remote);
+            }
             return;
         }
         res.header(HeaderValues.CONNECTION_CLOSE);

@@ -7,12 +7,15 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -24,10 +27,50 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ClientConnectionsTest {
     private static final int CAP = 10_000;
 
+    /**
+     * Between requests a connection's reads have no socket timeout (on a virtual thread each timed read wakes the
+     * carrier pool's timer thread twice): the sweeper closes it once it waited the read timeout for a request.
+     */
+    @Test
+    void aConnectionWaitingForARequestIsClosedAfterTheReadTimeoutWithoutASocketTimeout() throws Exception {
+        Duration timeout = Duration.ofMillis(300);
+        try (ClientConnections connections = new ClientConnections(SocketOptions.builder().build(), timeout, CAP);
+             ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             Socket client = connect(listener); Socket accepted = listener.accept()) {
+            long start = System.nanoTime();
+            connections.configureSocket(accepted);
+            assertEquals(0, accepted.getSoTimeout(), "no socket timeout while waiting for a request");
+            assertThrows(SocketException.class, () -> accepted.getInputStream().read(), "closed by the sweeper");
+            long waited = System.nanoTime() - start;
+            assertTrue(waited >= timeout.toNanos(), "closed after " + waited + " ns, before the read timeout");
+            assertTrue(waited < Duration.ofSeconds(5).toNanos(), "closed only after " + waited + " ns");
+        }
+    }
+
+    /** While a request is routed its body reads time out (408), and the connection stays open however long it takes. */
+    @Test
+    void aRoutedRequestsReadsTimeOutButItsConnectionStaysOpen() throws Exception {
+        Duration timeout = Duration.ofMillis(100);
+        try (ClientConnections connections = new ClientConnections(SocketOptions.builder().build(), timeout, CAP);
+             ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             Socket client = connect(listener); Socket accepted = listener.accept()) {
+            connections.configureSocket(accepted);
+            connections.requestStarted(accepted.getRemoteSocketAddress());
+            assertEquals(100, accepted.getSoTimeout());
+            for (int i = 0; i < 4; i++) { // 400 ms in the request: four read timeouts, no close
+                assertThrows(SocketTimeoutException.class, () -> accepted.getInputStream().read());
+            }
+            assertFalse(accepted.isClosed(), "a request being routed is not the sweeper's");
+            connections.requestEnded(accepted.getRemoteSocketAddress());
+            assertEquals(0, accepted.getSoTimeout(), "no socket timeout while waiting for the next request");
+            assertThrows(SocketException.class, () -> accepted.getInputStream().read(), "closed by the sweeper");
+        }
+    }
+
     @Test
     void closedConnectionsLeaveTheTable() throws Exception {
-        ClientConnections connections = new ClientConnections(SocketOptions.builder().build(), Duration.ofSeconds(30), CAP);
-        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+        try (ClientConnections connections = new ClientConnections(SocketOptions.builder().build(), Duration.ofSeconds(30), CAP);
+             ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             for (int i = 0; i < 300; i++) {
                 try (Socket client = connect(listener); Socket accepted = listener.accept()) {
                     connections.configureSocket(accepted);
@@ -40,9 +83,9 @@ class ClientConnectionsTest {
 
     @Test
     void theCapCountsOnlyOpenConnections() throws Exception {
-        ClientConnections connections = new ClientConnections(SocketOptions.builder().build(), Duration.ofSeconds(30), 2);
         List<Socket> sockets = new ArrayList<>();
-        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+        try (ClientConnections connections = new ClientConnections(SocketOptions.builder().build(), Duration.ofSeconds(30), 2);
+             ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             for (int i = 0; i < 100; i++) {
                 try (Socket client = connect(listener); Socket accepted = listener.accept()) {
                     connections.configureSocket(accepted);
