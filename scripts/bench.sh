@@ -16,6 +16,9 @@
 #         sidecar CPU per M tokens, medians of alternating repeats and their spread (args: [sessions csv, default
 #         1,50,200] [ms/token csv, default 0,20] [turns, 10] [tokens per reply, 32] [repeats, 3]; at 0 ms/token a cell
 #         relays at least 100,000 tokens or runs 200 turns); BENCH_SIDECAR_JAVA_OPTS and warm-up as for ws
+#   syscalls  system calls per turn of each relay path's sidecar (WebSocket + Ollama, /v1 + OpenAI), counted by
+#         perf stat on the system-call tracepoints after the same warm-up as ws (args: [sessions, 50] [turns, 20]
+#         [tokens per reply, 32]); needs perf
 #   query event-log queries (the /events pages) over a large log directory: ms and MB allocated per query, and
 #         paging back through a long conversation (args: --mb N (800), --conversations N (200), --runs N (5),
 #         --dir PATH to keep and reuse the generated logs); BENCH_JAVA_OPTS=-Xmx64m shows memory stays bounded
@@ -35,7 +38,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
-  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws v1 session recall query upstream pool store" >&2
+  echo "usage: scripts/bench.sh <scenario> [args...]   scenarios: log ws v1 syscalls session recall query upstream pool store" >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -45,6 +48,7 @@ case "$scenario" in
   log) main=io.streamingllm.bench.LogBench ;;
   ws) main=io.streamingllm.bench.WsBench ;;
   v1) main=io.streamingllm.bench.V1Bench ;;
+  syscalls) main=io.streamingllm.bench.SyscallBench ;;
   session) main=io.streamingllm.bench.SessionBench ;;
   recall) main=io.streamingllm.bench.RecallBench ;;
   query) main=io.streamingllm.bench.QueryBench ;;
