@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 /**
  * System calls per turn of each relay path's sidecar: the WebSocket + Ollama path and the /v1 + OpenAI one, each on a
@@ -53,12 +54,8 @@ public final class SyscallBench {
         }
     }
 
-    interface Run {
-        Outcome run() throws Exception;
-    }
-
     /** The sidecar's system calls while {@code run} runs, by tracepoint. */
-    private static Map<String, Long> counted(BenchSidecar sidecar, Run run) throws Exception {
+    private static Map<String, Long> counted(BenchSidecar sidecar, Callable<Outcome> run) throws Exception {
         Path out = Files.createTempFile("syscalls", ".txt");
         StringBuilder events = new StringBuilder("raw_syscalls:sys_enter");
         for (String call : CALLS) {
@@ -68,7 +65,7 @@ public final class SyscallBench {
                 "-p", Long.toString(sidecar.process.pid()), "-o", out.toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         awaitAttached(perf, CALLS.size() + 1);
-        Outcome o = run.run();
+        Outcome o = run.call();
         if (o.errors() > 0) {
             throw new IllegalStateException(o.errors() + " turns failed");
         }

@@ -13,7 +13,7 @@ import java.util.concurrent.locks.LockSupport;
  * deadline, and this thread marks the ones idle for longer than their interval, at most a quarter of it late
  * (1 ms to 250 ms).
  *
- * <p>Thread-safe. One daemon thread, started with the first outbox; it parks without a deadline once no outbox has
+ * <p>Thread-safe. One daemon thread, started when the first outbox waits; it parks without a deadline once no outbox has
  * waited for {@value #KEEP_TICKING_SECONDS} s.
  */
 final class IdleTicker {
@@ -29,8 +29,7 @@ final class IdleTicker {
     private volatile boolean asleep;
 
     private IdleTicker() {
-        thread = Thread.ofPlatform().daemon().name("stream-idle-ticker").unstarted(this::run);
-        thread.start();
+        thread = Thread.ofPlatform().daemon().name("stream-idle-ticker").start(this::run);
     }
 
     static IdleTicker shared() {

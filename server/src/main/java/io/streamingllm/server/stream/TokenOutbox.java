@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -36,8 +35,8 @@ public final class TokenOutbox {
     private final List<Object> batch = new ArrayList<>(MAX_BATCH);
     private volatile boolean closed;
     private volatile boolean overflowed;
-    /** When the writer last wrote or began to wait ({@link System#nanoTime}). */
-    private volatile long lastActive = System.nanoTime();
+    /** When the writer last wrote or began to wait ({@link System#nanoTime}); set before the ticker watches it. */
+    private volatile long lastActive;
     /** An {@link #IDLE} mark is in the queue; set by the ticker, cleared by the writer. */
     private volatile boolean idleMarked;
     /** A record {@link #awaitFirst} took, for {@link #drainTo} to start with. The writer thread's. */

@@ -34,11 +34,10 @@ class ClientConnectionsTest {
     @Test
     void aConnectionWaitingForARequestIsClosedAfterTheReadTimeoutWithoutASocketTimeout() throws Exception {
         Duration timeout = Duration.ofMillis(300);
-        try (ClientConnections connections = new ClientConnections(SocketOptions.builder().build(), timeout, CAP);
-             ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             Socket client = connect(listener); Socket accepted = listener.accept()) {
+        try (Accepted a = Accepted.open(timeout)) {
+            Socket accepted = a.socket();
             long start = System.nanoTime();
-            connections.configureSocket(accepted);
+            a.connections().configureSocket(accepted);
             assertEquals(0, accepted.getSoTimeout(), "no socket timeout while waiting for a request");
             assertThrows(SocketException.class, () -> accepted.getInputStream().read(), "closed by the sweeper");
             long waited = System.nanoTime() - start;
@@ -51,9 +50,9 @@ class ClientConnectionsTest {
     @Test
     void aRoutedRequestsReadsTimeOutButItsConnectionStaysOpen() throws Exception {
         Duration timeout = Duration.ofMillis(100);
-        try (ClientConnections connections = new ClientConnections(SocketOptions.builder().build(), timeout, CAP);
-             ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             Socket client = connect(listener); Socket accepted = listener.accept()) {
+        try (Accepted a = Accepted.open(timeout)) {
+            ClientConnections connections = a.connections();
+            Socket accepted = a.socket();
             connections.configureSocket(accepted);
             connections.requestStarted(accepted.getRemoteSocketAddress());
             assertEquals(100, accepted.getSoTimeout());
@@ -118,6 +117,24 @@ class ClientConnectionsTest {
         // never fewer than 16; never more than the configured connections and some to answer 503 on
         assertEquals(16, ClientConnections.acceptLimit(4096, 256, 250));
         assertEquals(164, ClientConnections.acceptLimit(100, 1_000_000, 70));
+    }
+
+    /** One connection on loopback: the table with {@code readTimeout}, and the server's side of an accepted socket. */
+    private record Accepted(ClientConnections connections, ServerSocket listener, Socket client, Socket socket)
+            implements AutoCloseable {
+        static Accepted open(Duration readTimeout) throws Exception {
+            ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Socket client = connect(listener);
+            return new Accepted(new ClientConnections(SocketOptions.builder().build(), readTimeout, CAP), listener,
+                    client, listener.accept());
+        }
+
+        @Override
+        public void close() throws Exception {
+            try (connections; listener; client; socket) {
+                // all four closed, in reverse order
+            }
+        }
     }
 
     private static Socket connect(ServerSocket listener) throws Exception {
